@@ -1,0 +1,1 @@
+"""Blueprints: the model of funnels, stages, fields and automation, its loader and lint."""

@@ -1,0 +1,73 @@
+"""The shipped blueprint library and how includes find files.
+
+The library is the folder ``blueprints/`` of the source tree; an installed wheel carries it as
+``crmkit/library/blueprints``. A consultant can add folders of their own (``--library DIR`` or
+``CRMKIT_LIBRARY``); those are searched first, so a fork of a shipped blueprint wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import crmkit
+from crmkit.blueprints.loader import Resolver, load_blueprint
+from crmkit.blueprints.model import Blueprint
+
+
+def shipped_dir() -> Path:
+    package = Path(crmkit.__file__).resolve().parent
+    installed = package / "library" / "blueprints"
+    if installed.is_dir():
+        return installed
+    return package.parent / "blueprints"
+
+
+@dataclass(frozen=True)
+class Library:
+    dirs: tuple[Path, ...]
+
+    @classmethod
+    def default(cls, extra: Sequence[Path] = ()) -> Library:
+        return cls(tuple(extra) + (shipped_dir(),))
+
+    def find(self, name: str) -> Path | None:
+        for folder in self.dirs:
+            candidate = folder / f"{name}.toml"
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def ids(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for folder in self.dirs:
+            if folder.is_dir():
+                for path in sorted(folder.glob("*.toml")):
+                    seen.setdefault(path.stem, None)
+        return sorted(seen)
+
+    def resolver(self) -> Resolver:
+        def resolve(name: str, including: Path | None) -> Path | None:
+            if "/" in name or "\\" in name or name.endswith(".toml"):
+                base = including.parent if including is not None else Path()
+                target = base / name
+                return target if target.is_file() else None
+            return self.find(name)
+
+        return resolve
+
+    def load(self, name: str) -> Blueprint:
+        path = self.find(name)
+        if path is None:
+            from crmkit.errors import InputError
+
+            raise InputError(f"no blueprint '{name}' in the library; see `crmkit blueprint list`")
+        return load_blueprint(path, self.resolver())
+
+    def load_path_or_id(self, target: str) -> Blueprint:
+        """A blueprint by file path, or by library id when no such file exists."""
+        path = Path(target)
+        if path.is_file() or target.endswith(".toml") or "/" in target:
+            return load_blueprint(path, self.resolver())
+        return self.load(target)

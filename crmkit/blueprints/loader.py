@@ -1,0 +1,469 @@
+"""Loading blueprints from TOML: includes, overrides, and precise complaints.
+
+A blueprint file may ``include`` library blueprints (by id) or other files (by relative path)
+and then override parts of them: an entry whose ``code`` matches an included one changes only the
+keys it gives; stages are merged by code; ``extends`` copies another pipeline under a new code;
+``drop_stages`` removes stages. Every problem names ``file:line`` and the key path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crmkit.blueprints.model import (
+    ACTIONS,
+    FIELD_TYPES,
+    PIPELINE_KINDS,
+    SEMANTICS,
+    TRIGGERS,
+    AutomationRule,
+    Blueprint,
+    CustomField,
+    EntityUse,
+    FieldGroup,
+    FieldItem,
+    Pipeline,
+    Role,
+    SmartProcess,
+    Stage,
+    parse_duration,
+)
+from crmkit.files import TomlDocument, parse_toml, read_text
+from crmkit.i18n import Text
+from crmkit.schema import Node, Origins, Problems, Source, root
+from crmkit.tomlpos import KeyPath
+
+TOP_KEYS = ("blueprint", "roles", "entities", "smart_processes", "pipelines", "field_groups", "fields")
+LISTS = TOP_KEYS[1:]
+
+_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+_CODE = re.compile(r"[^\s]{1,100}")  # the strict Bitrix24 charset is a lint rule, not a load error
+
+
+#: Finds an include: (name as written, the including file) → the file to read, or None.
+Resolver = Callable[[str, Path | None], Path | None]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A blueprint and the merged raw tables it came from (lint reads both)."""
+
+    blueprint: Blueprint
+    documents: tuple[str, ...]
+
+
+class _Layers:
+    """Reads files and merges their entries, remembering where each table came from."""
+
+    def __init__(self, resolver: Resolver, problems: Problems) -> None:
+        self.resolver = resolver
+        self.problems = problems
+        self.origins = Origins()
+        self.documents: list[str] = []
+
+    def load_file(self, path: Path, stack: tuple[Path, ...]) -> dict[str, Any] | None:
+        doc = parse_toml(read_text(path), str(path))
+        return self.load_document(doc, path, stack)
+
+    def load_document(
+        self, doc: TomlDocument, path: Path | None, stack: tuple[Path, ...]
+    ) -> dict[str, Any] | None:
+        self.documents.append(doc.source.name)
+        self.origins.annotate(doc.data, doc.source)
+        top = root(doc.data, doc.source, self.problems)
+        for key in doc.data:
+            if key not in TOP_KEYS:
+                top.error(f"unknown key '{key}'; known keys: {', '.join(TOP_KEYS)}", key)
+        for key in LISTS:
+            if key in doc.data and not isinstance(doc.data[key], list):
+                top.error(f"expected an array of tables ([[{key}]]), got a {_kind(doc.data[key])}", key)
+        merged: dict[str, Any] = {key: [] for key in LISTS}
+        header = doc.data.get("blueprint")
+        includes = header.get("include", []) if isinstance(header, dict) else []
+        if isinstance(includes, str):
+            includes = [includes]
+        if not isinstance(includes, list):
+            includes = []  # the header reader reports the wrong type
+        for index, name in enumerate(includes):
+            if not isinstance(name, str):
+                continue
+            where_path: KeyPath = ("blueprint", "include", index)
+            target = self.resolver(name, path)
+            if target is None:
+                self.problems.add(doc.source, where_path, f"no library blueprint or file '{name}'")
+                continue
+            resolved = target.resolve()
+            if resolved in stack or (path is not None and resolved == path.resolve()):
+                self.problems.add(doc.source, where_path, f"'{name}' includes itself (a cycle)")
+                continue
+            layer = self.load_file(target, stack + (resolved,))
+            if layer is not None:
+                merged = self.merge(merged, layer)
+        own_layer: dict[str, Any] = {}
+        for key in LISTS:
+            entries = doc.data.get(key, [])
+            own_layer[key] = entries if isinstance(entries, list) else []
+        return self.merge(merged, own_layer, own=True)
+
+    # -- merging ---------------------------------------------------------------------------
+    def merge(
+        self, base: dict[str, Any], over: dict[str, Any], own: bool = False
+    ) -> dict[str, Any]:
+        out = dict(base)
+        out["roles"] = self._merge_by(base["roles"], over["roles"], lambda e: e.get("code"), own)
+        out["entities"] = self._merge_by(base["entities"], over["entities"], lambda e: e.get("code"), own)
+        out["smart_processes"] = self._merge_by(
+            base["smart_processes"], over["smart_processes"], lambda e: e.get("code"), own
+        )
+        out["field_groups"] = self._merge_by(
+            base["field_groups"], over["field_groups"], lambda e: (e.get("entity"), e.get("code")), own
+        )
+        out["fields"] = self._merge_by(
+            base["fields"], over["fields"], lambda e: (e.get("entity"), e.get("code")), own
+        )
+        out["pipelines"] = self._merge_pipelines(base["pipelines"], over["pipelines"], own)
+        return out
+
+    def _merge_by(
+        self,
+        base: list[dict[str, Any]],
+        over: list[dict[str, Any]],
+        key: Callable[[dict[str, Any]], object],
+        own: bool,
+    ) -> list[dict[str, Any]]:
+        result = list(base)
+        index = {key(e): i for i, e in enumerate(base) if isinstance(e, dict)}
+        for entry in over:
+            if not isinstance(entry, dict):
+                result.append(entry)
+                continue
+            k = key(entry)
+            if k in index and k is not None and not (isinstance(k, tuple) and None in k):
+                result[index[k]] = self._overlay(result[index[k]], entry)
+            else:
+                # duplicates inside one file stay duplicates, for lint to name
+                result.append(entry)
+                if own:
+                    continue
+                index.setdefault(k, len(result) - 1)
+        return result
+
+    def _overlay(self, base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+        merged = dict(base)
+        merged.update(over)
+        origin = self.origins.get(over)
+        if origin is not None:
+            self.origins.set(merged, *origin)
+        return merged
+
+    def _merge_pipelines(
+        self, base: list[dict[str, Any]], over: list[dict[str, Any]], own: bool
+    ) -> list[dict[str, Any]]:
+        result = list(base)
+        positions = {e.get("code"): i for i, e in enumerate(base) if isinstance(e, dict)}
+        for entry in over:
+            if not isinstance(entry, dict):
+                result.append(entry)
+                continue
+            code = entry.get("code")
+            parent_code = entry.get("extends")
+            if isinstance(parent_code, str) and code not in positions:
+                parent = next((p for p in result if p.get("code") == parent_code), None)
+                if parent is None:
+                    self._complain(entry, "extends", f"no pipeline '{parent_code}' to extend")
+                    continue
+                copied = self.origins.copy(parent)
+                merged = self._merge_pipeline(copied, entry)
+                result.append(merged)
+                if not own:
+                    positions[code] = len(result) - 1
+            elif code in positions and code is not None:
+                result[positions[code]] = self._merge_pipeline(result[positions[code]], entry)
+            else:
+                result.append(self._merge_pipeline(None, entry))
+                # inside one file a repeated code stays a duplicate, for lint to name
+                if code is not None and not own:
+                    positions.setdefault(code, len(result) - 1)
+        return result
+
+    def _merge_pipeline(
+        self, base: dict[str, Any] | None, over: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Overlay one pipeline; consumes ``extends``, ``drop_stages`` and stages' ``after``."""
+        merged = dict(base or {})
+        merged.update({k: v for k, v in over.items() if k not in ("stages", "extends", "drop_stages")})
+        origin = self.origins.get(over)
+        if origin is not None:
+            self.origins.set(merged, *origin)
+        stages: list[dict[str, Any]] = [s for s in (base or {}).get("stages", []) if isinstance(s, dict)]
+        drops = over.get("drop_stages", [])
+        if isinstance(drops, list):
+            for name in drops:
+                if not any(s.get("code") == name for s in stages):
+                    self._complain(over, "drop_stages", f"no stage '{name}' to drop")
+            stages = [s for s in stages if s.get("code") not in drops]
+        elif "drop_stages" in over:
+            self._complain(over, "drop_stages", "expected an array of stage codes")
+        over_stages = over.get("stages", [])
+        if not isinstance(over_stages, list):
+            merged["stages"] = over_stages  # the typed reader reports it
+            return merged
+        for stage in over_stages:
+            if not isinstance(stage, dict):
+                stages.append(stage)
+                continue
+            existing = next((i for i, s in enumerate(stages) if s.get("code") == stage.get("code")), None)
+            body = {k: v for k, v in stage.items() if k != "after"}
+            stage_origin = self.origins.get(stage)
+            if stage_origin is not None:
+                self.origins.set(body, *stage_origin)
+            if existing is not None and base is not None:
+                stages[existing] = self._overlay(stages[existing], body)
+                if "after" in stage:
+                    moved = stages.pop(existing)
+                    self._insert(stages, moved, stage, over)
+            elif "after" in stage:
+                self._insert(stages, body, stage, over)
+            elif base is not None and body.get("semantics", "process") == "process":
+                first_final = next(
+                    (i for i, s in enumerate(stages) if s.get("semantics", "process") != "process"),
+                    len(stages),
+                )
+                stages.insert(first_final, body)
+            else:
+                stages.append(body)
+        merged["stages"] = stages
+        return merged
+
+    def _insert(
+        self, stages: list[dict[str, Any]], body: dict[str, Any], stage: dict[str, Any], pipeline: dict[str, Any]
+    ) -> None:
+        after = stage.get("after")
+        where = next((i for i, s in enumerate(stages) if s.get("code") == after), None)
+        if where is None:
+            self._complain(stage, "after", f"no stage '{after}' to insert after")
+            stages.append(body)
+        else:
+            stages.insert(where + 1, body)
+
+    def _complain(self, table: dict[str, Any], key: str, problem: str) -> None:
+        origin = self.origins.get(table)
+        if origin is None:
+            return
+        self.problems.add(origin[0], origin[1] + (key,), problem)
+
+
+def _kind(value: object) -> str:
+    return type(value).__name__
+
+
+# -- typed reading ------------------------------------------------------------------------------
+
+
+def _duration(node: Node, key: str) -> int | None:
+    text = node.str(key)
+    if text is None:
+        return None
+    minutes = parse_duration(text)
+    if minutes is None:
+        node.error(f"'{text}' is not a duration; write e.g. 30m, 3h, 1d, 1d12h, 2w", key)
+    return minutes
+
+
+def _read_automation(node: Node) -> AutomationRule:
+    trigger = node.str("trigger", required=True, choices=TRIGGERS) or "on_enter"
+    action = node.str("action", required=True, choices=ACTIONS) or "create_task"
+    rule = AutomationRule(
+        trigger=trigger,  # type: ignore[arg-type]
+        action=action,  # type: ignore[arg-type]
+        title=node.text("title", required=True),
+        text=node.text("text"),
+        role=node.str("role"),
+        delay_minutes=_duration(node, "delay"),
+        deadline_minutes=_duration(node, "deadline"),
+        complete_on_leave=node.bool("complete_on_leave", default=True),
+        target_stage=node.str("target_stage"),
+        where=node.where,
+    )
+    if trigger == "after_delay" and rule.delay_minutes is None and not node.has("delay"):
+        node.error("trigger 'after_delay' needs a 'delay' (e.g. delay = \"2d\")")
+    if action == "move_stage" and not rule.target_stage:
+        node.error("action 'move_stage' needs a 'target_stage'")
+    node.done()
+    return rule
+
+
+def _read_stage(node: Node) -> Stage:
+    semantics = node.str("semantics", default="process", choices=SEMANTICS) or "process"
+    stage = Stage(
+        code=node.str("code", required=True, pattern=_CODE, pattern_hint="a code without spaces")
+        or "",
+        name=node.text("name", required=True),
+        semantics=semantics,  # type: ignore[arg-type]
+        description=node.text("description"),
+        color=node.str("color", default="", pattern=_COLOR, pattern_hint="a colour like #39A8EF")
+        or "",
+        max_minutes=_duration(node, "max_time"),
+        responsible=node.str("responsible"),
+        required_fields=tuple(node.str_list("required_fields")),
+        lesson=node.text("lesson"),
+        automation=tuple(_read_automation(n) for n in node.tables("automation")),
+        where=node.where,
+    )
+    node.done()
+    return stage
+
+
+def _read_pipeline(node: Node) -> Pipeline:
+    kind = node.str("kind", required=True, choices=PIPELINE_KINDS) or "deal"
+    pipeline = Pipeline(
+        code=node.str("code", required=True, pattern=_CODE, pattern_hint="a code without spaces")
+        or "",
+        kind=kind,  # type: ignore[arg-type]
+        name=node.text("name", required=True),
+        description=node.text("description"),
+        process=node.str("process"),
+        tags=tuple(node.str_list("tags")),
+        stages=tuple(_read_stage(n) for n in node.tables("stages", required=True)),
+        where=node.where,
+    )
+    if kind == "smart_process" and not pipeline.process:
+        node.error("a smart_process pipeline needs 'process' (the code of a [[smart_processes]] entry)")
+    if kind != "smart_process" and pipeline.process:
+        node.error("'process' is only for pipelines of kind 'smart_process'", "process")
+    node.done(allowed_extra=("extends", "drop_stages"))
+    return pipeline
+
+
+def _read_field(node: Node) -> CustomField:
+    items: list[FieldItem] = []
+    for item in node.tables("items"):
+        items.append(
+            FieldItem(
+                value=item.text("value", required=True),
+                xml_id=item.str("xml_id", default="") or "",
+                default=item.bool("default"),
+            )
+        )
+        item.done()
+    result = CustomField(
+        entity=node.str("entity", required=True) or "",
+        code=node.str("code", required=True) or "",
+        type=node.str("type", required=True, choices=FIELD_TYPES) or "string",
+        label=node.text("label", required=True),
+        help=node.text("help"),
+        items=tuple(items),
+        mandatory=node.bool("mandatory"),
+        multiple=node.bool("multiple"),
+        group=node.str("group"),
+        where=node.where,
+    )
+    node.done()
+    return result
+
+
+def build_blueprint(
+    merged: dict[str, Any],
+    header: Node | None,
+    default_id: str,
+    problems: Problems,
+    origins: Origins,
+    source: Source,
+) -> Blueprint:
+    """Typed objects from merged raw tables. Pure."""
+    top = root(merged, source, problems, origins)
+    roles = []
+    for node in top.tables("roles"):
+        roles.append(
+            Role(
+                code=node.str("code", required=True) or "",
+                name=node.text("name", required=True),
+                description=node.text("description"),
+                where=node.where,
+            )
+        )
+        node.done()
+    entities = []
+    for node in top.tables("entities"):
+        entities.append(
+            EntityUse(
+                code=node.str("code", required=True) or "",
+                used=node.bool("used", default=True),
+                why=node.text("why", required=True),
+                where=node.where,
+            )
+        )
+        node.done()
+    processes = []
+    for node in top.tables("smart_processes"):
+        processes.append(
+            SmartProcess(
+                code=node.str("code", required=True) or "",
+                title=node.text("title", required=True),
+                description=node.text("description"),
+                where=node.where,
+            )
+        )
+        node.done()
+    groups = []
+    for node in top.tables("field_groups"):
+        groups.append(
+            FieldGroup(
+                code=node.str("code", required=True) or "",
+                entity=node.str("entity", required=True) or "",
+                name=node.text("name", required=True),
+                description=node.text("description"),
+                where=node.where,
+            )
+        )
+        node.done()
+    pipelines = tuple(_read_pipeline(n) for n in top.tables("pipelines"))
+    fields = tuple(_read_field(n) for n in top.tables("fields"))
+
+    bp_id, name, description = default_id, None, None
+    if header is not None:
+        bp_id = header.str("id", default=default_id) or default_id
+        name = header.text("name")
+        description = header.text("description")
+        header.str_list("include")
+        header.done()
+    return Blueprint(
+        id=bp_id,
+        name=name if name else Text(ru=bp_id, en=bp_id),
+        description=description or Text(),
+        roles=tuple(roles),
+        entities=tuple(entities),
+        smart_processes=tuple(processes),
+        pipelines=pipelines,
+        fields=fields,
+        field_groups=tuple(groups),
+        where=source.name,
+    )
+
+
+def load_document(doc: TomlDocument, path: Path | None, resolver: Resolver) -> Blueprint:
+    """A blueprint from an already parsed document (``path`` anchors relative includes)."""
+    problems = Problems()
+    layers = _Layers(resolver, problems)
+    stack = (path.resolve(),) if path is not None else ()
+    merged = layers.load_document(doc, path, stack)
+    header_node: Node | None = None
+    top = root(doc.data, doc.source, problems, layers.origins)
+    if "blueprint" in doc.data:
+        header_node = top.table("blueprint")
+    default_id = path.stem if path is not None else "blueprint"
+    blueprint = build_blueprint(
+        merged or {k: [] for k in LISTS}, header_node, default_id, problems, layers.origins, doc.source
+    )
+    problems.raise_if_any()
+    return blueprint
+
+
+def load_blueprint(path: Path, resolver: Resolver) -> Blueprint:
+    """Read and resolve a blueprint file. Raises ``LoadError`` naming file:line and key."""
+    doc = parse_toml(read_text(path), str(path))
+    return load_document(doc, path, resolver)

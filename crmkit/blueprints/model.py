@@ -1,0 +1,255 @@
+"""The blueprint model: what a company's CRM set-up should be.
+
+A blueprint holds roles, the entities used and why, pipelines with ordered stages, automation
+rules per stage and custom fields per entity. Values only: loading, linting, rendering and
+pushing live elsewhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from crmkit.i18n import Lang, Text
+
+Semantics = Literal["process", "success", "failure"]
+PipelineKind = Literal["lead", "deal", "smart_process"]
+Trigger = Literal["on_enter", "after_delay", "on_overdue_activity"]
+Action = Literal["create_task", "notify", "change_responsible", "move_stage"]
+
+SEMANTICS: tuple[Semantics, ...] = ("process", "success", "failure")
+PIPELINE_KINDS: tuple[PipelineKind, ...] = ("lead", "deal", "smart_process")
+TRIGGERS: tuple[Trigger, ...] = ("on_enter", "after_delay", "on_overdue_activity")
+ACTIONS: tuple[Action, ...] = ("create_task", "notify", "change_responsible", "move_stage")
+
+#: The CRM entities a blueprint can use (Bitrix24's seven main entities).
+ENTITIES: tuple[str, ...] = ("lead", "contact", "company", "deal", "activity", "invoice", "quote")
+#: Entities that carry custom fields through ``crm.<entity>.userfield.*``.
+FIELD_ENTITIES: tuple[str, ...] = ("lead", "contact", "company", "deal")
+
+#: Bitrix24 user field types (BITRIX24.md §3.3).
+FIELD_TYPES: tuple[str, ...] = (
+    "string",
+    "integer",
+    "double",
+    "boolean",
+    "datetime",
+    "date",
+    "money",
+    "url",
+    "address",
+    "enumeration",
+    "file",
+    "employee",
+    "crm_status",
+    "iblock_section",
+    "iblock_element",
+    "crm",
+)
+
+DEFAULT_COLORS: dict[Semantics, str] = {
+    "process": "#39A8EF",
+    "success": "#7BD500",
+    "failure": "#FF5752",
+}
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    name: Text
+    description: Text = Text()
+    where: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class EntityUse:
+    code: str
+    used: bool
+    why: Text
+    where: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class SmartProcess:
+    """An auxiliary process kept as a Bitrix24 smart process (``crm.type``)."""
+
+    code: str
+    title: Text
+    description: Text = Text()
+    where: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class AutomationRule:
+    """A robot on a stage: when it fires, what it does, for whom, and by when."""
+
+    trigger: Trigger
+    action: Action
+    title: Text
+    text: Text = Text()
+    role: str | None = None
+    delay_minutes: int | None = None
+    deadline_minutes: int | None = None
+    complete_on_leave: bool = True
+    target_stage: str | None = None
+    where: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class Stage:
+    code: str
+    name: Text
+    semantics: Semantics
+    description: Text = Text()
+    color: str = ""
+    max_minutes: int | None = None
+    responsible: str | None = None
+    required_fields: tuple[str, ...] = ()
+    #: for failure stages: what the reason teaches the company (why it matters)
+    lesson: Text = Text()
+    automation: tuple[AutomationRule, ...] = ()
+    where: str = field(default="", compare=False)
+
+    @property
+    def shown_color(self) -> str:
+        return self.color or DEFAULT_COLORS[self.semantics]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    code: str
+    kind: PipelineKind
+    name: Text
+    stages: tuple[Stage, ...]
+    description: Text = Text()
+    #: the smart process this pipeline belongs to (kind ``smart_process`` only)
+    process: str | None = None
+    #: what kind of sale it serves, e.g. "tender" (the "price too high" rule reads it)
+    tags: tuple[str, ...] = ()
+    where: str = field(default="", compare=False)
+
+    def stages_with(self, semantics: Semantics) -> tuple[Stage, ...]:
+        return tuple(s for s in self.stages if s.semantics == semantics)
+
+    def stage(self, code: str) -> Stage | None:
+        return next((s for s in self.stages if s.code == code), None)
+
+
+@dataclass(frozen=True)
+class FieldItem:
+    value: Text
+    xml_id: str = ""
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class FieldGroup:
+    code: str
+    entity: str
+    name: Text
+    description: Text = Text()
+    where: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class CustomField:
+    """A user field of an entity. ``code`` is the part after ``UF_CRM_``."""
+
+    entity: str
+    code: str
+    type: str
+    label: Text
+    help: Text = Text()
+    items: tuple[FieldItem, ...] = ()
+    mandatory: bool = False
+    multiple: bool = False
+    group: str | None = None
+    where: str = field(default="", compare=False)
+
+    @property
+    def field_name(self) -> str:
+        """The FIELD_NAME Bitrix24 stores (BITRIX24.md §3.3 prefix rules)."""
+        return bitrix_field_name(self.code)
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    id: str
+    name: Text
+    description: Text = Text()
+    roles: tuple[Role, ...] = ()
+    entities: tuple[EntityUse, ...] = ()
+    smart_processes: tuple[SmartProcess, ...] = ()
+    pipelines: tuple[Pipeline, ...] = ()
+    fields: tuple[CustomField, ...] = ()
+    field_groups: tuple[FieldGroup, ...] = ()
+    where: str = field(default="", compare=False)
+
+    def role(self, code: str) -> Role | None:
+        return next((r for r in self.roles if r.code == code), None)
+
+    def pipeline(self, code: str) -> Pipeline | None:
+        return next((p for p in self.pipelines if p.code == code), None)
+
+    def fields_of(self, entity: str) -> tuple[CustomField, ...]:
+        return tuple(f for f in self.fields if f.entity == entity)
+
+    def stage_count(self) -> int:
+        return sum(len(p.stages) for p in self.pipelines)
+
+
+def bitrix_field_name(code: str) -> str:
+    """What ``crm.*.userfield.add`` makes of a FIELD_NAME: upper-cased, ``UF_CRM_`` ensured."""
+    name = code.upper()
+    if name.startswith("UF_CRM_"):
+        return name
+    if name.startswith("UF_"):
+        return "UF_CRM_" + name[3:]
+    return "UF_CRM_" + name
+
+
+_DURATION = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?:in)?)?")
+
+
+def parse_duration(text: str) -> int | None:
+    """``"1d12h"`` → minutes; ``None`` when the text is not a duration."""
+    match = _DURATION.fullmatch(text.strip().replace(" ", ""))
+    if not match or not any(match.groups()):
+        return None
+    weeks, days, hours, minutes = (int(g) if g else 0 for g in match.groups())
+    return ((weeks * 7 + days) * 24 + hours) * 60 + minutes
+
+
+def _ru_plural(n: int, one: str, few: str, many: str) -> str:
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+def format_duration(minutes: int, lang: Lang) -> str:
+    """Minutes as a person says them: ``2 days``, ``3 h``, ``1 день 12 ч``."""
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts: list[str] = []
+    if days:
+        if lang == "ru":
+            parts.append(f"{days} {_ru_plural(days, 'день', 'дня', 'дней')}")
+        else:
+            parts.append(f"{days} day" + ("" if days == 1 else "s"))
+    if hours:
+        parts.append(f"{hours} ч" if lang == "ru" else f"{hours} h")
+    if mins or not parts:
+        parts.append(f"{mins} мин" if lang == "ru" else f"{mins} min")
+    return " ".join(parts)
+
+
+def format_duration_code(minutes: int) -> str:
+    """Minutes back in the blueprint's own notation (``1d12h``)."""
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    out = (f"{days}d" if days else "") + (f"{hours}h" if hours else "") + (f"{mins}m" if mins else "")
+    return out or "0m"

@@ -1,0 +1,141 @@
+"""Click building blocks: localized help, lazy subcommands, common options.
+
+Help texts live in the message catalog under ``cmd.<command path>.help`` and
+``cmd.<command path>.opt.<option>`` (falling back to ``opt.<option>``), in both languages.
+Subcommands are imported only when run, so ``crmkit --help`` stays fast and loads none of the
+heavy libraries.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from crmkit.cli.context import AppContext
+from crmkit.i18n import Lang, has_msg, msg
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def app_of(ctx: click.Context) -> AppContext:
+    app = ctx.find_object(AppContext)
+    if app is None:
+        app = AppContext.from_environment()
+        ctx.obj = app
+    return app
+
+
+def _lang(ctx: click.Context | None) -> Lang:
+    if ctx is None:
+        return "en"
+    app = ctx.find_object(AppContext)
+    return app.lang if app is not None else "en"
+
+
+def _command_key(ctx: click.Context) -> str:
+    names: list[str] = []
+    current: click.Context | None = ctx
+    while current is not None and current.parent is not None:
+        names.append(current.info_name or "")
+        current = current.parent
+    return ".".join(reversed(names)) or "crmkit"
+
+
+def _help_for(key: str, lang: Lang) -> str:
+    full = f"cmd.{key}.help"
+    return msg(full, lang) if has_msg(full) else ""
+
+
+class LocalizedOption(click.Option):
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        name = next((o[2:] for o in self.opts if o.startswith("--")), self.name or "")
+        lang = _lang(ctx)
+        for key in (f"cmd.{_command_key(ctx)}.opt.{name}", f"opt.{name}"):
+            if has_msg(key):
+                self.help = msg(key, lang)
+                break
+        return super().get_help_record(ctx)
+
+
+class LocalizedCommand(click.Command):
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.help = _help_for(_command_key(ctx), _lang(ctx))
+        super().format_help_text(ctx, formatter)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self.short_help or ""
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (``"module:attr"`` entries)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module_name, attr = self.lazy[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attr)
+            self.add_command(command, cmd_name)
+            del self.lazy[cmd_name]
+        return super().get_command(ctx, cmd_name)
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.help = _help_for(_command_key(ctx), _lang(ctx))
+        super().format_help_text(ctx, formatter)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help comes from the catalog, so listing does not import the commands.
+        lang = _lang(ctx)
+        prefix = _command_key(ctx)
+        rows = []
+        for name in self.list_commands(ctx):
+            key = f"{prefix}.{name}" if prefix != "crmkit" else name
+            full = f"cmd.{key}.short"
+            rows.append((name, msg(full, lang) if has_msg(full) else ""))
+        if rows:
+            title = "Команды" if lang == "ru" else "Commands"
+            with formatter.section(title):
+                formatter.write_dl(rows)
+
+
+def command(name: str) -> Callable[[F], click.Command]:
+    return click.command(name, cls=LocalizedCommand)
+
+
+def option(*decls: str, **kwargs: Any) -> Callable[[F], F]:
+    return click.option(*decls, cls=LocalizedOption, **kwargs)
+
+
+def lang_option() -> Callable[[F], F]:
+    """``--lang`` on a subcommand; it overrides the group's and the locale's."""
+
+    def apply(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+        if value:
+            app_of(ctx).lang = value  # type: ignore[assignment]
+        return value
+
+    return option(
+        "--lang",
+        type=click.Choice(["ru", "en"]),
+        callback=apply,
+        expose_value=False,
+        is_eager=True,
+    )
+
+
+def format_option(choices: tuple[str, ...], default: str = "text") -> Callable[[F], F]:
+    return option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=default,
+        show_default=True,
+    )

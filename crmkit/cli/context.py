@@ -1,0 +1,64 @@
+"""One context object per run: language, environment, clock, terminal and file locations.
+
+Tests build their own ``AppContext`` and pass it as click's ``obj``; nothing here is global.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crmkit.i18n import Lang, detect_lang, msg
+
+
+@dataclass
+class AppContext:
+    lang: Lang = "en"
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    cwd: Path = field(default_factory=Path.cwd)
+    #: whether a person can answer questions (stdin is a terminal)
+    interactive: bool = False
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+    #: extra blueprint library folders searched before the shipped one
+    library_dirs: tuple[Path, ...] = ()
+    #: whether --lang was given explicitly (a subcommand's --lang still wins)
+    lang_explicit: bool = False
+
+    @classmethod
+    def from_environment(cls, argv: list[str] | None = None) -> AppContext:
+        environ = dict(os.environ)
+        lang = detect_lang(environ)
+        explicit = _lang_from_argv(argv or [])
+        extra = tuple(Path(p) for p in environ.get("CRMKIT_LIBRARY", "").split(os.pathsep) if p)
+        return cls(
+            lang=explicit or lang,
+            environ=environ,
+            interactive=sys.stdin is not None and sys.stdin.isatty(),
+            library_dirs=extra,
+            lang_explicit=explicit is not None,
+        )
+
+    def t(self, key: str, **values: object) -> str:
+        return msg(key, self.lang, **values)
+
+    def resolve(self, path: str | Path) -> Path:
+        path = Path(path)
+        return path if path.is_absolute() else self.cwd / path
+
+
+def _lang_from_argv(argv: list[str]) -> Lang | None:
+    """``--lang`` is read before click parses, so ``--help`` speaks the asked language too."""
+    for index, arg in enumerate(argv):
+        value = None
+        if arg == "--lang" and index + 1 < len(argv):
+            value = argv[index + 1]
+        elif arg.startswith("--lang="):
+            value = arg.split("=", 1)[1]
+        if value in ("ru", "en"):
+            return value  # type: ignore[return-value]
+    return None

@@ -1,0 +1,75 @@
+"""The error tree and the exit codes of crmkit.
+
+Every failure a user can cause or meet is a ``CrmkitError``; the CLI turns it into one line on
+stderr and its ``exit_code``. Library code raises these and never calls ``sys.exit``.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Documented exit codes (the README carries the same table)."""
+
+    OK = 0
+    REFUSED = 1  # the CRM refused a call, or a run was only partly done
+    BAD_INPUT = 2  # usage, TOML, answers, validation, lint errors
+    PLAN_NOT_EMPTY = 3  # `push --check` found changes to make
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class CrmkitError(Exception):
+    """Base of all errors crmkit reports to a user as one line."""
+
+    exit_code: int = ExitCode.BAD_INPUT
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(CrmkitError):
+    """Bad input: a file that cannot be read or parsed, an unknown key, a wrong value.
+
+    ``where`` names the place (``file:line``) and ``key`` the key path inside the file, so the
+    message reads ``blueprint.toml:12: pipelines[0].stages[2].semantics: ...``.
+    """
+
+    exit_code = ExitCode.BAD_INPUT
+
+    def __init__(self, problem: str, *, where: str | None = None, key: str | None = None) -> None:
+        self.problem = problem
+        self.where = where
+        self.key = key
+        parts = [p for p in (where, key) if p]
+        super().__init__(": ".join([*parts, problem]))
+
+
+class UsageError(CrmkitError):
+    """A wrong combination of options or arguments."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class ValidationFailed(CrmkitError):
+    """A document loaded fine but breaks rules that make it unusable (lint errors)."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class CrmRefused(CrmkitError):
+    """The CRM refused a call (or a run was only partly done)."""
+
+    exit_code = ExitCode.REFUSED
+
+
+class PlanNotEmpty(CrmkitError):
+    exit_code = ExitCode.PLAN_NOT_EMPTY
+
+
+class Interrupted(CrmkitError):
+    exit_code = ExitCode.INTERRUPTED

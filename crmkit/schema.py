@@ -1,0 +1,323 @@
+"""Reading plain TOML values into typed objects, with precise complaints.
+
+A ``Node`` wraps one table of a parsed TOML document together with its key path and the
+document's positions, so every complaint names ``file:line`` and the key path. Readers collect
+problems instead of stopping at the first, then ``Problems.raise_if_any`` raises one
+``InputError`` (the first) that carries the rest — a CLI prints one line, lint prints all.
+Pure: no files are read here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from crmkit.errors import InputError
+from crmkit.i18n import Text
+from crmkit.tomlpos import KeyPath, Positions, format_path
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a document came from: a name to show (a path) and the lines of its keys."""
+
+    name: str
+    positions: Positions = field(default_factory=Positions)
+
+    def where(self, path: KeyPath) -> str:
+        line = self.positions.line_of(path)
+        return f"{self.name}:{line}" if line else self.name
+
+
+class LoadError(InputError):
+    """A document failed to load; ``problems`` holds every problem found, first one first."""
+
+    def __init__(self, problems: Sequence[InputError]) -> None:
+        first = problems[0]
+        self.problems = list(problems)
+        super().__init__(first.problem, where=first.where, key=first.key)
+        if len(problems) > 1:
+            more = len(problems) - 1
+            self.message = f"{first.message} (+{more} more)"
+
+
+@dataclass
+class Problems:
+    items: list[InputError] = field(default_factory=list)
+
+    def add(self, source: Source, path: KeyPath, problem: str) -> None:
+        self.items.append(
+            InputError(problem, where=source.where(path), key=format_path(path) or None)
+        )
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise LoadError(self.items)
+
+
+def _type_name(value: object) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+_MISSING = object()
+
+
+class Node:
+    """One TOML table being read. Call ``done()`` after reading to report unknown keys."""
+
+    def __init__(
+        self,
+        value: dict[str, Any],
+        path: KeyPath,
+        source: Source,
+        problems: Problems,
+        origins: Origins | None = None,
+    ) -> None:
+        self.value = value
+        self.path = path
+        self.source = source
+        self.problems = problems
+        self.origins = origins
+        self._seen: set[str] = set()
+
+    def child(self, value: dict[str, Any], path: KeyPath) -> Node:
+        """A node for a nested table; a table merged in from another file keeps its origin."""
+        if self.origins is not None:
+            origin = self.origins.get(value)
+            if origin is not None:
+                return Node(value, origin[1], origin[0], self.problems, self.origins)
+        return Node(value, path, self.source, self.problems, self.origins)
+
+    @property
+    def where(self) -> str:
+        return self.source.where(self.path)
+
+    # -- complaints -------------------------------------------------------------------------
+    def error(self, problem: str, key: str | int | None = None) -> None:
+        path = self.path if key is None else self.path + (key,)
+        self.problems.add(self.source, path, problem)
+
+    def done(self, allowed_extra: Iterable[str] = ()) -> None:
+        extra = set(allowed_extra)
+        known = sorted(self._seen | extra)
+        for key in self.value:
+            if key not in self._seen and key not in extra:
+                hint = f"; known keys: {', '.join(known)}" if known else ""
+                self.error(f"unknown key '{key}'{hint}", key)
+
+    def has(self, key: str) -> bool:
+        return key in self.value
+
+    # -- raw access -------------------------------------------------------------------------
+    def _get(self, key: str, required: bool) -> Any:
+        self._seen.add(key)
+        if key not in self.value:
+            if required:
+                self.error(f"required key '{key}' is missing")
+            return _MISSING
+        return self.value[key]
+
+    def _typed(self, key: str, value: Any, kinds: tuple[type, ...], expected: str) -> bool:
+        # bool is an int in Python; TOML keeps them apart, so do we.
+        if isinstance(value, bool) and bool not in kinds:
+            ok = False
+        else:
+            ok = isinstance(value, kinds)
+        if not ok:
+            self.error(f"expected {expected}, got {_type_name(value)}", key)
+        return ok
+
+    # -- scalars ----------------------------------------------------------------------------
+    def str(
+        self,
+        key: str,
+        *,
+        required: bool = False,
+        default: str | None = None,
+        choices: Sequence[str] | None = None,
+        pattern: re.Pattern[str] | None = None,
+        pattern_hint: str = "",
+    ) -> str | None:
+        value = self._get(key, required)
+        if value is _MISSING:
+            return default
+        if not self._typed(key, value, (str,), "a string"):
+            return default
+        if choices is not None and value not in choices:
+            self.error(f"'{value}' is not one of: {', '.join(choices)}", key)
+            return default
+        if pattern is not None and not pattern.fullmatch(value):
+            self.error(f"'{value}' is not valid{': ' + pattern_hint if pattern_hint else ''}", key)
+            return default
+        return value
+
+    def int(
+        self,
+        key: str,
+        *,
+        required: bool = False,
+        default: int | None = None,
+        minimum: int | None = None,
+        maximum: int | None = None,
+    ) -> int | None:
+        value = self._get(key, required)
+        if value is _MISSING:
+            return default
+        if not self._typed(key, value, (int,), "an integer"):
+            return default
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            bounds = f"{minimum if minimum is not None else '…'}..{maximum if maximum is not None else '…'}"
+            self.error(f"{value} is out of range {bounds}", key)
+            return default
+        return int(value)
+
+    def float(
+        self,
+        key: str,
+        *,
+        required: bool = False,
+        default: float | None = None,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> float | None:
+        value = self._get(key, required)
+        if value is _MISSING:
+            return default
+        if not self._typed(key, value, (int, float), "a number"):
+            return default
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            self.error(f"{value} is out of range {minimum}..{maximum}", key)
+            return default
+        return float(value)
+
+    def bool(self, key: str, *, required: bool = False, default: bool = False) -> bool:
+        value = self._get(key, required)
+        if value is _MISSING:
+            return default
+        if not self._typed(key, value, (bool,), "true or false"):
+            return default
+        return bool(value)
+
+    def str_list(self, key: str, *, required: bool = False) -> list[str]:
+        value = self._get(key, required)
+        if value is _MISSING:
+            return []
+        if isinstance(value, str):
+            return [value]
+        if not self._typed(key, value, (list,), "an array of strings"):
+            return []
+        out: list[str] = []
+        for index, item in enumerate(value):
+            if isinstance(item, str):
+                out.append(item)
+            else:
+                self.problems.add(
+                    self.source,
+                    self.path + (key, index),
+                    f"expected a string, got {_type_name(item)}",
+                )
+        return out
+
+    def text(self, key: str, *, required: bool = False) -> Text:
+        """A bilingual text: ``{ru = "...", en = "..."}``, or one string for both languages."""
+        value = self._get(key, required)
+        if value is _MISSING:
+            return Text()
+        if isinstance(value, str):
+            return Text(ru=value, en=value)
+        if not self._typed(key, value, (dict,), 'a string or a table {ru = "...", en = "..."}'):
+            return Text()
+        node = self.child(value, self.path + (key,))
+        ru = node.str("ru") or ""
+        en = node.str("en") or ""
+        node.done()
+        if required and not (ru or en):
+            self.error("the text is empty", key)
+        return Text(ru=ru, en=en)
+
+    # -- structure --------------------------------------------------------------------------
+    def table(self, key: str, *, required: bool = False) -> Node | None:
+        value = self._get(key, required)
+        if value is _MISSING:
+            return None
+        if not self._typed(key, value, (dict,), "a table"):
+            return None
+        return self.child(value, self.path + (key,))
+
+    def tables(self, key: str, *, required: bool = False) -> list[Node]:
+        """An array of tables (``[[key]]``)."""
+        value = self._get(key, required)
+        if value is _MISSING:
+            return []
+        if not self._typed(key, value, (list,), "an array of tables"):
+            return []
+        nodes: list[Node] = []
+        for index, item in enumerate(value):
+            if isinstance(item, dict):
+                nodes.append(self.child(item, self.path + (key, index)))
+            else:
+                self.problems.add(
+                    self.source, self.path + (key, index), f"expected a table, got {_type_name(item)}"
+                )
+        return nodes
+
+    def raw(self, key: str, *, required: bool = False) -> Any:
+        value = self._get(key, required)
+        return None if value is _MISSING else value
+
+
+def root(
+    data: dict[str, Any],
+    source: Source,
+    problems: Problems | None = None,
+    origins: Origins | None = None,
+) -> Node:
+    return Node(data, (), source, problems or Problems(), origins)
+
+
+class Origins:
+    """Which file and key path each table came from, for documents merged from several files.
+
+    Keyed by object identity; the tables are kept alive here so an identity is never reused.
+    """
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[dict[str, Any], Source, KeyPath]] = {}
+
+    def set(self, table: dict[str, Any], source: Source, path: KeyPath) -> None:
+        self._by_id[id(table)] = (table, source, path)
+
+    def get(self, table: dict[str, Any]) -> tuple[Source, KeyPath] | None:
+        entry = self._by_id.get(id(table))
+        return (entry[1], entry[2]) if entry is not None else None
+
+    def annotate(self, value: Any, source: Source, path: KeyPath = ()) -> None:
+        """Record the origin of every table inside ``value``."""
+        if isinstance(value, dict):
+            self.set(value, source, path)
+            for key, item in value.items():
+                self.annotate(item, source, path + (key,))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                self.annotate(item, source, path + (index,))
+
+    def copy(self, value: Any) -> Any:
+        """A deep copy whose tables keep the origins of the originals."""
+        if isinstance(value, dict):
+            new = {k: self.copy(v) for k, v in value.items()}
+            origin = self.get(value)
+            if origin is not None:
+                self.set(new, *origin)
+            return new
+        if isinstance(value, list):
+            return [self.copy(v) for v in value]
+        return value
