@@ -2,7 +2,7 @@
 
 crmkit speaks Russian and English. Texts that come from data (blueprints, questionnaires, the
 catalog) are ``Text`` values holding both; texts of the tool itself live in
-``crmkit/locale/messages.toml`` and are looked up with ``msg``.
+``crmkit/locale/*.toml`` and are looked up with ``msg``.
 """
 
 from __future__ import annotations
@@ -50,9 +50,16 @@ class Text:
 
 @cache
 def _catalog() -> dict[str, dict[str, str]]:
-    raw = resources.files("crmkit.locale").joinpath("messages.toml").read_text(encoding="utf-8")
-    data = tomllib.loads(raw)
+    """All ``crmkit/locale/*.toml`` files merged (one file per area of the tool)."""
     flat: dict[str, dict[str, str]] = {}
+    folder = resources.files("crmkit.locale")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            _flatten(tomllib.loads(entry.read_text(encoding="utf-8")), flat)
+    return flat
+
+
+def _flatten(data: dict[str, object], flat: dict[str, dict[str, str]]) -> None:
 
     def walk(prefix: str, node: dict[str, object]) -> None:
         for key, value in node.items():
@@ -63,7 +70,6 @@ def _catalog() -> dict[str, dict[str, str]]:
                 walk(name, cast(dict[str, object], value))
 
     walk("", data)
-    return flat
 
 
 def msg(key: str, lang: Lang, **values: object) -> str:

@@ -14,9 +14,13 @@ from crmkit.errors import CrmkitError, ExitCode
 
 #: subcommand → "module:attribute"; imported only when that command runs
 COMMANDS = {
+    "demo": "crmkit.cli.demo_cmd:demo",
+    "assess": "crmkit.cli.assess_cmd:assess",
+    "select": "crmkit.cli.select_cmd:select",
     "blueprint": "crmkit.cli.blueprint_cmd:blueprint",
     "render": "crmkit.cli.render_cmd:render",
-    "demo": "crmkit.cli.demo_cmd:demo",
+    "pull": "crmkit.cli.pull_cmd:pull",
+    "sandbox": "crmkit.cli.sandbox_cmd:sandbox",
 }
 
 

@@ -9,6 +9,7 @@ heavy libraries.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -77,7 +78,13 @@ class LazyGroup(click.Group):
         self.lazy = dict(lazy or {})
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+        # only commands whose module exists: --help never lists a placeholder
+        available = {
+            name
+            for name, target in self.lazy.items()
+            if importlib.util.find_spec(target.split(":")[0]) is not None
+        }
+        return sorted(set(super().list_commands(ctx)) | available)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
