@@ -61,7 +61,16 @@ class LocalizedOption(click.Option):
         return super().get_help_record(ctx)
 
 
+def _localize_help_option(ctx: click.Context, option: click.Option | None) -> click.Option | None:
+    if option is not None:
+        option.help = msg("opt.help", _lang(ctx))
+    return option
+
+
 class LocalizedCommand(click.Command):
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return _localize_help_option(ctx, super().get_help_option(ctx))
+
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         self.help = _help_for(_command_key(ctx), _lang(ctx))
         super().format_help_text(ctx, formatter)
@@ -76,6 +85,9 @@ class LazyGroup(click.Group):
     def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = dict(lazy or {})
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return _localize_help_option(ctx, super().get_help_option(ctx))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         # only commands whose module exists: --help never lists a placeholder

@@ -1,0 +1,69 @@
+"""Library functions behind the ``crmkit blueprint`` commands (no click here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from crmkit.blueprints.library import Library
+from crmkit.blueprints.lint import Finding, LintSettings, default_settings, lint, summary
+from crmkit.blueprints.model import Blueprint
+from crmkit.i18n import Lang
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    id: str
+    blueprint: Blueprint
+    path: Path
+
+    def to_dict(self, lang: Lang) -> dict[str, object]:
+        bp = self.blueprint
+        return {
+            "id": self.id,
+            "name": bp.name.get(lang),
+            "description": bp.description.get(lang),
+            "pipelines": [
+                {"code": p.code, "kind": p.kind, "name": p.name.get(lang), "stages": len(p.stages)}
+                for p in bp.pipelines
+            ],
+            "fields": len(bp.fields),
+            "roles": [r.code for r in bp.roles],
+        }
+
+
+def list_library(library: Library) -> list[LibraryEntry]:
+    entries = []
+    for name in library.ids():
+        path = library.find(name)
+        assert path is not None
+        entries.append(LibraryEntry(name, library.load(name), path))
+    return entries
+
+
+@dataclass(frozen=True)
+class LintReport:
+    target: str
+    findings: list[Finding]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return summary(self.findings)
+
+    def failed(self, strict: bool) -> bool:
+        counts = self.counts
+        return counts["error"] > 0 or (strict and counts["warning"] > 0)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "file": self.target,
+            "findings": [f.to_dict() for f in self.findings],
+            "summary": self.counts,
+        }
+
+
+def lint_target(
+    target: str, library: Library, lang: Lang, settings: LintSettings | None = None
+) -> LintReport:
+    blueprint = library.load_path_or_id(target)
+    return LintReport(target, lint(blueprint, settings or default_settings(), lang))

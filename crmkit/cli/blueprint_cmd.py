@@ -1,0 +1,111 @@
+"""``crmkit blueprint list | lint | new``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crmkit.cli.base import LazyGroup, LocalizedCommand, app_of, format_option, lang_option, option
+from crmkit.cli.output import emit, to_json
+from crmkit.errors import ValidationFailed
+from crmkit.schema import LoadError
+
+
+@click.group("blueprint", cls=LazyGroup)
+@lang_option()
+def blueprint() -> None:
+    pass
+
+
+def _library(ctx: click.Context, extra: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    from crmkit.blueprints.library import Library
+
+    app = app_of(ctx)
+    return Library.default(tuple(app.resolve(p) for p in extra) + app.library_dirs)
+
+
+library_option = option("--library", "library_dirs", multiple=True, type=click.Path(file_okay=False))
+
+
+@blueprint.command("list", cls=LocalizedCommand)
+@lang_option()
+@format_option(("text", "json"))
+@library_option
+@click.pass_context
+def list_cmd(ctx: click.Context, fmt: str, library_dirs: tuple[str, ...]) -> None:
+    from crmkit.blueprints.service import list_library
+
+    app = app_of(ctx)
+    entries = list_library(_library(ctx, library_dirs))
+    if fmt == "json":
+        emit(to_json([e.to_dict(app.lang) for e in entries]))
+        return
+    lines = []
+    for entry in entries:
+        bp = entry.blueprint
+        lines.append(f"{entry.id}  —  {bp.name.get(app.lang)}")
+        for p in bp.pipelines:
+            kind = app.t(f"blueprint.kind.{p.kind}")
+            lines.append(f"    {p.code:<20} {kind:<14} {app.t('blueprint.stages', count=len(p.stages))}")
+        if bp.fields:
+            lines.append(f"    {app.t('blueprint.fields', count=len(bp.fields))}")
+    emit("\n".join(lines) + "\n")
+
+
+@blueprint.command("lint", cls=LocalizedCommand)
+@click.argument("target", metavar="FILE")
+@lang_option()
+@format_option(("text", "json"))
+@option("--max-stages", type=click.IntRange(min=1), default=None)
+@option("--disable", multiple=True, metavar="RULE")
+@option("--strict", is_flag=True, default=False)
+@library_option
+@click.pass_context
+def lint_cmd(
+    ctx: click.Context,
+    target: str,
+    fmt: str,
+    max_stages: int | None,
+    disable: tuple[str, ...],
+    strict: bool,
+    library_dirs: tuple[str, ...],
+) -> None:
+    from crmkit.blueprints.lint import default_settings, with_overrides
+    from crmkit.blueprints.service import lint_target
+
+    app = app_of(ctx)
+    settings = default_settings()
+    unknown = [d for d in disable if d not in settings.rules]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown rule {', '.join(unknown)}; rules: {', '.join(sorted(settings.rules))}",
+            param_hint="--disable",
+        )
+    settings = with_overrides(settings, max_stages=max_stages, disabled=disable)
+    library = _library(ctx, library_dirs)
+    target_path = str(app.resolve(target)) if Path(target).suffix == ".toml" else target
+    try:
+        report = lint_target(target_path, library, app.lang, settings)
+    except LoadError as exc:
+        # lint lists every load problem (other commands show the first one)
+        for problem in exc.problems[:-1]:
+            click.echo(f"crmkit: {problem}", err=True)
+        raise ValidationFailed(str(exc.problems[-1])) from None
+    report = type(report)(target, report.findings)
+    if fmt == "json":
+        emit(to_json(report.to_dict()))
+    else:
+        lines = []
+        for f in report.findings:
+            where = f.where or target
+            lines.append(f"{where}: {app.t('lint.severity.' + f.severity)}[{f.rule}] {f.path}: {f.message}")
+        counts = report.counts
+        lines.append(app.t("lint.summary", errors=counts["error"], warnings=counts["warning"],
+                           infos=counts["info"]))
+        emit("\n".join(lines) + "\n")
+    if report.failed(strict):
+        counts = report.counts
+        raise ValidationFailed(
+            app.t("lint.failed", errors=counts["error"], warnings=counts["warning"])
+        )
