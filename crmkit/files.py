@@ -41,6 +41,9 @@ def parse_toml(text: str, name: str) -> TomlDocument:
         if match:
             where = f"{name}:{match.group(1)}:{match.group(2)}"
             message = message[: match.start()]
+        elif message.endswith("(at end of document)"):
+            where = f"{name}:{text.count(chr(10)) + 1}"
+            message = message[: -len("(at end of document)")].rstrip() + " at the end of the file"
         raise InputError(f"not valid TOML: {message}", where=where) from None
     return TomlDocument(data=data, source=Source(name, locate(text)), text=text)
 
@@ -76,6 +79,8 @@ def write_bytes(path: Path, content: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
+        # mkstemp creates 0600; give the file the mode a plain open() would have
+        Path(tmp).chmod(_existing_mode(path))
         Path(tmp).replace(path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -83,6 +88,15 @@ def write_bytes(path: Path, content: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _existing_mode(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def write_text(path: Path, content: str) -> None:

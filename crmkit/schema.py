@@ -54,7 +54,16 @@ class Problems:
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise LoadError(self.items)
+            raise LoadError(sorted(self.items, key=_position))
+
+
+def _position(error: InputError) -> tuple[str, int]:
+    """Sort key: file, then line (problems are found in reading order, not file order)."""
+    where = error.where or ""
+    name, _, line = where.rpartition(":")
+    if line.isdigit():
+        return (name, int(line))
+    return (where, 0)
 
 
 def _type_name(value: object) -> str:

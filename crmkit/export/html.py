@@ -29,6 +29,7 @@ code { background: #f1f5f9; padding: 1px 4px; border-radius: 3px; font-size: 90%
 blockquote { border-left: 4px solid var(--accent); margin: 12px 0; padding: 4px 14px; color: var(--muted); }
 .figure { margin: 16px 0 24px; overflow-x: auto; }
 .figure svg { max-width: 100%; height: auto; }
+figcaption, .figure figcaption { color: var(--muted); font-size: 12px; margin-top: 4px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); padding-top: 8px; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11pt; }

@@ -1,0 +1,290 @@
+"""Client documentation for a blueprint: Markdown and self-contained HTML.
+
+``blueprint_view`` turns the model into display strings (pure); the Markdown template lays them
+out; HTML is the same Markdown with the funnel drawn as inline SVG instead of Mermaid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from crmkit import __version__
+from crmkit.blueprints.model import (
+    AutomationRule,
+    Blueprint,
+    Pipeline,
+    Stage,
+    format_duration,
+)
+from crmkit.export.funnel import funnel_mermaid, funnel_svg
+from crmkit.export.html import HtmlDocument
+from crmkit.export.markdown import render_template
+from crmkit.i18n import Lang, Text, msg
+
+_FIGURE = "@@crmkit-figure:{}@@"
+
+
+def _t(key: str, lang: Lang, **values: object) -> str:
+    return msg(f"doc.{key}", lang, **values)
+
+
+@dataclass(frozen=True)
+class _Names:
+    """Display names of roles, stages and pipelines, for automation sentences."""
+
+    blueprint: Blueprint
+    lang: Lang
+
+    def role(self, code: str | None) -> str:
+        if code is None:
+            return ""
+        role = self.blueprint.role(code)
+        return role.name.get(self.lang) if role and role.name else code
+
+    def stage(self, pipeline: Pipeline, code: str | None) -> str:
+        stage = pipeline.stage(code) if code else None
+        return stage.name.get(self.lang) if stage and stage.name else (code or "")
+
+    def process(self, code: str | None) -> str:
+        process = next((p for p in self.blueprint.smart_processes if p.code == code), None)
+        return process.title.get(self.lang) if process else (code or "")
+
+
+def describe_rule(rule: AutomationRule, pipeline: Pipeline, names: _Names) -> str:
+    """One sentence: when the robot runs, what it does, for whom, by when."""
+    lang = names.lang
+    if rule.trigger == "after_delay" and rule.delay_minutes is not None:
+        when = _t("auto.after_delay", lang, delay=format_duration(rule.delay_minutes, lang))
+    else:
+        when = _t(f"auto.{rule.trigger}", lang)
+    title = rule.title.get(lang)
+    what = _t(
+        f"auto.{rule.action}", lang, title=title, target=names.stage(pipeline, rule.target_stage)
+    )
+    parts = [f"{when.capitalize()}: {what}"]
+    if rule.role:
+        parts.append(_t("auto.for_role", lang, role=names.role(rule.role)))
+    if rule.deadline_minutes is not None:
+        parts.append(_t("auto.deadline", lang, deadline=format_duration(rule.deadline_minutes, lang)))
+    if rule.action == "create_task" and rule.complete_on_leave:
+        parts.append(_t("auto.closes", lang))
+    return ", ".join(parts) + "."
+
+
+def _kind(pipeline: Pipeline, names: _Names) -> str:
+    if pipeline.kind == "smart_process":
+        return _t("kind_smart_process", names.lang, process=names.process(pipeline.process))
+    return _t(f"kind_{pipeline.kind}", names.lang)
+
+
+def _stage_view(number: int, stage: Stage, pipeline: Pipeline, names: _Names) -> dict[str, Any]:
+    lang = names.lang
+    description = stage.description.get(lang)
+    if stage.required_fields:
+        required = _t("required", lang, fields=", ".join(stage.required_fields))
+        description = f"{description} {required}".strip()
+    return {
+        "number": number,
+        "name": stage.name.get(lang) or stage.code,
+        "description": description,
+        "who": names.role(stage.responsible),
+        "how_long": format_duration(stage.max_minutes, lang) if stage.max_minutes else "",
+        "automation": " ".join(describe_rule(r, pipeline, names) for r in stage.automation),
+    }
+
+
+def _field_type(type_: str, lang: Lang) -> str:
+    return type_
+
+
+def blueprint_view(bp: Blueprint, lang: Lang) -> dict[str, Any]:
+    names = _Names(bp, lang)
+    pipelines = []
+    for pipeline in bp.pipelines:
+        stages = [
+            _stage_view(i + 1, stage, pipeline, names) for i, stage in enumerate(pipeline.stages)
+        ]
+        success = pipeline.stages_with("success")
+        pipelines.append(
+            {
+                "name": pipeline.name.get(lang) or pipeline.code,
+                "kind": _kind(pipeline, names),
+                "description": pipeline.description.get(lang),
+                "stages": stages,
+                "success": "; ".join(s.name.get(lang) or s.code for s in success),
+                "failures": [
+                    {"name": s.name.get(lang) or s.code, "lesson": s.lesson.get(lang)}
+                    for s in pipeline.stages_with("failure")
+                ],
+            }
+        )
+    return {
+        "name": bp.name.get(lang) or bp.id,
+        "description": bp.description.get(lang),
+        "roles": [
+            {"name": r.name.get(lang) or r.code, "description": r.description.get(lang)}
+            for r in bp.roles
+        ],
+        "entities": [
+            {
+                "name": _entity_name(e.code, lang),
+                "used": _t("yes" if e.used else "no", lang),
+                "why": e.why.get(lang),
+            }
+            for e in bp.entities
+        ],
+        "smart_processes": [
+            {"title": s.title.get(lang) or s.code, "description": s.description.get(lang)}
+            for s in bp.smart_processes
+        ],
+        "pipelines": pipelines,
+        "fields": _fields_view(bp, lang, names),
+    }
+
+
+def _entity_name(code: str, lang: Lang) -> str:
+    key = f"doc.entity_name.{code}"
+    try:
+        return msg(key, lang)
+    except KeyError:
+        return code
+
+
+def _fields_view(bp: Blueprint, lang: Lang, names: _Names) -> list[dict[str, Any]]:
+    entities: list[str] = []
+    for f in bp.fields:
+        if f.entity not in entities:
+            entities.append(f.entity)
+    out = []
+    for entity in entities:
+        title_entity = (
+            names.process(entity)
+            if any(p.code == entity for p in bp.smart_processes)
+            else _entity_name(entity, lang)
+        )
+        groups: list[dict[str, Any]] = []
+        by_group: dict[str | None, list[dict[str, str]]] = {}
+        for f in bp.fields_of(entity):
+            flags = [_t("mandatory", lang)] if f.mandatory else []
+            if f.multiple:
+                flags.append(_t("multiple", lang))
+            by_group.setdefault(f.group, []).append(
+                {
+                    "label": f.label.get(lang) or f.code,
+                    "code": f.field_name,
+                    "type": _field_type(f.type, lang),
+                    "flags": ", ".join(flags),
+                    "items": "; ".join(i.value.get(lang) for i in f.items),
+                    "help": f.help.get(lang),
+                }
+            )
+        for code, fields in by_group.items():
+            group = next(
+                (g for g in bp.field_groups if g.code == code and g.entity == entity), None
+            )
+            groups.append(
+                {
+                    "title": _t("group", lang, name=group.name.get(lang) if group else code)
+                    if code
+                    else "",
+                    "description": group.description.get(lang) if group else "",
+                    "fields": fields,
+                }
+            )
+        out.append({"title": _t("fields_of", lang, entity=title_entity), "groups": groups})
+    return out
+
+
+def manual_checklist(bp: Blueprint, lang: Lang) -> list[dict[str, Any]]:
+    """What REST cannot set: robots on stages and stage-required fields, with menu paths."""
+    names = _Names(bp, lang)
+    items: list[dict[str, Any]] = []
+    for pipeline in bp.pipelines:
+        p_name = pipeline.name.get(lang) or pipeline.code
+        for stage in pipeline.stages:
+            s_name = stage.name.get(lang) or stage.code
+            for rule in stage.automation:
+                robot = _t(f"robot.{rule.action}", lang)
+                path = _t(
+                    f"robot.path_{pipeline.kind}",
+                    lang,
+                    stage=s_name,
+                    pipeline=p_name,
+                    process=names.process(pipeline.process),
+                    robot=robot,
+                )
+                details = [describe_rule(rule, pipeline, names)]
+                if rule.text:
+                    details.append(rule.text.get(lang))
+                items.append({"path": path, "details": details})
+            for required in stage.required_fields:
+                entity = {"lead": "lead", "deal": "deal"}.get(pipeline.kind, pipeline.process or "")
+                items.append(
+                    {
+                        "path": _t(
+                            "robot.required_path",
+                            lang,
+                            field=_field_label(bp, required, lang),
+                            entity=_entity_name(entity, lang),
+                            stage=s_name,
+                            pipeline=p_name,
+                        ),
+                        "details": [],
+                    }
+                )
+    return items
+
+
+def _field_label(bp: Blueprint, name: str, lang: Lang) -> str:
+    from crmkit.blueprints.model import bitrix_field_name
+
+    wanted = bitrix_field_name(name)
+    field = next((f for f in bp.fields if f.field_name == wanted), None)
+    return f"{field.label.get(lang)} ({field.field_name})" if field else name
+
+
+def _labels(lang: Lang) -> dict[str, str]:
+    keys = (
+        "contents roles role entities entity used why pipelines stages stage what_happens who "
+        "how_long automation success failure_reasons reason lesson description fields field code "
+        "type flags items smart_processes checklist checklist_intro checklist_empty "
+        "checklist_stages_path"
+    ).split()
+    labels = {key: _t(key, lang) for key in keys}
+    labels["generated"] = _t("generated", lang, version=__version__)
+    return labels
+
+
+def _render(bp: Blueprint, lang: Lang, figure: Any) -> str:
+    return render_template(
+        "blueprint.md.j2",
+        bp=blueprint_view(bp, lang),
+        t=_labels(lang),
+        checklist=manual_checklist(bp, lang),
+        figure=figure,
+    )
+
+
+def blueprint_markdown(bp: Blueprint, lang: Lang) -> str:
+    return _render(bp, lang, lambda index: funnel_mermaid(bp.pipelines[index], lang))
+
+
+def blueprint_html(bp: Blueprint, lang: Lang) -> str:
+    text = _render(bp, lang, lambda index: _FIGURE.format(index))
+    doc = HtmlDocument(title=bp.name.get(lang) or bp.id, lang=lang)
+    chunk: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("@@crmkit-figure:") and line.endswith("@@"):
+            doc.markdown("\n".join(chunk))
+            chunk = []
+            index = int(line[len("@@crmkit-figure:") : -2])
+            pipeline = bp.pipelines[index]
+            doc.figure(funnel_svg(pipeline, lang), caption=_t("diagram", lang))
+        else:
+            chunk.append(line)
+    doc.markdown("\n".join(chunk))
+    return doc.render()
+
+
+__all__ = ["blueprint_html", "blueprint_markdown", "blueprint_view", "manual_checklist", "Text"]

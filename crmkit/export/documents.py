@@ -1,0 +1,54 @@
+"""``crmkit render``: which kind of document a file is, and its rendering.
+
+A file is recognised by its top-level tables: a blueprint has ``[blueprint]`` or ``[[pipelines]]``;
+other kinds register a detector and a renderer in ``KINDS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crmkit.blueprints.library import Library
+from crmkit.blueprints.loader import load_document
+from crmkit.errors import InputError
+from crmkit.files import TomlDocument, read_toml
+from crmkit.i18n import Lang
+
+Renderer = Callable[[TomlDocument, Path, str, Lang, Library], str]
+
+
+def _render_blueprint(
+    doc: TomlDocument, path: Path, fmt: str, lang: Lang, library: Library
+) -> str:
+    from crmkit.export.blueprint_doc import blueprint_html, blueprint_markdown
+
+    blueprint = load_document(doc, path, library.resolver())
+    return blueprint_html(blueprint, lang) if fmt == "html" else blueprint_markdown(blueprint, lang)
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    detect: Callable[[dict[str, Any]], bool]
+    render: Renderer
+
+
+KINDS: list[Kind] = [
+    Kind(
+        "blueprint",
+        lambda data: "blueprint" in data or "pipelines" in data,
+        _render_blueprint,
+    ),
+]
+
+
+def render_file(path: Path, fmt: str, lang: Lang, library: Library) -> str:
+    doc = read_toml(path)
+    for kind in KINDS:
+        if kind.detect(doc.data):
+            return kind.render(doc, path, fmt, lang, library)
+    names = ", ".join(k.name for k in KINDS)
+    raise InputError(f"not a document crmkit can render (expected one of: {names})", where=str(path))
