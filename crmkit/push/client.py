@@ -1,0 +1,530 @@
+"""A thin Bitrix24 REST client over ``requests`` (the only module that imports it).
+
+Why our own and not an SDK: BITRIX24.md §4.3. What it does, in the order a call meets it:
+
+1. a client-side token bucket (2 requests/s sustained, a small burst) so a long run stays under
+   the portal's leaky bucket (2/s drain, 50 burst) and never sees 503;
+2. a pause per method after 429 ``OPERATION_TIME_LIMIT`` until ``operating_reset_at`` (other
+   methods keep going);
+3. a JSON POST to ``<base><method>.json`` with redirects followed by hand, re-POSTing the same
+   body (``requests`` would turn a redirected POST into a GET without a body);
+4. retries with backoff (1, 2, 4, 8 s + jitter) of what the portal rejected *before* executing:
+   503 ``QUERY_LIMIT_EXCEEDED`` and bare 429/503. Reads are also retried after a lost reply or a
+   5xx; writes never are — their outcome is unknown, the user is told to re-read the portal;
+5. errors mapped to ``crmkit.push.errors`` with the portal's own ``error_description`` kept and
+   the webhook shown masked.
+
+The clock, the sleep and the random source are parameters, so tests run the limiter on a fake
+clock. ``requests_sent`` counts HTTP requests for benches and tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import random as _random
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from crmkit import __version__
+from crmkit.errors import InputError
+from crmkit.i18n import Lang
+from crmkit.push.encoding import command, normalize
+from crmkit.push.errors import (
+    AuthFailed,
+    NotFound,
+    PortalError,
+    RateLimited,
+    Refused,
+    ReplyLost,
+    ScopeMissing,
+    Unavailable,
+)
+from crmkit.push.replies import (
+    PAGE_SIZE,
+    BatchItem,
+    BatchResult,
+    Reply,
+    as_mapping,
+    int_or_none,
+    rows_of,
+)
+from crmkit.push.webhook import Webhook, is_loopback, mask_secrets, parse_webhook
+
+log = logging.getLogger("crmkit.push.client")
+
+BATCH_LIMIT = 50
+BACKOFF = (1.0, 2.0, 4.0, 8.0)
+
+_AUTH = {"NO_AUTH_FOUND", "EXPIRED_TOKEN", "INVALID_TOKEN", "WRONG_AUTH_TYPE"}
+_SCOPE = {"INSUFFICIENT_SCOPE", "INVALID_SCOPE"}
+_NOT_FOUND = {"ERROR_METHOD_NOT_FOUND", "NOT_FOUND", "ERROR_NOT_FOUND"}
+_REDIRECTS = {301, 302, 303, 307, 308}
+#: the last part of a method name that only reads (anything else counts as a write)
+_READS = {"list", "get", "fields", "types", "items", "current", "gettypes", "getbyentitytypeid"}
+_LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
+
+
+def is_read(method: str) -> bool:
+    """Whether ``method`` only reads: such calls may be repeated after a lost reply."""
+    return method.rsplit(".", 1)[-1].lower() in _READS
+
+
+# -- the limiter ----------------------------------------------------------------------------------
+
+
+class TokenBucket:
+    """``rate`` tokens per second, at most ``burst`` saved up; one token per HTTP request."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be > 0 and burst >= 1")
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = float(burst)
+        self._stamp = clock()
+
+    def _refill(self) -> None:
+        now = self._clock()
+        # a clock that steps back (wall clock adjusted) must not mint tokens
+        self._tokens = min(self.burst, self._tokens + max(0.0, now - self._stamp) * self.rate)
+        self._stamp = now
+
+    def acquire(self) -> float:
+        """Take one token, sleeping until there is one; returns the time slept."""
+        self._refill()
+        waited = 0.0
+        if self._tokens < 1.0:
+            waited = (1.0 - self._tokens) / self.rate
+            self._sleep(waited)
+            self._refill()
+            # a sleep that returned early (or a coarse clock) must not let us overdraw
+            self._tokens = max(self._tokens, 1.0)
+        self._tokens -= 1.0
+        return waited
+
+    def drain(self) -> None:
+        """The portal said its bucket is full: our estimate was optimistic, start from empty."""
+        self._refill()
+        self._tokens = 0.0
+
+
+# -- the client -----------------------------------------------------------------------------------
+
+
+class _MaskingFilter(logging.Filter):
+    """Masks webhook codes in records of libraries that log URLs (urllib3 logs every request
+    line at DEBUG, path included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        masked = mask_secrets(text)
+        if masked != text:
+            record.msg, record.args = masked, ()
+        return True
+
+
+def _install_log_masking() -> None:
+    for name in ("urllib3.connectionpool", "urllib3.util.retry", "requests"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _MaskingFilter) for f in logger.filters):
+            logger.addFilter(_MaskingFilter())
+
+
+class Bitrix24Client:
+    """Calls to one portal through an incoming webhook. See the module docstring."""
+
+    def __init__(
+        self,
+        webhook: Webhook,
+        session: requests.Session | None = None,
+        *,
+        timeout: float | tuple[float, float] = (5.0, 65.0),
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        random: Callable[[], float] = _random.random,
+        rate: float | None = 2.0,
+        burst: int = 10,
+        max_retries: int = len(BACKOFF),
+        max_pause: float = 600.0,
+        max_redirects: int = 3,
+        lang: Lang = "en",
+    ) -> None:
+        self.webhook = webhook
+        self.session = session if session is not None else requests.Session()
+        self.timeout = timeout
+        self.lang: Lang = lang
+        self.max_retries = max_retries
+        #: the longest an OPERATION_TIME_LIMIT pause may be before we give up (the budget
+        #: window is 10 minutes, so a longer wait means the portal's clock or ours is off)
+        self.max_pause = max_pause
+        self.max_redirects = max_redirects
+        self._clock = clock
+        self._sleep = sleep
+        self._random = random
+        self.bucket = TokenBucket(rate, burst, clock, sleep) if rate else None
+        #: method → unix time before which it must not be called (OPERATION_TIME_LIMIT)
+        self.paused_until: dict[str, float] = {}
+        #: HTTP requests sent (retries and redirect hops included)
+        self.requests_sent = 0
+        self.retries = 0
+        _install_log_masking()
+
+    # -- public calls --
+
+    def call(
+        self, method: str, params: Mapping[str, Any] | None = None, *, write: bool | None = None
+    ) -> Reply:
+        """Call ``method`` with ``params`` (sent as JSON; booleans as ``"Y"``/``"N"``)."""
+        payload = normalize(dict(params or {}))
+        return self._call(method, payload, write=not is_read(method) if write is None else write)
+
+    def batch(
+        self, commands: Mapping[str, tuple[str, Mapping[str, Any]]], *, halt: bool = False
+    ) -> BatchResult:
+        """Up to 50 commands in one request; per-label results (failures do not raise)."""
+        if len(commands) > BATCH_LIMIT:
+            raise ValueError(f"a batch holds at most {BATCH_LIMIT} commands; use batch_many")
+        if not commands:
+            return BatchResult({}, requests=0)
+        for label, (method, _params) in commands.items():
+            if not _LABEL.fullmatch(label):
+                # numeric labels make PHP turn result members into lists and lose the labels
+                raise ValueError(f"batch label {label!r}: letters, digits, _ or -; not digits only")
+            if method.lower() == "batch":
+                raise ValueError("a batch cannot contain a batch")
+        cmd = {label: command(method, params) for label, (method, params) in commands.items()}
+        methods = {method for method, _ in commands.values()}
+        for method in methods:
+            self._wait_if_paused(method)
+        write = not all(is_read(m) for m in methods)
+        reply = self._call("batch", {"halt": 1 if halt else 0, "cmd": cmd}, write=write)
+        body = reply.result if isinstance(reply.result, Mapping) else {}
+        results = as_mapping(body.get("result"))
+        errors = as_mapping(body.get("result_error"))
+        totals = as_mapping(body.get("result_total"))
+        nexts = as_mapping(body.get("result_next"))
+        times = as_mapping(body.get("result_time"))
+        items: dict[str, BatchItem] = {}
+        for label, (method, _params) in commands.items():
+            if label in errors:
+                raw = errors[label] if isinstance(errors[label], Mapping) else {}
+                error = self._error(None, raw, method, write=not is_read(method))
+                self._note_pause(method, error, times.get(label))
+                items[label] = BatchItem(label, method, "error", error=error)
+            elif label in results:
+                items[label] = BatchItem(
+                    label,
+                    method,
+                    "ok",
+                    result=results[label],
+                    total=int_or_none(totals.get(label)),
+                    next=int_or_none(nexts.get(label)),
+                )
+            else:
+                items[label] = BatchItem(label, method, "skipped")
+        return BatchResult(items)
+
+    def batch_many(
+        self, commands: Mapping[str, tuple[str, Mapping[str, Any]]], *, halt: bool = False
+    ) -> BatchResult:
+        """Any number of commands, 50 per request, in order. With ``halt`` the chunks after a
+        failing one are not sent (their commands come back ``skipped``)."""
+        labels = list(commands)
+        items: dict[str, BatchItem] = {}
+        sent = 0
+        for start in range(0, len(labels), BATCH_LIMIT):
+            chunk = {label: commands[label] for label in labels[start : start + BATCH_LIMIT]}
+            if halt and any(not item.ok for item in items.values()):
+                items.update({k: BatchItem(k, m, "skipped") for k, (m, _) in chunk.items()})
+                continue
+            result = self.batch(chunk, halt=halt)
+            sent += result.requests
+            items.update(result.items)
+        return BatchResult(items, requests=sent)
+
+    def iter_list(
+        self, method: str, params: Mapping[str, Any] | None = None, *, key: str | None = None
+    ) -> Iterator[Any]:
+        """All rows of a paged list, following ``next`` (50 rows a page)."""
+        start = int_or_none((params or {}).get("start")) or 0
+        while True:
+            reply = self.call(method, {**(params or {}), "start": start})
+            yield from rows_of(reply.result, key)
+            if reply.next is None or reply.next <= start:
+                return
+            start = reply.next
+
+    def iter_keyset(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        id_field: str = "ID",
+        key: str | None = None,
+    ) -> Iterator[Any]:
+        """All rows by keyset paging: ``order {ID: ASC}``, ``filter {>ID: last}``,
+        ``start=-1`` (no COUNT on the portal); stops at a page shorter than 50 (§1.5)."""
+        base = dict(params or {})
+        base_filter = dict(base.pop("filter", None) or {})
+        base.pop("order", None)
+        base.pop("start", None)
+        last: Any = None
+        while True:
+            flt = dict(base_filter)
+            if last is not None:
+                flt[f">{id_field}"] = last
+            params_now = {**base, "filter": flt, "order": {id_field: "ASC"}, "start": -1}
+            rows = rows_of(self.call(method, params_now).result, key)
+            yield from rows
+            if len(rows) < PAGE_SIZE:
+                return
+            last_row = rows[-1]
+            last = last_row.get(id_field) if isinstance(last_row, Mapping) else None
+            if last is None:
+                raise ValueError(f"{method}: rows carry no {id_field!r}; cannot page by keyset")
+
+    def count(
+        self,
+        method: str,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        id_field: str = "ID",
+    ) -> int:
+        """How many rows match, from ``total`` of one page with ``select: [ID]``."""
+        query = {**(params or {}), "filter": dict(filter or {}), "select": [id_field], "start": 0}
+        reply = self.call(method, query)
+        return reply.total if reply.total is not None else len(rows_of(reply.result))
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> Bitrix24Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Bitrix24Client({self.webhook.masked!r})"
+
+    # -- the request loop --
+
+    def _call(self, method: str, payload: dict[str, Any], *, write: bool) -> Reply:
+        attempt = 0
+        while True:
+            self._wait_if_paused(method)
+            try:
+                response = self._post(method, payload)
+            except PortalError:
+                raise
+            except requests.RequestException as exc:
+                error = self._transport_error(exc, method, write)
+                if isinstance(error, ReplyLost) or attempt >= self.max_retries or not _sent(exc):
+                    raise error from None
+                attempt = self._backoff(attempt, method, "lost reply")
+                continue
+            body = _json(response)
+            status = response.status_code
+            if 200 <= status < 300 and isinstance(body, dict) and "error" not in body:
+                timing = body.get("time")
+                return Reply(
+                    result=body.get("result"),
+                    total=int_or_none(body.get("total")),
+                    next=int_or_none(body.get("next")),
+                    time=timing if isinstance(timing, dict) else {},
+                )
+            raw = body if isinstance(body, dict) else {}
+            code = str(raw.get("error", "")).upper()
+            bare = status in (429, 503) and code not in ("OPERATION_TIME_LIMIT", "OVERLOAD_LIMIT")
+            if bare or code == "QUERY_LIMIT_EXCEEDED":
+                # rejected before execution: safe to send again, writes included
+                if self.bucket is not None:
+                    self.bucket.drain()
+                if attempt >= self.max_retries:
+                    raise self._error(status, raw, method, write=write)
+                attempt = self._backoff(attempt, method, f"{status} {code or 'no body'}")
+                continue
+            error = self._error(status, raw, method, write=write)
+            if code == "OPERATION_TIME_LIMIT":
+                if self._note_pause(method, error, raw.get("time")) and attempt < self.max_retries:
+                    attempt += 1
+                    continue
+                raise error
+            if isinstance(error, Unavailable) and not write and attempt < self.max_retries:
+                attempt = self._backoff(attempt, method, f"HTTP {status}")
+                continue
+            raise error
+
+    def _post(self, method: str, payload: dict[str, Any]) -> requests.Response:
+        url = f"{self.webhook.base_url}{method}.json"
+        headers = {
+            "Accept": "application/json",
+            "User-Agent": f"crmkit/{__version__}",
+        }
+        for _hop in range(self.max_redirects + 1):
+            if self.bucket is not None:
+                self.bucket.acquire()
+            self.requests_sent += 1
+            log.debug("POST %s%s.json", self.webhook.masked, method)
+            response = self.session.post(
+                url, json=payload, headers=headers, timeout=self.timeout, allow_redirects=False
+            )
+            location = response.headers.get("Location")
+            if response.status_code not in _REDIRECTS or not location:
+                return response
+            target = urljoin(url, location)
+            self._follow(url, target, method)
+            url = target
+        raise Unavailable(
+            url=self.webhook.masked,
+            method=method,
+            status=None,
+            lang=self.lang,
+            detail=f"more than {self.max_redirects} redirects",
+        )
+
+    def _follow(self, url: str, target: str, method: str) -> None:
+        """Check a redirect target; remember the portal's new address when it moved (§1.2)."""
+        parts = urlsplit(target)
+        secure = parts.scheme == "https" or (
+            parts.scheme == "http" and is_loopback(parts.hostname or "")
+        )
+        if not secure:
+            raise Refused(
+                url=self.webhook.masked,
+                method=method,
+                lang=self.lang,
+                error="INSECURE_REDIRECT",
+                description=f"redirected to plain http://{parts.hostname}; not followed",
+            )
+        suffix = f"{method}.json"
+        if target.endswith(suffix):
+            try:
+                moved = parse_webhook(target[: -len(suffix)], lang=self.lang)
+            except InputError:  # not webhook-shaped: follow this once, keep the base
+                return
+            if moved.base_url != self.webhook.base_url:
+                log.warning("the portal moved: %s -> %s", self.webhook.masked, moved.masked)
+                self.webhook = moved
+        log.debug("redirect %s -> %s", mask_secrets(url), mask_secrets(target))
+
+    def _backoff(self, attempt: int, method: str, why: str) -> int:
+        delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
+        delay += self._random() * delay / 4  # jitter: clients that failed together spread out
+        log.warning("%s on %s; retrying in %.1f s", why, method, delay)
+        self.retries += 1
+        self._sleep(delay)
+        return attempt + 1
+
+    def _wait_if_paused(self, method: str) -> None:
+        until = self.paused_until.get(method)
+        if until is None:
+            return
+        wait = until - self._clock()
+        if wait > 0:
+            log.warning("%s paused by the portal's time budget for %.0f s", method, wait)
+            self._sleep(wait)
+        del self.paused_until[method]
+
+    def _note_pause(self, method: str, error: PortalError, times: Any) -> bool:
+        """Record an OPERATION_TIME_LIMIT pause for ``method``; False if it is too long to wait."""
+        if error.error.upper() != "OPERATION_TIME_LIMIT":
+            return False
+        now = self._clock()
+        stamp = times.get("operating_reset_at") if isinstance(times, Mapping) else None
+        reset = int_or_none(stamp)
+        # no reset time given: the budget is ten one-minute buckets, the oldest frees within 60 s
+        until = (reset if reset is not None else now + 60) + 1.0
+        if until - now > self.max_pause:
+            return False
+        self.paused_until[method] = until
+        return True
+
+    # -- error mapping --
+
+    def _error(
+        self, status: int | None, raw: Mapping[str, Any], method: str, *, write: bool
+    ) -> PortalError:
+        code = "" if raw.get("error") is None else str(raw.get("error"))
+        description = str(raw.get("error_description") or "")
+        up = code.upper()
+        kind: type[PortalError]
+        limited = up in ("QUERY_LIMIT_EXCEEDED", "OPERATION_TIME_LIMIT", "OVERLOAD_LIMIT")
+        if limited or status == 429 or (status == 503 and not code):
+            kind = RateLimited
+        elif up in _AUTH or status == 401:
+            kind = AuthFailed
+        elif up in _SCOPE:
+            kind = ScopeMissing
+        elif up in _NOT_FOUND or status == 404:
+            kind = NotFound
+        elif status is not None and status >= 500:
+            kind = ReplyLost if write else Unavailable
+        else:
+            kind = Refused
+        return kind(
+            url=self.webhook.masked,
+            method=method,
+            error=code,
+            description=self.webhook.hide(description),
+            status=status,
+            lang=self.lang,
+        )
+
+    def _transport_error(
+        self, exc: requests.RequestException, method: str, write: bool
+    ) -> PortalError:
+        where = {"url": self.webhook.masked, "method": method, "lang": self.lang}
+        if not _sent(exc):
+            if _name_not_resolved(exc):
+                detail = "host name not found"
+            elif isinstance(exc, requests.ConnectTimeout):
+                detail = "connection timed out"
+            else:
+                detail = "connection refused"
+            return Unavailable(**where, detail=detail)  # type: ignore[arg-type]
+        detail = "no answer in time" if isinstance(exc, requests.Timeout) else "connection broken"
+        kind = ReplyLost if write else Unavailable
+        return kind(**where, detail=detail)  # type: ignore[arg-type]
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _reason(exc: BaseException) -> BaseException | None:
+    """The urllib3 error under a requests exception (``MaxRetryError.reason``)."""
+    inner = exc.args[0] if exc.args else None
+    return getattr(inner, "reason", None) if inner is not None else None
+
+
+def _sent(exc: requests.RequestException) -> bool:
+    """Whether the request may have reached the portal (False: the connection never opened)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.ConnectionError):
+        return not isinstance(_reason(exc), (NewConnectionError, ConnectTimeoutError))
+    return not isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema))
+
+
+def _name_not_resolved(exc: requests.RequestException) -> bool:
+    reason = _reason(exc)
+    return reason is not None and "resolution" in type(reason).__name__.lower()
