@@ -1,0 +1,128 @@
+"""The portal's request limits: the leaky bucket, the per-method time budget, forced faults.
+
+All three read time from an injected clock so tests can drive them deterministically.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+Clock = Callable[[], float]
+
+#: the operating budget counts execution time over ten one-minute buckets (BITRIX24.md §2)
+_BUCKET_SECONDS = 60
+_WINDOW_BUCKETS = 10
+
+
+class LeakyBucket:
+    """Every accepted request adds 1; the level drains ``rate`` per second; a request that would
+    lift the level above ``burst`` is refused (and not counted, so a waiting client recovers)."""
+
+    def __init__(self, rate: float | None, burst: int, clock: Clock) -> None:
+        self.rate = rate or 0.0
+        self.burst = burst
+        self.clock = clock
+        self.level = 0.0
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.rate > 0
+
+    def admit(self) -> bool:
+        if not self.enabled:
+            return True
+        with self._lock:
+            now = self.clock()
+            self.level = max(0.0, self.level - (now - self._last) * self.rate)
+            self._last = now
+            if self.level + 1 > self.burst:
+                return False
+            self.level += 1
+            return True
+
+
+@dataclass
+class OperatingBudget:
+    """Per-method execution-time accounting (``time.operating``) with an optional limit.
+
+    ``cost`` fixes the seconds charged per call (tests use it to reach the limit quickly);
+    ``None`` charges the measured processing time, as the cloud does.
+    """
+
+    clock: Clock
+    limit: float | None = None
+    cost: float | None = None
+    _buckets: dict[str, dict[int, float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _live(self, method: str, now: float) -> dict[int, float]:
+        current = int(now // _BUCKET_SECONDS)
+        buckets = self._buckets.setdefault(method, {})
+        for key in [k for k in buckets if k <= current - _WINDOW_BUCKETS]:
+            del buckets[key]
+        return buckets
+
+    def used(self, method: str) -> float:
+        with self._lock:
+            return sum(self._live(method, self.clock()).values())
+
+    def reset_at(self, method: str) -> int:
+        """Unix time when the oldest live bucket of ``method`` expires."""
+        with self._lock:
+            now = self.clock()
+            buckets = self._live(method, now)
+            oldest = min(buckets) if buckets else int(now // _BUCKET_SECONDS)
+            return (oldest + _WINDOW_BUCKETS) * _BUCKET_SECONDS
+
+    def exhausted(self, method: str) -> bool:
+        return self.limit is not None and self.used(method) >= self.limit
+
+    def charge(self, method: str, seconds: float) -> None:
+        spent = self.cost if self.cost is not None else seconds
+        with self._lock:
+            now = self.clock()
+            buckets = self._live(method, now)
+            key = int(now // _BUCKET_SECONDS)
+            buckets[key] = buckets.get(key, 0.0) + spent
+
+
+@dataclass
+class ForcedFault:
+    status: int
+    code: str
+    description: str
+
+
+class Faults:
+    """Answers forced onto the next HTTP requests (e.g. a burst of 503s for retry tests)."""
+
+    def __init__(self) -> None:
+        self._queue: list[ForcedFault] = []
+        self._lock = threading.Lock()
+
+    def force(
+        self,
+        count: int,
+        status: int = 503,
+        code: str = "QUERY_LIMIT_EXCEEDED",
+        description: str = "Too many requests",
+    ) -> None:
+        with self._lock:
+            self._queue.extend(ForcedFault(status, code, description) for _ in range(count))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._queue.clear()
+
+    def take(self) -> ForcedFault | None:
+        with self._lock:
+            return self._queue.pop(0) if self._queue else None
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._queue)

@@ -1,0 +1,232 @@
+"""List semantics shared by the list methods: filter operators, ordering, 50-row pages.
+
+Filter keys carry an operator prefix (``>=DATE_CREATE``, ``!STAGE_ID``, ``@ID``, ``%TITLE``);
+values are compared as numbers when both sides look numeric, as moments when both look like
+ISO dates (a date without an offset is read in the portal's time zone), else as strings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from crmkit.sandbox.errors import legacy
+from crmkit.sandbox.params import as_int, as_mapping, pick
+
+PAGE = 50
+#: the sandbox portal lives in Moscow time, like most of crmkit's users' portals
+PORTAL_TZ = timezone(timedelta(hours=3))
+
+# longest prefixes first, so ``!=%`` is not read as ``!`` + ``=%``
+_OPERATORS = ("!=%", "!%=", "=%", "%=", "!%", "!@", "!=", ">=", "<=", "@", "!", ">", "<", "=", "%")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?")
+
+
+@dataclass
+class Page:
+    """A list method's answer: the rows plus the envelope's ``total`` and ``next``."""
+
+    result: Any
+    total: int
+    next: int | None = None
+
+
+def split_key(key: str) -> tuple[str, str]:
+    for op in _OPERATORS:
+        if key.startswith(op) and len(key) > len(op):
+            return op, key[len(op) :]
+    return "", key
+
+
+def parse_moment(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not _DATE.match(value):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace(" ", "T", 1))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=PORTAL_TZ)
+
+
+def _comparable(left: Any, right: Any) -> tuple[Any, Any] | None:
+    if left is None or right is None:
+        return None
+    if isinstance(left, bool) or isinstance(right, bool):
+        left, right = int(left), int(right)
+    ls, rs = str(left), str(right)
+    if _NUMBER.match(ls) and _NUMBER.match(rs):
+        return float(ls), float(rs)
+    lm, rm = parse_moment(ls), parse_moment(rs)
+    if lm is not None and rm is not None:
+        return lm, rm
+    return ls, rs
+
+
+def _equal(left: Any, right: Any) -> bool:
+    if isinstance(left, list):
+        return any(_equal(item, right) for item in left)
+    if right in ("", None) or left in ("", None):
+        return (left in ("", None)) and (right in ("", None))
+    pair = _comparable(left, right)
+    return pair is not None and pair[0] == pair[1]
+
+
+def _like(left: Any, pattern: Any, explicit: bool) -> bool:
+    if left is None:
+        return False
+    text, needle = str(left).lower(), str(pattern).lower()
+    if not explicit:
+        return needle in text
+    regex = "^" + ".*".join(re.escape(part) for part in needle.split("%")) + "$"
+    return re.match(regex, text, re.DOTALL) is not None
+
+
+def matches(op: str, left: Any, right: Any) -> bool:
+    """Whether a row value ``left`` passes ``op right``."""
+    values = right if isinstance(right, list) else None
+    if op in ("", "=") and values is not None:  # an array without an operator means IN
+        return any(_equal(left, v) for v in values)
+    if op in ("", "="):
+        return _equal(left, right)
+    if op in ("!", "!="):
+        if values is not None:
+            return not any(_equal(left, v) for v in values)
+        return not _equal(left, right)
+    if op == "@":
+        return any(_equal(left, v) for v in (values if values is not None else [right]))
+    if op == "!@":
+        return not any(_equal(left, v) for v in (values if values is not None else [right]))
+    if op == "%":
+        return _like(left, right, explicit=False)
+    if op in ("=%", "%="):
+        return _like(left, right, explicit=True)
+    if op in ("!%",):
+        return not _like(left, right, explicit=False)
+    if op in ("!=%", "!%="):
+        return not _like(left, right, explicit=True)
+    pair = _comparable(left, right)
+    if pair is None:
+        return False
+    a, b = pair
+    try:
+        if op == ">":
+            return bool(a > b)
+        if op == ">=":
+            return bool(a >= b)
+        if op == "<":
+            return bool(a < b)
+        if op == "<=":
+            return bool(a <= b)
+    except TypeError:
+        return False
+    return False
+
+
+Getter = Callable[[dict[str, Any], str], Any]
+
+
+def plain_getter(row: dict[str, Any], name: str) -> Any:
+    return row.get(name)
+
+
+def apply_filter(
+    rows: Iterable[dict[str, Any]],
+    conditions: dict[str, Any],
+    getter: Getter = plain_getter,
+    special: dict[str, Callable[[dict[str, Any], Any], bool]] | None = None,
+    fold_case: bool = True,
+) -> list[dict[str, Any]]:
+    """Rows passing every condition; ``special`` handles keys with their own meaning
+    (``BINDINGS``, ``LANG``). Field names are matched case-insensitively when ``fold_case``."""
+    special = special or {}
+    compiled: list[tuple[str, str, Any]] = []
+    hooks: list[tuple[Callable[[dict[str, Any], Any], bool], Any]] = []
+    for key, value in conditions.items():
+        if key.lower() == "logic" or key.isdigit():
+            continue
+        op, name = split_key(str(key))
+        hook = special.get(name.upper() if fold_case else name)
+        if hook is not None:
+            hooks.append((hook, value))
+            continue
+        compiled.append((op, name.upper() if fold_case else name, value))
+    result = []
+    for row in rows:
+        if all(matches(op, getter(row, name), value) for op, name, value in compiled) and all(
+            hook(row, value) for hook, value in hooks
+        ):
+            result.append(row)
+    return result
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    if value is None or value == "":
+        return (0, "")
+    text = str(value)
+    if _NUMBER.match(text):
+        return (1, float(text))
+    moment = parse_moment(text)
+    if moment is not None:
+        return (2, moment.timestamp())
+    return (3, text.lower())
+
+
+def apply_order(
+    rows: list[dict[str, Any]],
+    order: dict[str, Any],
+    getter: Getter = plain_getter,
+    id_field: str = "ID",
+    fold_case: bool = True,
+) -> list[dict[str, Any]]:
+    """Stable multi-key sort; the id breaks ties so paging is deterministic."""
+    result = sorted(rows, key=lambda r: _sort_key(getter(r, id_field)))
+    for key, direction in reversed(list(order.items())):
+        name = key.upper() if fold_case else key
+        descending = str(direction).upper() == "DESC"
+        result.sort(key=_keyfunc(getter, name), reverse=descending)
+    return result
+
+
+def _keyfunc(getter: Getter, name: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
+    return lambda row: _sort_key(getter(row, name))
+
+
+def page_of(rows: list[Any], start_param: Any) -> Page:
+    """One page of 50: ``total`` counts every match; ``next`` only when more remain;
+    ``start=-1`` skips the count (``total`` 0, no ``next``)."""
+    start = as_int(start_param, 0)
+    assert start is not None
+    if start == -1:
+        return Page(rows[:PAGE], 0, None)
+    start = max(start, 0)
+    chunk = rows[start : start + PAGE]
+    following = start + PAGE if start + PAGE < len(rows) else None
+    return Page(chunk, len(rows), following)
+
+
+def list_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """``filter``, ``order`` and ``select`` of a list call, validated like the portal does."""
+    conditions = _checked(params, "filter")
+    order = _checked(params, "order")
+    raw_select = pick(params, "select")
+    if raw_select is None:
+        select: list[str] = []
+    elif isinstance(raw_select, list):
+        select = [str(s) for s in raw_select]
+    elif isinstance(raw_select, dict):
+        select = [str(s) for s in raw_select.values()]
+    else:
+        select = [str(raw_select)]
+    return conditions, order, select
+
+
+def _checked(params: dict[str, Any], name: str) -> dict[str, Any]:
+    present = any(k.lower() == name for k in params)
+    value = pick(params, name)
+    if present and (value is None or isinstance(value, str | int | float)):
+        raise legacy(f"Parameter '{name}' must be array.")
+    return as_mapping(value, name)

@@ -1,0 +1,264 @@
+"""The HTTP layer: webhook paths, request decoding, the rate limiter, JSON envelopes.
+
+``start_sandbox`` runs a ``ThreadingHTTPServer`` on a loopback address in a daemon thread and
+returns a ``Sandbox`` handle; ``crmkit sandbox`` is a thin wrapper around it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+from crmkit.sandbox.errors import ApiError, method_not_found, no_auth
+from crmkit.sandbox.limiter import Clock, Faults, LeakyBucket, OperatingBudget
+from crmkit.sandbox.methods import build_registry
+from crmkit.sandbox.params import parse_php_query
+from crmkit.sandbox.portal import ALL_SCOPES, Portal
+from crmkit.sandbox.stages import bootstrap
+from crmkit.sandbox.store import Store
+
+_PATH = re.compile(r"^/rest/(?:(\d+)/([^/]+)/)?([A-Za-z0-9_.]+?)(?:\.json)?/?$")
+MAX_BODY = 16 * 1024 * 1024
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (the sandbox never serves beyond it)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    server_version = "crmkit-sandbox"
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        self._serve()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        # silent: request logs would show the webhook code, which is a secret
+        return
+
+    def _serve(self) -> None:
+        sandbox = self.server.sandbox
+        started = sandbox.clock()
+        try:
+            body = self._read_body()
+            status, payload = sandbox.handle(self.command, self.path, self.headers, body, started)
+        except Exception:  # a sandbox bug must still answer like the portal does
+            status = 500
+            payload = {"error": "INTERNAL_SERVER_ERROR", "error_description": "Internal error"}
+        data = json.dumps(payload).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise ValueError("body too large")
+        return self.rfile.read(length) if length > 0 else b""
+
+
+class Sandbox:
+    """A running sandbox portal; stop it with ``stop()`` or use it as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        code: str,
+        state_dir: Path | None,
+        rate: float | None,
+        burst: int,
+        clock: Clock,
+        scopes: Iterable[str] | None,
+        seed: int | None,
+        limit_status: int,
+        operating_limit: float | None,
+        operating_cost: float | None,
+        user_id: int = 1,
+    ) -> None:
+        if not is_loopback(host):
+            raise ValueError(f"the sandbox serves loopback addresses only, not {host!r}")
+        self.host = host
+        self.code = code
+        self.user_id = user_id
+        self.clock = clock
+        self.limit_status = limit_status
+        self.store = Store(state_dir)
+        if self.store.meta("initialized") is None:
+            bootstrap(self.store)
+        self.limiter = LeakyBucket(rate, burst, clock)
+        self.faults = Faults()
+        self.budget = OperatingBudget(clock, operating_limit, operating_cost)
+        self.portal = Portal(
+            self.store,
+            build_registry(),
+            clock=clock,
+            scopes=frozenset(ALL_SCOPES if scopes is None else scopes),
+            budget=self.budget,
+            user_id=user_id,
+        )
+        if seed is not None and self.store.meta("seeded") is None:
+            from crmkit.sandbox.seed import seed_portal
+
+            seed_portal(self.portal, seed)
+        #: HTTP requests answered so far (tests count a client's calls with it)
+        self.requests = 0
+        self._server = _Server((host, port), self)
+        self.port: int = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="crmkit-sandbox", daemon=True
+        )
+        self._stopped = False
+        self._thread.start()
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.base_url}/rest/{self.user_id}/{self.code}/"
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+        self.store.close()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- one request
+    def handle(
+        self, verb: str, target: str, headers: Any, body: bytes, started: float
+    ) -> tuple[int, dict[str, Any]]:
+        self.requests += 1
+        perf = time.perf_counter()
+        forced = self.faults.take()
+        if forced is not None:
+            return forced.status, {"error": forced.code, "error_description": forced.description}
+        if not self.limiter.admit():
+            return self.limit_status, {
+                "error": "QUERY_LIMIT_EXCEEDED",
+                "error_description": "Too many requests",
+            }
+        try:
+            method, params = self._decode(verb, target, headers, body)
+            outcome = self.portal.call(method, params)
+        except ApiError as error:
+            return error.status, error.body()
+        envelope: dict[str, Any] = {"result": outcome.result}
+        if outcome.total is not None:
+            envelope["total"] = outcome.total
+        if outcome.next is not None:
+            envelope["next"] = outcome.next
+        envelope["time"] = self.portal.time_block(
+            method.lower(), started, self.clock(), time.perf_counter() - perf
+        )
+        return 200, envelope
+
+    def _decode(
+        self, verb: str, target: str, headers: Any, body: bytes
+    ) -> tuple[str, dict[str, Any]]:
+        parts = urlsplit(target)
+        match = _PATH.match(parts.path)
+        if match is None:
+            raise method_not_found()
+        user, code, method = match.groups()
+        if user is None or int(user) != self.user_id or not secrets.compare_digest(code, self.code):
+            raise no_auth()
+        params = parse_php_query(parts.query)
+        if body:
+            kind = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            if kind == "application/json":
+                try:
+                    decoded = json.loads(body.decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                    raise ApiError("INVALID_REQUEST", "Invalid JSON in request body") from exc
+                if isinstance(decoded, dict):
+                    params.update(decoded)
+            else:
+                params.update(parse_php_query(body.decode("utf-8", errors="replace")))
+        return method, params
+
+
+def start_sandbox(
+    port: int = 0,
+    state_dir: str | Path | None = None,
+    rate: float | None = 2.0,
+    burst: int = 50,
+    seed: int | None = None,
+    scopes: Iterable[str] | None = None,
+    code: str | None = None,
+    host: str = "127.0.0.1",
+    *,
+    clock: Clock = time.time,
+    limit_status: int = 503,
+    operating_limit: float | None = None,
+    operating_cost: float | None = None,
+) -> Sandbox:
+    """Start a sandbox portal in a background thread; it accepts requests when this returns.
+
+    ``rate``/``burst`` set the leaky bucket (``rate`` None or 0 disables it); ``limit_status``
+    429 reproduces the older limit answer; ``operating_limit`` (seconds per method over ten
+    minutes, each call charged ``operating_cost`` or its real time) enables 429
+    ``OPERATION_TIME_LIMIT``. ``scopes`` restricts the webhook; ``seed`` fills a synthetic company.
+    """
+    return Sandbox(
+        host=host,
+        port=port,
+        code=code or secrets.token_hex(8),
+        state_dir=Path(state_dir) if state_dir is not None else None,
+        rate=rate,
+        burst=burst,
+        clock=clock,
+        scopes=scopes,
+        seed=seed,
+        limit_status=limit_status,
+        operating_limit=operating_limit,
+        operating_cost=operating_cost,
+    )
