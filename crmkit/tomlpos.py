@@ -196,14 +196,17 @@ class _Scanner:
                 index = self.array_counts.get(parent, 0)
                 self.array_counts[parent] = index + 1
                 current = parent + (index,)
-                self.record(parent, line)
+                for end in range(1, len(parent) + 1):
+                    self.record(parent[:end], line)
                 self.record(current, line)
             elif self.peek() == "[":
                 self.pos += 1
                 keys = self.key()
                 self.pos += 1
                 current = self.resolve(keys)
-                self.record(current, line)
+                # [a.b] defines a and a.b (a may have no header of its own)
+                for end in range(1, len(current) + 1):
+                    self.record(current[:end], line)
             else:
                 keys = self.key()
                 full = current + tuple(keys)

@@ -41,7 +41,9 @@ TOP_KEYS = ("blueprint", "roles", "entities", "smart_processes", "pipelines", "f
 LISTS = TOP_KEYS[1:]
 
 _COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
-_CODE = re.compile(r"[^\s]{1,100}")  # the strict Bitrix24 charset is a lint rule, not a load error
+# only "not blank" here: the Bitrix24 charset and length are lint rules (BP009), so a bad code is
+# reported with the reason Bitrix24 would refuse it
+_CODE = re.compile(r"(?s).*\S.*")
 
 
 #: Finds an include: (name as written, the including file) → the file to read, or None.
@@ -114,16 +116,16 @@ class _Layers:
         self, base: dict[str, Any], over: dict[str, Any], own: bool = False
     ) -> dict[str, Any]:
         out = dict(base)
-        out["roles"] = self._merge_by(base["roles"], over["roles"], lambda e: e.get("code"), own)
-        out["entities"] = self._merge_by(base["entities"], over["entities"], lambda e: e.get("code"), own)
+        out["roles"] = self._merge_by(base["roles"], over["roles"], lambda e: _str_key(e, "code"), own)
+        out["entities"] = self._merge_by(base["entities"], over["entities"], lambda e: _str_key(e, "code"), own)
         out["smart_processes"] = self._merge_by(
-            base["smart_processes"], over["smart_processes"], lambda e: e.get("code"), own
+            base["smart_processes"], over["smart_processes"], lambda e: _str_key(e, "code"), own
         )
         out["field_groups"] = self._merge_by(
-            base["field_groups"], over["field_groups"], lambda e: (e.get("entity"), e.get("code")), own
+            base["field_groups"], over["field_groups"], lambda e: _str_key(e, "entity", "code"), own
         )
         out["fields"] = self._merge_by(
-            base["fields"], over["fields"], lambda e: (e.get("entity"), e.get("code")), own
+            base["fields"], over["fields"], lambda e: _str_key(e, "entity", "code"), own
         )
         out["pipelines"] = self._merge_pipelines(base["pipelines"], over["pipelines"], own)
         return out
@@ -137,12 +139,13 @@ class _Layers:
     ) -> list[dict[str, Any]]:
         result = list(base)
         index = {key(e): i for i, e in enumerate(base) if isinstance(e, dict)}
+        index.pop(None, None)
         for entry in over:
             if not isinstance(entry, dict):
                 result.append(entry)
                 continue
             k = key(entry)
-            if k in index and k is not None and not (isinstance(k, tuple) and None in k):
+            if k is not None and k in index:
                 result[index[k]] = self._overlay(result[index[k]], entry)
             else:
                 # duplicates inside one file stay duplicates, for lint to name
@@ -164,13 +167,17 @@ class _Layers:
         self, base: list[dict[str, Any]], over: list[dict[str, Any]], own: bool
     ) -> list[dict[str, Any]]:
         result = list(base)
-        positions = {e.get("code"): i for i, e in enumerate(base) if isinstance(e, dict)}
+        positions = {_str_key(e, "code"): i for i, e in enumerate(base) if isinstance(e, dict)}
+        positions.pop(None, None)
         for entry in over:
             if not isinstance(entry, dict):
                 result.append(entry)
                 continue
-            code = entry.get("code")
+            code = _str_key(entry, "code")
             parent_code = entry.get("extends")
+            if parent_code is not None and not isinstance(parent_code, str):
+                self._complain(entry, "extends", "expected the code of a pipeline (a string)")
+                parent_code = None
             if isinstance(parent_code, str) and code not in positions:
                 parent = next((p for p in result if p.get("code") == parent_code), None)
                 if parent is None:
@@ -243,6 +250,10 @@ class _Layers:
         self, stages: list[dict[str, Any]], body: dict[str, Any], stage: dict[str, Any], pipeline: dict[str, Any]
     ) -> None:
         after = stage.get("after")
+        if not isinstance(after, str):
+            self._complain(stage, "after", "expected the code of a stage (a string)")
+            stages.append(body)
+            return
         where = next((i for i, s in enumerate(stages) if s.get("code") == after), None)
         if where is None:
             self._complain(stage, "after", f"no stage '{after}' to insert after")
@@ -255,6 +266,14 @@ class _Layers:
         if origin is None:
             return
         self.problems.add(origin[0], origin[1] + (key,), problem)
+
+
+def _str_key(entry: dict[str, Any], *names: str) -> object:
+    """The merge key of an entry, or None when a part is not a string (the reader reports it)."""
+    parts = tuple(entry.get(name) for name in names)
+    if not all(isinstance(p, str) for p in parts):
+        return None
+    return parts[0] if len(parts) == 1 else parts
 
 
 def _kind(value: object) -> str:
@@ -300,7 +319,7 @@ def _read_automation(node: Node) -> AutomationRule:
 def _read_stage(node: Node) -> Stage:
     semantics = node.str("semantics", default="process", choices=SEMANTICS) or "process"
     stage = Stage(
-        code=node.str("code", required=True, pattern=_CODE, pattern_hint="a code without spaces")
+        code=node.str("code", required=True, pattern=_CODE, pattern_hint="a code must not be blank")
         or "",
         name=node.text("name", required=True),
         semantics=semantics,  # type: ignore[arg-type]
@@ -321,7 +340,7 @@ def _read_stage(node: Node) -> Stage:
 def _read_pipeline(node: Node) -> Pipeline:
     kind = node.str("kind", required=True, choices=PIPELINE_KINDS) or "deal"
     pipeline = Pipeline(
-        code=node.str("code", required=True, pattern=_CODE, pattern_hint="a code without spaces")
+        code=node.str("code", required=True, pattern=_CODE, pattern_hint="a code must not be blank")
         or "",
         kind=kind,  # type: ignore[arg-type]
         name=node.text("name", required=True),
