@@ -22,7 +22,7 @@ def detect_lang(environ: Mapping[str, str]) -> Lang:
     """The language a run speaks when ``--lang`` is not given: CRMKIT_LANG, then the locale."""
     explicit = environ.get("CRMKIT_LANG", "").strip().lower()
     if explicit in LANGS:
-        return cast(Lang, explicit)
+        return explicit
     for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
         value = environ.get(var, "")
         if value:

@@ -80,12 +80,20 @@ def _type_name(value: object) -> str:
 _MISSING = object()
 
 
+# Node has methods named str/int/float/bool; inside its body those names are the methods, so its
+# annotations use these aliases of the builtins.
+_Str = str
+_Int = int
+_Float = float
+_Bool = bool
+
+
 class Node:
     """One TOML table being read. Call ``done()`` after reading to report unknown keys."""
 
     def __init__(
         self,
-        value: dict[str, Any],
+        value: dict[_Str, Any],
         path: KeyPath,
         source: Source,
         problems: Problems,
@@ -96,9 +104,9 @@ class Node:
         self.source = source
         self.problems = problems
         self.origins = origins
-        self._seen: set[str] = set()
+        self._seen: set[_Str] = set()
 
-    def child(self, value: dict[str, Any], path: KeyPath) -> Node:
+    def child(self, value: dict[_Str, Any], path: KeyPath) -> Node:
         """A node for a nested table; a table merged in from another file keeps its origin."""
         if self.origins is not None:
             origin = self.origins.get(value)
@@ -107,15 +115,15 @@ class Node:
         return Node(value, path, self.source, self.problems, self.origins)
 
     @property
-    def where(self) -> str:
+    def where(self) -> _Str:
         return self.source.where(self.path)
 
     # -- complaints -------------------------------------------------------------------------
-    def error(self, problem: str, key: str | int | None = None) -> None:
+    def error(self, problem: _Str, key: _Str | _Int | None = None) -> None:
         path = self.path if key is None else self.path + (key,)
         self.problems.add(self.source, path, problem)
 
-    def done(self, allowed_extra: Iterable[str] = ()) -> None:
+    def done(self, allowed_extra: Iterable[_Str] = ()) -> None:
         extra = set(allowed_extra)
         known = sorted(self._seen | extra)
         for key in self.value:
@@ -123,11 +131,11 @@ class Node:
                 hint = f"; known keys: {', '.join(known)}" if known else ""
                 self.error(f"unknown key '{key}'{hint}", key)
 
-    def has(self, key: str) -> bool:
+    def has(self, key: _Str) -> _Bool:
         return key in self.value
 
     # -- raw access -------------------------------------------------------------------------
-    def _get(self, key: str, required: bool) -> Any:
+    def _get(self, key: _Str, required: _Bool) -> Any:
         self._seen.add(key)
         if key not in self.value:
             if required:
@@ -135,12 +143,9 @@ class Node:
             return _MISSING
         return self.value[key]
 
-    def _typed(self, key: str, value: Any, kinds: tuple[type, ...], expected: str) -> bool:
+    def _typed(self, key: _Str, value: Any, kinds: tuple[type, ...], expected: _Str) -> _Bool:
         # bool is an int in Python; TOML keeps them apart, so do we.
-        if isinstance(value, bool) and bool not in kinds:
-            ok = False
-        else:
-            ok = isinstance(value, kinds)
+        ok = isinstance(value, kinds) and not (isinstance(value, _Bool) and bool not in kinds)
         if not ok:
             self.error(f"expected {expected}, got {_type_name(value)}", key)
         return ok
@@ -148,14 +153,14 @@ class Node:
     # -- scalars ----------------------------------------------------------------------------
     def str(
         self,
-        key: str,
+        key: _Str,
         *,
-        required: bool = False,
-        default: str | None = None,
-        choices: Sequence[str] | None = None,
-        pattern: re.Pattern[str] | None = None,
-        pattern_hint: str = "",
-    ) -> str | None:
+        required: _Bool = False,
+        default: _Str | None = None,
+        choices: Sequence[_Str] | None = None,
+        pattern: re.Pattern[_Str] | None = None,
+        pattern_hint: _Str = "",
+    ) -> _Str | None:
         value = self._get(key, required)
         if value is _MISSING:
             return default
@@ -171,44 +176,46 @@ class Node:
 
     def int(
         self,
-        key: str,
+        key: _Str,
         *,
-        required: bool = False,
-        default: int | None = None,
-        minimum: int | None = None,
-        maximum: int | None = None,
-    ) -> int | None:
+        required: _Bool = False,
+        default: _Int | None = None,
+        minimum: _Int | None = None,
+        maximum: _Int | None = None,
+    ) -> _Int | None:
         value = self._get(key, required)
         if value is _MISSING:
             return default
         if not self._typed(key, value, (int,), "an integer"):
             return default
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            bounds = f"{minimum if minimum is not None else '…'}..{maximum if maximum is not None else '…'}"
+            low = "…" if minimum is None else minimum
+            high = "…" if maximum is None else maximum
+            bounds = f"{low}..{high}"
             self.error(f"{value} is out of range {bounds}", key)
             return default
         return int(value)
 
     def float(
         self,
-        key: str,
+        key: _Str,
         *,
-        required: bool = False,
-        default: float | None = None,
-        minimum: float | None = None,
-        maximum: float | None = None,
-    ) -> float | None:
+        required: _Bool = False,
+        default: _Float | None = None,
+        minimum: _Float | None = None,
+        maximum: _Float | None = None,
+    ) -> _Float | None:
         value = self._get(key, required)
         if value is _MISSING:
             return default
-        if not self._typed(key, value, (int, float), "a number"):
+        if not self._typed(key, value, (int, _Float), "a number"):
             return default
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             self.error(f"{value} is out of range {minimum}..{maximum}", key)
             return default
         return float(value)
 
-    def bool(self, key: str, *, required: bool = False, default: bool = False) -> bool:
+    def bool(self, key: _Str, *, required: _Bool = False, default: _Bool = False) -> _Bool:
         value = self._get(key, required)
         if value is _MISSING:
             return default
@@ -216,17 +223,17 @@ class Node:
             return default
         return bool(value)
 
-    def str_list(self, key: str, *, required: bool = False) -> list[str]:
+    def str_list(self, key: _Str, *, required: _Bool = False) -> list[_Str]:
         value = self._get(key, required)
         if value is _MISSING:
             return []
-        if isinstance(value, str):
+        if isinstance(value, _Str):
             return [value]
         if not self._typed(key, value, (list,), "an array of strings"):
             return []
-        out: list[str] = []
+        out: list[_Str] = []
         for index, item in enumerate(value):
-            if isinstance(item, str):
+            if isinstance(item, _Str):
                 out.append(item)
             else:
                 self.problems.add(
@@ -236,12 +243,12 @@ class Node:
                 )
         return out
 
-    def text(self, key: str, *, required: bool = False) -> Text:
+    def text(self, key: _Str, *, required: _Bool = False) -> Text:
         """A bilingual text: ``{ru = "...", en = "..."}``, or one string for both languages."""
         value = self._get(key, required)
         if value is _MISSING:
             return Text()
-        if isinstance(value, str):
+        if isinstance(value, _Str):
             return Text(ru=value, en=value)
         if not self._typed(key, value, (dict,), 'a string or a table {ru = "...", en = "..."}'):
             return Text()
@@ -254,7 +261,7 @@ class Node:
         return Text(ru=ru, en=en)
 
     # -- structure --------------------------------------------------------------------------
-    def table(self, key: str, *, required: bool = False) -> Node | None:
+    def table(self, key: _Str, *, required: _Bool = False) -> Node | None:
         value = self._get(key, required)
         if value is _MISSING:
             return None
@@ -262,7 +269,7 @@ class Node:
             return None
         return self.child(value, self.path + (key,))
 
-    def tables(self, key: str, *, required: bool = False) -> list[Node]:
+    def tables(self, key: _Str, *, required: _Bool = False) -> list[Node]:
         """An array of tables (``[[key]]``)."""
         value = self._get(key, required)
         if value is _MISSING:
@@ -275,11 +282,13 @@ class Node:
                 nodes.append(self.child(item, self.path + (key, index)))
             else:
                 self.problems.add(
-                    self.source, self.path + (key, index), f"expected a table, got {_type_name(item)}"
+                    self.source,
+                    self.path + (key, index),
+                    f"expected a table, got {_type_name(item)}",
                 )
         return nodes
 
-    def raw(self, key: str, *, required: bool = False) -> Any:
+    def raw(self, key: _Str, *, required: _Bool = False) -> Any:
         value = self._get(key, required)
         return None if value is _MISSING else value
 

@@ -15,14 +15,14 @@ from crmkit.blueprints.loader import load_blueprint
 DATA = Path(__file__).parent / "data"
 SMALL = (DATA / "small.toml").read_text(encoding="utf-8")
 
-FAILURE_STAGE = '''
+FAILURE_STAGE = """
 [[pipelines.stages]]
 code = "{code}"
 name = {{ru = "{ru}", en = "{en}"}}
 semantics = "{semantics}"
 description = "d"
 lesson = "l"
-'''
+"""
 
 
 def rules_of(text: str, tmp_path: Path, **overrides: object) -> list[str]:
@@ -73,7 +73,8 @@ def test_price_too_high_only_in_tenders(tmp_path: Path) -> None:
 
 def test_stage_without_description_or_responsible(tmp_path: Path) -> None:
     text = SMALL.replace(
-        'description = {ru = "Менеджер выясняет потребность.", en = "The manager finds out the need."}\n',
+        'description = {ru = "Менеджер выясняет потребность.", '
+        'en = "The manager finds out the need."}\n',
         "",
     ).replace('responsible = "manager"\n', "")
     found = rules_of(text, tmp_path)
@@ -93,16 +94,16 @@ def test_two_lead_funnels(tmp_path: Path) -> None:
     assert "BP008" in rules_of(SMALL + extra, tmp_path)
 
 
-@pytest.mark.parametrize(
-    "code", ["NEW STAGE", "ЭТАП", "A:B", "X" * 22, "code.with.dots"]
-)
+@pytest.mark.parametrize("code", ["NEW STAGE", "ЭТАП", "A:B", "X" * 22, "code.with.dots"])
 def test_stage_codes_bitrix_would_refuse(tmp_path: Path, code: str) -> None:
     assert "BP009" in rules_of(SMALL.replace('code = "WORK"', f'code = "{code}"'), tmp_path)
 
 
 def test_deal_stage_code_budget(tmp_path: Path) -> None:
     deal = SMALL.replace('kind = "lead"', 'kind = "deal"')
-    assert "BP009" not in rules_of(deal.replace('code = "WORK"', 'code = "' + "W" * 16 + '"'), tmp_path)
+    assert "BP009" not in rules_of(
+        deal.replace('code = "WORK"', 'code = "' + "W" * 16 + '"'), tmp_path
+    )
     assert "BP009" in rules_of(deal.replace('code = "WORK"', 'code = "' + "W" * 17 + '"'), tmp_path)
 
 
@@ -126,7 +127,9 @@ def test_automation_unknown_role_and_stage(tmp_path: Path) -> None:
 
 
 def test_unknown_responsible_role(tmp_path: Path) -> None:
-    assert "BP015" in rules_of(SMALL.replace('responsible = "manager"', 'responsible = "boss"'), tmp_path)
+    assert "BP015" in rules_of(
+        SMALL.replace('responsible = "manager"', 'responsible = "boss"'), tmp_path
+    )
 
 
 def test_in_progress_stage_after_final(tmp_path: Path) -> None:
@@ -139,7 +142,8 @@ def test_duplicate_stage_code(tmp_path: Path) -> None:
 
 def test_failure_without_lesson_and_enum_without_items(tmp_path: Path) -> None:
     text = SMALL.replace(
-        'lesson = {ru = "Показывает, какие каналы приводят мусор.", en = "Shows which channels bring noise."}\n',
+        'lesson = {ru = "Показывает, какие каналы приводят мусор.", '
+        'en = "Shows which channels bring noise."}\n',
         "",
     )
     assert "BP021" in rules_of(text, tmp_path)

@@ -53,19 +53,49 @@ def test_small_blueprint_loads_with_everything() -> None:
 @pytest.mark.parametrize(
     ("replace", "by", "line", "key", "problem"),
     [
-        ('semantics = "failure"', 'semantics = "lost"', 63, "pipelines[0].stages[3].semantics",
-         "'lost' is not one of: process, success, failure"),
-        ('max_time = "2d"', 'max_time = "two days"', 44, "pipelines[0].stages[1].max_time",
-         "is not a duration"),
-        ('max_time = "2d"', "max_time = 2", 44, "pipelines[0].stages[1].max_time",
-         "expected a string, got an integer"),
-        ('code = "BUDGET"', 'code = "BUDGET"\ncolour = "red"', 75, "fields[0].colour",
-         "unknown key 'colour'"),
+        (
+            'semantics = "failure"',
+            'semantics = "lost"',
+            63,
+            "pipelines[0].stages[3].semantics",
+            "'lost' is not one of: process, success, failure",
+        ),
+        (
+            'max_time = "2d"',
+            'max_time = "two days"',
+            44,
+            "pipelines[0].stages[1].max_time",
+            "is not a duration",
+        ),
+        (
+            'max_time = "2d"',
+            "max_time = 2",
+            44,
+            "pipelines[0].stages[1].max_time",
+            "expected a string, got an integer",
+        ),
+        (
+            'code = "BUDGET"',
+            'code = "BUDGET"\ncolour = "red"',
+            75,
+            "fields[0].colour",
+            "unknown key 'colour'",
+        ),
         ('type = "money"', 'type = "currency"', 75, "fields[0].type", "'currency' is not one of"),
-        ('default = true', 'default = "yes"', 93, "fields[1].items[1].default",
-         "expected true or false, got a string"),
-        ('role = "rop"\ndeadline', 'role = ["rop"]\ndeadline', 36,
-         "pipelines[0].stages[0].automation[0].role", "expected a string, got an array"),
+        (
+            "default = true",
+            'default = "yes"',
+            93,
+            "fields[1].items[1].default",
+            "expected true or false, got a string",
+        ),
+        (
+            'role = "rop"\ndeadline',
+            'role = ["rop"]\ndeadline',
+            36,
+            "pipelines[0].stages[0].automation[0].role",
+            "expected a string, got an array",
+        ),
     ],
 )
 def test_each_problem_names_file_line_and_key(
@@ -159,7 +189,12 @@ def test_include_override_extends_and_drop(tmp_path: Path) -> None:
     # description kept from the included pipeline, stages merged by code
     assert leads.description.en == "Processing incoming requests."
     assert [s.code for s in leads.stages] == [
-        "NEW", "LEGAL", "WORK", "CHECK", "CONVERTED", "NOT_TARGET"
+        "NEW",
+        "LEGAL",
+        "WORK",
+        "CHECK",
+        "CONVERTED",
+        "NOT_TARGET",
     ]
     work = leads.stage("WORK")
     assert work is not None and work.max_minutes == 3 * 24 * 60 and work.responsible == "manager"
@@ -223,13 +258,46 @@ def test_dump_round_trip_of_every_shipped_blueprint() -> None:
 # -- garbage in: never a traceback ------------------------------------------------------------
 
 _keys = st.sampled_from(
-    ["blueprint", "pipelines", "stages", "code", "name", "kind", "semantics", "fields", "roles",
-     "include", "automation", "trigger", "action", "ru", "en", "max_time", "type", "items", "x"]
+    [
+        "blueprint",
+        "pipelines",
+        "stages",
+        "code",
+        "name",
+        "kind",
+        "semantics",
+        "fields",
+        "roles",
+        "include",
+        "automation",
+        "trigger",
+        "action",
+        "ru",
+        "en",
+        "max_time",
+        "type",
+        "items",
+        "x",
+    ]
 )
 _scalars = st.one_of(
-    st.integers(-5, 5), st.booleans(), st.text(max_size=6),
-    st.sampled_from(["deal", "lead", "success", "failure", "1d", "on_enter", "create_task",
-                     "enumeration", "small", "../x.toml"]),
+    st.integers(-5, 5),
+    st.booleans(),
+    st.text(max_size=6),
+    st.sampled_from(
+        [
+            "deal",
+            "lead",
+            "success",
+            "failure",
+            "1d",
+            "on_enter",
+            "create_task",
+            "enumeration",
+            "small",
+            "../x.toml",
+        ]
+    ),
 )
 _values = st.recursive(
     _scalars,
@@ -246,7 +314,9 @@ def _load_or_input_error(text: str, tmp_path: Path) -> None:
         assert "\n" not in str(exc)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.dictionaries(_keys, _values, max_size=6))
 def test_random_toml_never_crashes_the_loader(tmp_path: Path, data: dict[str, object]) -> None:
     _load_or_input_error(tomli_w.dumps(data), tmp_path)
@@ -272,10 +342,14 @@ def _mutate(value: object, rnd: random.Random) -> object:
         if rnd.random() < 0.2:
             out_list.append(rnd.choice([1, "x", {}, []]))
         return out_list
-    return rnd.choice([0, -1, True, "", "ОЧЕНЬ длинный <script>", [], {}, {"ru": 1}, 1.5, "1d", "A:B"])
+    return rnd.choice(
+        [0, -1, True, "", "ОЧЕНЬ длинный <script>", [], {}, {"ru": 1}, 1.5, "1d", "A:B"]
+    )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 4))
 def test_mutated_blueprints_never_crash_the_loader(tmp_path: Path, seed: int, rounds: int) -> None:
     import tomllib
@@ -288,7 +362,9 @@ def test_mutated_blueprints_never_crash_the_loader(tmp_path: Path, seed: int, ro
     _load_or_input_error(tomli_w.dumps(data), tmp_path)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.integers(0, 2**32 - 1))
 def test_damaged_text_never_crashes_the_loader(tmp_path: Path, seed: int) -> None:
     rnd = random.Random(seed)

@@ -30,11 +30,39 @@ SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 #: Standard fields a stage may require without defining them (Bitrix24 field ids).
 STANDARD_FIELDS = frozenset(
     {
-        "TITLE", "NAME", "LAST_NAME", "SECOND_NAME", "PHONE", "EMAIL", "WEB", "IM", "ADDRESS",
-        "COMPANY_TITLE", "COMPANY_ID", "CONTACT_ID", "CONTACT_IDS", "POST", "SOURCE_ID",
-        "SOURCE_DESCRIPTION", "OPPORTUNITY", "CURRENCY_ID", "COMMENTS", "ASSIGNED_BY_ID",
-        "BEGINDATE", "CLOSEDATE", "TYPE_ID", "PRODUCTS", "REQUISITES", "BANK_DETAILS",
-        "INDUSTRY", "EMPLOYEES", "REVENUE", "QUOTE_ID", "INVOICE", "PROBABILITY", "OBSERVER",
+        "TITLE",
+        "NAME",
+        "LAST_NAME",
+        "SECOND_NAME",
+        "PHONE",
+        "EMAIL",
+        "WEB",
+        "IM",
+        "ADDRESS",
+        "COMPANY_TITLE",
+        "COMPANY_ID",
+        "CONTACT_ID",
+        "CONTACT_IDS",
+        "POST",
+        "SOURCE_ID",
+        "SOURCE_DESCRIPTION",
+        "OPPORTUNITY",
+        "CURRENCY_ID",
+        "COMMENTS",
+        "ASSIGNED_BY_ID",
+        "BEGINDATE",
+        "CLOSEDATE",
+        "TYPE_ID",
+        "PRODUCTS",
+        "REQUISITES",
+        "BANK_DETAILS",
+        "INDUSTRY",
+        "EMPLOYEES",
+        "REVENUE",
+        "QUOTE_ID",
+        "INVOICE",
+        "PROBABILITY",
+        "OBSERVER",
     }
 )
 
@@ -150,8 +178,12 @@ class _Linter:
         self.duplicates()
         lead_funnels = [p for p in self.bp.pipelines if p.kind == "lead"]
         if len(lead_funnels) > 1:
-            self.report("BP008", self.p_path(lead_funnels[1]), lead_funnels[1].where,
-                        count=len(lead_funnels))
+            self.report(
+                "BP008",
+                self.p_path(lead_funnels[1]),
+                lead_funnels[1].where,
+                count=len(lead_funnels),
+            )
         for pipeline in self.bp.pipelines:
             self.pipeline(pipeline)
         self.fields()
@@ -170,9 +202,17 @@ class _Linter:
 
         dup("role", ((r.code, f"roles[{r.code}]", r.where) for r in self.bp.roles))
         dup("pipeline", ((p.code, self.p_path(p), p.where) for p in self.bp.pipelines))
-        dup("process", ((s.code, f"smart_processes[{s.code}]", s.where) for s in self.bp.smart_processes))
-        dup("field", ((f"{f.entity}.{f.code}", f"fields[{f.entity}.{f.code}]", f.where)
-                      for f in self.bp.fields))
+        dup(
+            "process",
+            ((s.code, f"smart_processes[{s.code}]", s.where) for s in self.bp.smart_processes),
+        )
+        dup(
+            "field",
+            (
+                (f"{f.entity}.{f.code}", f"fields[{f.entity}.{f.code}]", f.where)
+                for f in self.bp.fields
+            ),
+        )
         for pipeline in self.bp.pipelines:
             dup("stage", ((s.code, self.s_path(pipeline, s), s.where) for s in pipeline.stages))
 
@@ -187,10 +227,18 @@ class _Linter:
             self.report("BP002", p_path, pipeline.where, pipeline=p_name)
         process_count = len(pipeline.stages_with("process"))
         if len(pipeline.stages) > self.settings.max_stages:
-            self.report("BP007", p_path, pipeline.where, pipeline=p_name,
-                        count=len(pipeline.stages), limit=self.settings.max_stages)
-        if pipeline.kind == "smart_process" and pipeline.process and not any(
-            s.code == pipeline.process for s in self.bp.smart_processes
+            self.report(
+                "BP007",
+                p_path,
+                pipeline.where,
+                pipeline=p_name,
+                count=len(pipeline.stages),
+                limit=self.settings.max_stages,
+            )
+        if (
+            pipeline.kind == "smart_process"
+            and pipeline.process
+            and not any(s.code == pipeline.process for s in self.bp.smart_processes)
         ):
             self.report("BP016", p_path, pipeline.where, pipeline=p_name, code=pipeline.process)
 
@@ -212,28 +260,43 @@ class _Linter:
                 if stage.semantics == "process":
                     self.report("BP006", s_path, stage.where, **values)
             elif self.bp.role(stage.responsible) is None:
-                self.report("BP015", s_path + ".responsible", stage.where, role=stage.responsible,
-                            **values)
+                self.report(
+                    "BP015", s_path + ".responsible", stage.where, role=stage.responsible, **values
+                )
             if stage.semantics == "process" and stage.max_minutes is None:
                 self.report("BP024", s_path, stage.where, **values)
             if stage.semantics == "failure":
                 self.failure_reason(pipeline, stage, tender)
             for required in stage.required_fields:
                 if not self.field_known(required, pipeline):
-                    self.report("BP019", s_path + ".required_fields", stage.where,
-                                field=required, **values)
+                    self.report(
+                        "BP019", s_path + ".required_fields", stage.where, field=required, **values
+                    )
             for number, rule in enumerate(stage.automation):
                 r_path = f"{s_path}.automation[{number}]"
                 r_name = self.name(rule.title, f"#{number + 1}")
                 if rule.role and self.bp.role(rule.role) is None:
-                    self.report("BP011", r_path + ".role", rule.where, name=r_name,
-                                role=rule.role, **values)
+                    self.report(
+                        "BP011", r_path + ".role", rule.where, name=r_name, role=rule.role, **values
+                    )
                 if rule.target_stage and rule.target_stage not in stage_codes:
-                    self.report("BP012", r_path + ".target_stage", rule.where, name=r_name,
-                                code=rule.target_stage, **values)
+                    self.report(
+                        "BP012",
+                        r_path + ".target_stage",
+                        rule.where,
+                        name=r_name,
+                        code=rule.target_stage,
+                        **values,
+                    )
                 if rule.action in ("create_task", "notify", "change_responsible") and not rule.role:
-                    self.report("BP025", r_path, rule.where, name=r_name,
-                                problem=self.t("problem.automation_no_role"), **values)
+                    self.report(
+                        "BP025",
+                        r_path,
+                        rule.where,
+                        name=r_name,
+                        problem=self.t("problem.automation_no_role"),
+                        **values,
+                    )
 
     def failure_reason(self, pipeline: Pipeline, stage: Stage, tender: bool) -> None:
         p_name = self.name(pipeline.name, pipeline.code)
@@ -260,8 +323,11 @@ class _Linter:
         elif pipeline.kind == "lead" and len(code) > 21:
             problem = self.t("problem.too_long", limit=21, count=len(code))
         elif pipeline.kind == "deal" and len(code) > self.settings.max_pipeline_stage_code:
-            problem = self.t("problem.deal_code_long", limit=self.settings.max_pipeline_stage_code,
-                             count=len(code))
+            problem = self.t(
+                "problem.deal_code_long",
+                limit=self.settings.max_pipeline_stage_code,
+                count=len(code),
+            )
         elif pipeline.kind == "smart_process" and len(code) > 30:
             problem = self.t("problem.too_long", limit=30, count=len(code))
         if problem:
@@ -291,20 +357,37 @@ class _Linter:
             elif len(full) > 50:
                 problem = self.t("problem.field_long", name=full, count=len(full))
             if problem:
-                self.report("BP010", path + ".code", f.where, code=f.code, entity=f.entity,
-                            problem=problem)
+                self.report(
+                    "BP010", path + ".code", f.where, code=f.code, entity=f.entity, problem=problem
+                )
             if f.entity not in FIELD_ENTITIES and f.entity not in processes:
-                self.report("BP017", path + ".entity", f.where, code=f.code,
-                            problem=self.t("problem.field_entity", entity=f.entity,
-                                           known=", ".join(FIELD_ENTITIES)))
+                self.report(
+                    "BP017",
+                    path + ".entity",
+                    f.where,
+                    code=f.code,
+                    problem=self.t(
+                        "problem.field_entity", entity=f.entity, known=", ".join(FIELD_ENTITIES)
+                    ),
+                )
             if f.group and (f.entity, f.group) not in groups:
-                self.report("BP017", path + ".group", f.where, code=f.code,
-                            problem=self.t("problem.field_group", group=f.group))
+                self.report(
+                    "BP017",
+                    path + ".group",
+                    f.where,
+                    code=f.code,
+                    problem=self.t("problem.field_group", group=f.group),
+                )
             if f.type == "enumeration" and not f.items:
                 self.report("BP018", path + ".items", f.where, code=f.code)
             if f.type != "enumeration" and f.items:
-                self.report("BP017", path + ".items", f.where, code=f.code,
-                            problem=self.t("problem.items_not_list", type=f.type))
+                self.report(
+                    "BP017",
+                    path + ".items",
+                    f.where,
+                    code=f.code,
+                    problem=self.t("problem.items_not_list", type=f.type),
+                )
             if f.type == "boolean" and f.multiple:
                 self.report("BP020", path + ".multiple", f.where, code=f.code)
 
@@ -312,9 +395,13 @@ class _Linter:
         used = {e.code for e in self.bp.entities if e.used}
         for entity in self.bp.entities:
             if entity.code not in ENTITIES:
-                self.report("BP017", f"entities[{entity.code}]", entity.where, code=entity.code,
-                            problem=self.t("problem.entity", entity=entity.code,
-                                           known=", ".join(ENTITIES)))
+                self.report(
+                    "BP017",
+                    f"entities[{entity.code}]",
+                    entity.where,
+                    code=entity.code,
+                    problem=self.t("problem.entity", entity=entity.code, known=", ".join(ENTITIES)),
+                )
         if "deal" in used and not ({"contact", "company"} & used):
             self.report("BP023", "entities", self.bp.where)
 
@@ -332,7 +419,9 @@ class _Linter:
                 check(stage.description, stage.code, path + ".description", stage.where)
 
 
-def lint(blueprint: Blueprint, settings: LintSettings | None = None, lang: Lang = "en") -> list[Finding]:
+def lint(
+    blueprint: Blueprint, settings: LintSettings | None = None, lang: Lang = "en"
+) -> list[Finding]:
     """All findings for ``blueprint``, errors first."""
     return _Linter(blueprint, settings or default_settings(), lang).run()
 

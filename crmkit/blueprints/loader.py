@@ -37,7 +37,15 @@ from crmkit.i18n import Text
 from crmkit.schema import Node, Origins, Problems, Source, root
 from crmkit.tomlpos import KeyPath
 
-TOP_KEYS = ("blueprint", "roles", "entities", "smart_processes", "pipelines", "field_groups", "fields")
+TOP_KEYS = (
+    "blueprint",
+    "roles",
+    "entities",
+    "smart_processes",
+    "pipelines",
+    "field_groups",
+    "fields",
+)
 LISTS = TOP_KEYS[1:]
 
 _COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
@@ -82,7 +90,9 @@ class _Layers:
                 top.error(f"unknown key '{key}'; known keys: {', '.join(TOP_KEYS)}", key)
         for key in LISTS:
             if key in doc.data and not isinstance(doc.data[key], list):
-                top.error(f"expected an array of tables ([[{key}]]), got a {_kind(doc.data[key])}", key)
+                top.error(
+                    f"expected an array of tables ([[{key}]]), got a {_kind(doc.data[key])}", key
+                )
         merged: dict[str, Any] = {key: [] for key in LISTS}
         header = doc.data.get("blueprint")
         includes = header.get("include", []) if isinstance(header, dict) else []
@@ -116,8 +126,12 @@ class _Layers:
         self, base: dict[str, Any], over: dict[str, Any], own: bool = False
     ) -> dict[str, Any]:
         out = dict(base)
-        out["roles"] = self._merge_by(base["roles"], over["roles"], lambda e: _str_key(e, "code"), own)
-        out["entities"] = self._merge_by(base["entities"], over["entities"], lambda e: _str_key(e, "code"), own)
+        out["roles"] = self._merge_by(
+            base["roles"], over["roles"], lambda e: _str_key(e, "code"), own
+        )
+        out["entities"] = self._merge_by(
+            base["entities"], over["entities"], lambda e: _str_key(e, "code"), own
+        )
         out["smart_processes"] = self._merge_by(
             base["smart_processes"], over["smart_processes"], lambda e: _str_key(e, "code"), own
         )
@@ -197,16 +211,18 @@ class _Layers:
                     positions.setdefault(code, len(result) - 1)
         return result
 
-    def _merge_pipeline(
-        self, base: dict[str, Any] | None, over: dict[str, Any]
-    ) -> dict[str, Any]:
+    def _merge_pipeline(self, base: dict[str, Any] | None, over: dict[str, Any]) -> dict[str, Any]:
         """Overlay one pipeline; consumes ``extends``, ``drop_stages`` and stages' ``after``."""
         merged = dict(base or {})
-        merged.update({k: v for k, v in over.items() if k not in ("stages", "extends", "drop_stages")})
+        merged.update(
+            {k: v for k, v in over.items() if k not in ("stages", "extends", "drop_stages")}
+        )
         origin = self.origins.get(over)
         if origin is not None:
             self.origins.set(merged, *origin)
-        stages: list[dict[str, Any]] = [s for s in (base or {}).get("stages", []) if isinstance(s, dict)]
+        stages: list[dict[str, Any]] = [
+            s for s in (base or {}).get("stages", []) if isinstance(s, dict)
+        ]
         drops = over.get("drop_stages", [])
         if isinstance(drops, list):
             for name in drops:
@@ -223,7 +239,9 @@ class _Layers:
             if not isinstance(stage, dict):
                 stages.append(stage)
                 continue
-            existing = next((i for i, s in enumerate(stages) if s.get("code") == stage.get("code")), None)
+            existing = next(
+                (i for i, s in enumerate(stages) if s.get("code") == stage.get("code")), None
+            )
             body = {k: v for k, v in stage.items() if k != "after"}
             stage_origin = self.origins.get(stage)
             if stage_origin is not None:
@@ -247,7 +265,11 @@ class _Layers:
         return merged
 
     def _insert(
-        self, stages: list[dict[str, Any]], body: dict[str, Any], stage: dict[str, Any], pipeline: dict[str, Any]
+        self,
+        stages: list[dict[str, Any]],
+        body: dict[str, Any],
+        stage: dict[str, Any],
+        pipeline: dict[str, Any],
     ) -> None:
         after = stage.get("after")
         if not isinstance(after, str):
@@ -351,7 +373,9 @@ def _read_pipeline(node: Node) -> Pipeline:
         where=node.where,
     )
     if kind == "smart_process" and not pipeline.process:
-        node.error("a smart_process pipeline needs 'process' (the code of a [[smart_processes]] entry)")
+        node.error(
+            "a smart_process pipeline needs 'process' (the code of a [[smart_processes]] entry)"
+        )
     if kind != "smart_process" and pipeline.process:
         node.error("'process' is only for pipelines of kind 'smart_process'", "process")
     node.done(allowed_extra=("extends", "drop_stages"))
@@ -476,7 +500,12 @@ def load_document(doc: TomlDocument, path: Path | None, resolver: Resolver) -> B
         header_node = top.table("blueprint")
     default_id = path.stem if path is not None else "blueprint"
     blueprint = build_blueprint(
-        merged or {k: [] for k in LISTS}, header_node, default_id, problems, layers.origins, doc.source
+        merged or {k: [] for k in LISTS},
+        header_node,
+        default_id,
+        problems,
+        layers.origins,
+        doc.source,
     )
     problems.raise_if_any()
     return blueprint

@@ -251,5 +251,7 @@ def format_duration_code(minutes: int) -> str:
     """Minutes back in the blueprint's own notation (``1d12h``)."""
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
-    out = (f"{days}d" if days else "") + (f"{hours}h" if hours else "") + (f"{mins}m" if mins else "")
+    out = (
+        (f"{days}d" if days else "") + (f"{hours}h" if hours else "") + (f"{mins}m" if mins else "")
+    )
     return out or "0m"

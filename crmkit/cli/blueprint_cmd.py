@@ -25,7 +25,9 @@ def _library(ctx: click.Context, extra: tuple[str, ...]):  # type: ignore[no-unt
     return Library.default(tuple(app.resolve(p) for p in extra) + app.library_dirs)
 
 
-library_option = option("--library", "library_dirs", multiple=True, type=click.Path(file_okay=False))
+library_option = option(
+    "--library", "library_dirs", multiple=True, type=click.Path(file_okay=False)
+)
 
 
 @blueprint.command("list", cls=LocalizedCommand)
@@ -47,7 +49,9 @@ def list_cmd(ctx: click.Context, fmt: str, library_dirs: tuple[str, ...]) -> Non
         lines.append(f"{entry.id}  —  {bp.name.get(app.lang)}")
         for p in bp.pipelines:
             kind = app.t(f"blueprint.kind.{p.kind}")
-            lines.append(f"    {p.code:<20} {kind:<14} {app.t('blueprint.stages', count=len(p.stages))}")
+            lines.append(
+                f"    {p.code:<20} {kind:<14} {app.t('blueprint.stages', count=len(p.stages))}"
+            )
         if bp.fields:
             lines.append(f"    {app.t('blueprint.fields', count=len(bp.fields))}")
     emit("\n".join(lines) + "\n")
@@ -99,10 +103,18 @@ def lint_cmd(
         lines = []
         for f in report.findings:
             where = f.where or target
-            lines.append(f"{where}: {app.t('lint.severity.' + f.severity)}[{f.rule}] {f.path}: {f.message}")
+            lines.append(
+                f"{where}: {app.t('lint.severity.' + f.severity)}[{f.rule}] {f.path}: {f.message}"
+            )
         counts = report.counts
-        lines.append(app.t("lint.summary", errors=counts["error"], warnings=counts["warning"],
-                           infos=counts["info"]))
+        lines.append(
+            app.t(
+                "lint.summary",
+                errors=counts["error"],
+                warnings=counts["warning"],
+                infos=counts["info"],
+            )
+        )
         emit("\n".join(lines) + "\n")
     if report.failed(strict):
         counts = report.counts

@@ -66,7 +66,9 @@ def describe_rule(rule: AutomationRule, pipeline: Pipeline, names: _Names) -> st
     if rule.role:
         parts.append(_t("auto.for_role", lang, role=names.role(rule.role)))
     if rule.deadline_minutes is not None:
-        parts.append(_t("auto.deadline", lang, deadline=format_duration(rule.deadline_minutes, lang)))
+        parts.append(
+            _t("auto.deadline", lang, deadline=format_duration(rule.deadline_minutes, lang))
+        )
     if rule.action == "create_task" and rule.complete_on_leave:
         parts.append(_t("auto.closes", lang))
     return ", ".join(parts) + "."
@@ -245,12 +247,38 @@ def _field_label(bp: Blueprint, name: str, lang: Lang) -> str:
 
 
 def _labels(lang: Lang) -> dict[str, str]:
-    keys = (
-        "contents roles role entities entity used why pipelines stages stage what_happens who "
-        "how_long automation success failure_reasons reason lesson description fields field code "
-        "type flags items smart_processes checklist checklist_intro checklist_empty "
-        "checklist_stages_path"
-    ).split()
+    keys = [
+        "contents",
+        "roles",
+        "role",
+        "entities",
+        "entity",
+        "used",
+        "why",
+        "pipelines",
+        "stages",
+        "stage",
+        "what_happens",
+        "who",
+        "how_long",
+        "automation",
+        "success",
+        "failure_reasons",
+        "reason",
+        "lesson",
+        "description",
+        "fields",
+        "field",
+        "code",
+        "type",
+        "flags",
+        "items",
+        "smart_processes",
+        "checklist",
+        "checklist_intro",
+        "checklist_empty",
+        "checklist_stages_path",
+    ]
     labels = {key: _t(key, lang) for key in keys}
     labels["generated"] = _t("generated", lang, version=__version__)
     return labels

@@ -20,9 +20,7 @@ from crmkit.i18n import Lang
 Renderer = Callable[[TomlDocument, Path, str, Lang, Library], str]
 
 
-def _render_blueprint(
-    doc: TomlDocument, path: Path, fmt: str, lang: Lang, library: Library
-) -> str:
+def _render_blueprint(doc: TomlDocument, path: Path, fmt: str, lang: Lang, library: Library) -> str:
     from crmkit.export.blueprint_doc import blueprint_html, blueprint_markdown
 
     blueprint = load_document(doc, path, library.resolver())
@@ -51,4 +49,6 @@ def render_file(path: Path, fmt: str, lang: Lang, library: Library) -> str:
         if kind.detect(doc.data):
             return kind.render(doc, path, fmt, lang, library)
     names = ", ".join(k.name for k in KINDS)
-    raise InputError(f"not a document crmkit can render (expected one of: {names})", where=str(path))
+    raise InputError(
+        f"not a document crmkit can render (expected one of: {names})", where=str(path)
+    )

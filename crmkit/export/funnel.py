@@ -55,8 +55,10 @@ def funnel_svg(pipeline: Pipeline, lang: Lang) -> str:
         limit = max(12, int(width / 7.2))
         parts.append(
             f"<g><title>{esc(_label(stage, lang))}</title>"
-            f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{_BAR}" rx="4" fill="{esc(color)}"/>'
-            f'<text x="{_LEFT / 2:.1f}" y="{y + _BAR * 0.62:.1f}" font-size="13" text-anchor="middle" '
+            f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{_BAR}" rx="4" '
+            f'fill="{esc(color)}"/>'
+            f'<text x="{_LEFT / 2:.1f}" y="{y + _BAR * 0.62:.1f}" font-size="13" '
+            'text-anchor="middle" '
             f'fill="{_ink(color)}">{esc(_short(label, limit))}</text></g>'
         )
     y = 10

@@ -9,35 +9,12 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from importlib import resources
 
-CSS = """
-:root { --ink:#1d2733; --muted:#5b6b7c; --line:#d5dde6; --accent:#2067b0; --bg:#ffffff; }
-* { box-sizing: border-box; }
-body { font-family: "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink);
-  background: var(--bg); margin: 0 auto; max-width: 1100px; padding: 32px 40px; line-height: 1.5;
-  font-size: 15px; }
-h1 { font-size: 28px; margin: 0 0 8px; color: var(--accent); }
-h2 { font-size: 22px; margin: 36px 0 12px; padding-bottom: 6px; border-bottom: 2px solid var(--line); }
-h3 { font-size: 18px; margin: 24px 0 8px; }
-h4 { font-size: 15px; margin: 18px 0 6px; }
-p, ul, ol { margin: 8px 0; }
-table { border-collapse: collapse; width: 100%; margin: 12px 0 20px; font-size: 14px; }
-th, td { border: 1px solid var(--line); padding: 6px 8px; vertical-align: top; text-align: left; }
-th { background: #f1f5f9; }
-tr:nth-child(even) td { background: #fafcfe; }
-code { background: #f1f5f9; padding: 1px 4px; border-radius: 3px; font-size: 90%; }
-blockquote { border-left: 4px solid var(--accent); margin: 12px 0; padding: 4px 14px; color: var(--muted); }
-.figure { margin: 16px 0 24px; overflow-x: auto; }
-.figure svg { max-width: 100%; height: auto; }
-figcaption, .figure figcaption { color: var(--muted); font-size: 12px; margin-top: 4px; }
-footer { margin-top: 40px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); padding-top: 8px; }
-@media print {
-  body { max-width: none; padding: 0; font-size: 11pt; }
-  h2 { page-break-after: avoid; }
-  table, .figure { page-break-inside: avoid; }
-  a { color: inherit; text-decoration: none; }
-}
-"""
+
+def page_css() -> str:
+    """The stylesheet inlined into every page (screen and print)."""
+    return resources.files("crmkit.export").joinpath("page.css").read_text(encoding="utf-8")
 
 
 def markdown_to_html(text: str) -> str:
@@ -75,7 +52,7 @@ class HtmlDocument:
             "<!DOCTYPE html>\n"
             f'<html lang="{html.escape(self.lang)}">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{html.escape(self.title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+            f"<title>{html.escape(self.title)}</title>\n<style>\n{page_css()}</style>\n</head>\n<body>\n"
             + "".join(self.blocks)
             + foot
             + "</body>\n</html>\n"
