@@ -32,6 +32,7 @@ def test_html_golden(golden: Callable[[str, str], None], lang: str) -> None:
 
 def test_markdown_has_every_part() -> None:
     text = blueprint_markdown(small(), "en")
+    assert "object at 0x" not in text  # no Python repr leaks into a client document
     for part in (
         "| # | Stage | What happens | Who | How long | Automation |",
         "| 1 | Contact received |",

@@ -20,7 +20,7 @@ from crmkit.blueprints.model import (
 from crmkit.export.funnel import funnel_mermaid, funnel_svg
 from crmkit.export.html import HtmlDocument
 from crmkit.export.markdown import render_template
-from crmkit.i18n import Lang, Text, msg
+from crmkit.i18n import Lang, Text, has_msg, msg
 
 _FIGURE = "@@crmkit-figure:{}@@"
 
@@ -97,7 +97,10 @@ def _stage_view(number: int, stage: Stage, pipeline: Pipeline, names: _Names) ->
 
 
 def _field_type(type_: str, lang: Lang) -> str:
-    return type_
+    key = f"doc.field_type.{type_}"
+    if not has_msg(key) or msg(key, lang) == type_:
+        return type_
+    return f"{msg(key, lang)} ({type_})"
 
 
 def blueprint_view(bp: Blueprint, lang: Lang) -> dict[str, Any]:
