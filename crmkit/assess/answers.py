@@ -1,0 +1,266 @@
+"""Answers files, and the file side of the assessment: reading questionnaires and answers.
+
+An answers file is TOML (DESIGN.md): ``[answers]`` with ``question_id = "choice_id"`` (a list for
+a multi-choice question; ``"dont_know"`` for "don't know"). crmkit writes a header too::
+
+    [assessment]
+    crmkit_version = "0.1.0"
+    questionnaire = "crmkit-maturity"
+    questionnaire_version = 1
+    date = "2025-03-01"
+
+so that a file written for an older questionnaire is recognised and migrated with the
+questionnaire's ``[[migrations]]``. A file without the header is read as written for the current
+version. ``parse_answers`` and ``dump_answers`` are pure; ``read_answers``, ``write_answers`` and
+``load_questionnaire`` are the file adapter.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import tomli_w
+
+from crmkit.assess.model import DONT_KNOW, Questionnaire, parse_questionnaire
+from crmkit.files import TomlDocument, parse_toml, read_toml, write_text
+from crmkit.i18n import Lang
+from crmkit.schema import Node, Problems, root
+
+HEADER = "assessment"
+SHIPPED = "questionnaire.toml"
+
+
+@dataclass(frozen=True)
+class AnswersFile:
+    """The answers of one file, already migrated to the questionnaire's current version."""
+
+    answers: dict[str, tuple[str, ...]]
+    source: str = ""
+    crmkit_version: str | None = None
+    questionnaire_id: str | None = None
+    questionnaire_version: int | None = None
+    date: str | None = None
+    #: the questionnaire version the file was written for, when it was migrated
+    migrated_from: int | None = None
+    #: answers the migration dropped (questions that no longer exist)
+    dropped: tuple[str, ...] = field(default=())
+
+
+# -- questionnaires ---------------------------------------------------------------------------
+def load_questionnaire(path: Path | None = None) -> Questionnaire:
+    """The shipped questionnaire, or a consultant's own file."""
+    if path is not None:
+        return parse_questionnaire(read_toml(path))
+    text = resources.files("crmkit.assess").joinpath(SHIPPED).read_text(encoding="utf-8")
+    return parse_questionnaire(parse_toml(text, f"crmkit/assess/{SHIPPED}"))
+
+
+# -- reading answers (pure) -------------------------------------------------------------------
+def _header(
+    node: Node, questionnaire: Questionnaire
+) -> tuple[str | None, str | None, int | None, str | None]:
+    crmkit_version = node.str("crmkit_version")
+    q_id = node.str("questionnaire")
+    if q_id is not None and q_id != questionnaire.id:
+        node.error(
+            f"these answers are for the questionnaire '{q_id}', not '{questionnaire.id}'; "
+            "pass it with --questionnaire FILE",
+            "questionnaire",
+        )
+    version = node.int("questionnaire_version", minimum=0)
+    if version is not None and version > questionnaire.version:
+        node.error(
+            f"written for questionnaire version {version}, newer than this one "
+            f"({questionnaire.version}); update crmkit or pass the newer questionnaire",
+            "questionnaire_version",
+        )
+    raw_date = node.raw("date")
+    date: str | None = None
+    if isinstance(raw_date, str | _dt.date):
+        date = raw_date.isoformat() if isinstance(raw_date, _dt.date) else raw_date
+    elif raw_date is not None:
+        node.error('expected a date like "2025-03-01"', "date")
+    node.done()
+    return crmkit_version, q_id, version, date
+
+
+def _migration_plan(
+    questionnaire: Questionnaire, version: int | None, node: Node | None
+) -> tuple[dict[str, str], dict[tuple[str, str], str], set[str]] | None:
+    """Old question id → new id, (new question id, old choice) → new choice, dropped ids."""
+    renames: dict[str, str] = {}
+    choices: dict[tuple[str, str], str] = {}
+    dropped: set[str] = set()
+    if version is None or version >= questionnaire.version:
+        return renames, choices, dropped
+    for step in range(version, questionnaire.version):
+        migration = next((m for m in questionnaire.migrations if m.from_version == step), None)
+        if migration is None:
+            if node is not None:
+                node.error(
+                    f"no migration from questionnaire version {step} to {step + 1}; "
+                    "answer the questions again or migrate the file by hand",
+                    "questionnaire_version",
+                )
+            return None
+        step_renames = dict(migration.rename_questions)
+        # compose: an old id renamed earlier is renamed again
+        for old, current in list(renames.items()):
+            if current in step_renames:
+                renames[old] = step_renames[current]
+        for old, new in step_renames.items():
+            renames.setdefault(old, new)
+        for (question_id, old_choice), new_choice in migration.rename_choices:
+            for key, value in list(choices.items()):
+                if key[0] == question_id and value == old_choice:
+                    choices[key] = new_choice
+            choices.setdefault((question_id, old_choice), new_choice)
+        for question_id in migration.drop_questions:
+            dropped.add(question_id)
+    return renames, choices, dropped
+
+
+def parse_answers(doc: TomlDocument, questionnaire: Questionnaire) -> AnswersFile:
+    """Answers from a parsed TOML document, checked against the questionnaire.
+
+    Raises ``LoadError`` naming file:line and key: an unknown question, an unknown choice, a
+    value of the wrong type, an unknown key.
+    """
+    problems = Problems()
+    top = root(doc.data, doc.source, problems)
+    header = top.table(HEADER)
+    crmkit_version = q_id = date = None
+    version: int | None = None
+    if header is not None:
+        crmkit_version, q_id, version, date = _header(header, questionnaire)
+    plan = _migration_plan(questionnaire, version, header)
+    table = top.table("answers", required=True)
+    top.done()
+    answers: dict[str, tuple[str, ...]] = {}
+    dropped: list[str] = []
+    if table is not None and plan is not None:
+        renames, choice_renames, drop = plan
+        for key in list(table.value):
+            new_key = renames.get(key, key)
+            if key in drop or new_key in drop:
+                table.raw(key)
+                dropped.append(key)
+                continue
+            question = questionnaire.question(new_key)
+            if question is None:
+                table.raw(key)
+                table.error(
+                    f"unknown question '{key}'; see `crmkit assess questions` for the ids", key
+                )
+                continue
+            value = table.raw(key)
+            values: list[str]
+            if isinstance(value, str):
+                values = [value]
+            elif isinstance(value, list) and question.kind == "multi":
+                if not all(isinstance(v, str) for v in value):
+                    table.error("expected an array of choice ids (strings)", key)
+                    continue
+                values = list(value)
+            else:
+                expected = (
+                    "a choice id (a string) or an array of them"
+                    if question.kind == "multi"
+                    else "one choice id (a string)"
+                )
+                got = "an array" if isinstance(value, list) else type(value).__name__
+                table.error(f"expected {expected}, got {got}", key)
+                continue
+            values = [choice_renames.get((new_key, v), v) for v in values]
+            valid = True
+            for choice_id in values:
+                if choice_id != DONT_KNOW and question.choice(choice_id) is None:
+                    options = ", ".join([*question.choice_ids, DONT_KNOW])
+                    table.error(
+                        f"'{choice_id}' is not a choice of '{new_key}'; choose one of: {options}",
+                        key,
+                    )
+                    valid = False
+            if DONT_KNOW in values and len(values) > 1:
+                table.error(f"'{DONT_KNOW}' cannot be combined with other choices", key)
+                valid = False
+            if len(set(values)) != len(values):
+                table.error("a choice is listed twice", key)
+                valid = False
+            if valid:
+                answers[new_key] = tuple(values)
+        table.done()
+    problems.raise_if_any()
+    return AnswersFile(
+        answers=answers,
+        source=doc.source.name,
+        crmkit_version=crmkit_version,
+        questionnaire_id=q_id,
+        questionnaire_version=version,
+        date=date,
+        migrated_from=version if version is not None and version < questionnaire.version else None,
+        dropped=tuple(dropped),
+    )
+
+
+# -- writing answers (pure) -------------------------------------------------------------------
+def _value(value: object) -> str:
+    return tomli_w.dumps({"v": value}).strip()[len("v = ") :]
+
+
+def dump_answers(
+    questionnaire: Questionnaire,
+    answers: dict[str, tuple[str, ...]],
+    *,
+    date: str,
+    crmkit_version: str,
+    lang: Lang = "en",
+) -> str:
+    """The answers as TOML with the header; each answer is preceded by its question as a comment."""
+    lines = [
+        "# crmkit: answers to the CRM maturity questionnaire.",
+        "# Replay: crmkit assess --answers THIS_FILE; choice ids: crmkit assess questions;",
+        f'# "{DONT_KNOW}" means "don\'t know".',
+        "",
+        f"[{HEADER}]",
+        f"crmkit_version = {_value(crmkit_version)}",
+        f"questionnaire = {_value(questionnaire.id)}",
+        f"questionnaire_version = {questionnaire.version}",
+        f"date = {_value(date)}",
+        "",
+        "[answers]",
+    ]
+    for question in questionnaire.questions:
+        if question.id not in answers:
+            continue
+        chosen = answers[question.id]
+        shown = [
+            (question.choice(c).text.get(lang) if question.choice(c) else c)  # type: ignore[union-attr]
+            for c in chosen
+        ]
+        comment = " ".join(question.text.get(lang).split())
+        lines.append(f"# {comment} → {'; '.join(' '.join(s.split()) for s in shown) or '—'}")
+        value: object = list(chosen) if question.kind == "multi" else chosen[0]
+        lines.append(f"{question.id} = {_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+# -- the file adapter -------------------------------------------------------------------------
+def read_answers(path: Path, questionnaire: Questionnaire) -> AnswersFile:
+    return parse_answers(read_toml(path), questionnaire)
+
+
+def write_answers(
+    path: Path,
+    questionnaire: Questionnaire,
+    answers: dict[str, tuple[str, ...]],
+    *,
+    date: str,
+    crmkit_version: str,
+    lang: Lang = "en",
+) -> None:
+    text = dump_answers(questionnaire, answers, date=date, crmkit_version=crmkit_version, lang=lang)
+    write_text(path, text)

@@ -1,0 +1,371 @@
+"""The assessment as text (with a bar chart), JSON (DESIGN.md), Markdown and HTML; ru and en.
+
+Pure: values in, a string out. Markdown comes from ``crmkit/export/templates/assessment.md.j2``;
+HTML is that Markdown in an ``HtmlDocument`` with the profile drawn as inline SVG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from crmkit.assess.model import DONT_KNOW, MAX_LEVEL, Question, Questionnaire
+from crmkit.assess.readiness import Readiness
+from crmkit.assess.scoring import Assessment, ScoredAnswer
+from crmkit.i18n import Lang, msg
+
+BAR_UNIT = 4  # characters per level in the text bar chart
+_PROFILE_MARK = "@@PROFILE@@"
+
+
+# -- the questionnaire --------------------------------------------------------------------------
+def questions_data(questionnaire: Questionnaire, lang: Lang) -> list[dict[str, Any]]:
+    """The questionnaire as DESIGN.md's stable JSON list."""
+    return [
+        {
+            "id": q.id,
+            "dimension": q.dimension,
+            "text": q.text.get(lang),
+            "kind": q.kind,
+            "choices": [
+                {"id": c.id, "text": c.text.get(lang), "level": c.level} for c in q.choices
+            ],
+        }
+        for q in questionnaire.questions
+    ]
+
+
+def questions_text(questionnaire: Questionnaire, lang: Lang) -> str:
+    lines = [
+        questionnaire.title.get(lang),
+        msg(
+            "assess.questions_header",
+            lang,
+            id=questionnaire.id,
+            version=questionnaire.version,
+            count=len(questionnaire.questions),
+        ),
+    ]
+    for section in questionnaire.sections():
+        lines += ["", f"== {section.name.get(lang)} ({section.id})"]
+        for q in questionnaire.questions_of(section.id):
+            notes = []
+            if q.kind == "multi":
+                notes.append(msg("assess.multi", lang))
+            if q.only_if:
+                notes.append(msg("assess.only_if", lang, tag=q.only_if))
+            suffix = f"  [{'; '.join(notes)}]" if notes else ""
+            lines.append(f"{q.id}: {q.text.get(lang)}{suffix}")
+            if q.help:
+                lines.append(f"    {q.help.get(lang)}")
+            for c in q.choices:
+                level = str(c.level) if c.level is not None else "–"
+                lines.append(f"  [{level}] {c.id}: {c.text.get(lang)}")
+    return "\n".join(lines) + "\n"
+
+
+# -- shared pieces ------------------------------------------------------------------------------
+def _answer_text(question: Question | None, answer: ScoredAnswer, lang: Lang) -> str:
+    texts = []
+    for choice_id in answer.choices:
+        if choice_id == DONT_KNOW:
+            texts.append(msg("assess.dont_know", lang))
+            continue
+        choice = question.choice(choice_id) if question else None
+        texts.append(choice.text.get(lang) if choice else choice_id)
+    return "; ".join(texts) or "—"
+
+
+def _dimension_name(questionnaire: Questionnaire, dimension_id: str, lang: Lang) -> str:
+    dimension = questionnaire.dimension(dimension_id)
+    return dimension.name.get(lang) if dimension else dimension_id
+
+
+def _level_name(questionnaire: Questionnaire, level: int, lang: Lang) -> str:
+    return questionnaire.level_info(level).name.get(lang)
+
+
+def _answer_value(questionnaire: Questionnaire, answer: ScoredAnswer) -> str | list[str]:
+    question = questionnaire.question(answer.question)
+    if question is not None and question.kind == "multi":
+        return list(answer.choices)
+    return answer.choices[0] if answer.choices else ""
+
+
+def _verdict(readiness: Readiness, lang: Lang) -> str:
+    return msg(f"assess.verdict_{readiness.verdict}", lang)
+
+
+def _reasons_against(readiness: Readiness, lang: Lang) -> list[str]:
+    reasons = [r.get(lang) for r in readiness.reasons_against]
+    if not readiness.reasons_for and not reasons:
+        reasons.append(msg("assess.no_signs", lang))
+    return reasons
+
+
+# -- JSON ---------------------------------------------------------------------------------------
+def to_data(questionnaire: Questionnaire, assessment: Assessment, lang: Lang) -> dict[str, Any]:
+    """The result as DESIGN.md's JSON object (``level``, ``dimensions``, ``held_back_by``, …)."""
+    readiness = assessment.readiness
+    return {
+        "questionnaire": {
+            "id": assessment.questionnaire_id,
+            "version": assessment.questionnaire_version,
+        },
+        "level": assessment.level,
+        "level_name": _level_name(questionnaire, assessment.level, lang),
+        "dimensions": dict(assessment.dimensions),
+        "held_back_by": [
+            {
+                "question": a.question,
+                "dimension": a.dimension,
+                "answer": _answer_value(questionnaire, a),
+                "level": a.level,
+            }
+            for a in assessment.held_back_by
+        ],
+        "actions": [
+            {
+                "target_level": action.target,
+                "question": action.question,
+                "dimension": action.dimension,
+                "answer": action.choice,
+                "text": action.text.get(lang),
+                "generates": list(action.generates),
+            }
+            for action in assessment.actions
+        ],
+        "dont_know": list(assessment.dont_know),
+        "readiness": {
+            "applies": readiness.applies,
+            "verdict": readiness.verdict,
+            "reasons_for": [r.get(lang) for r in readiness.reasons_for],
+            "reasons_against": [r.get(lang) for r in readiness.reasons_against],
+            "provisional": readiness.unsure,
+        },
+        "tags": sorted(assessment.tags),
+        "answers": {a.question: _answer_value(questionnaire, a) for a in assessment.answers},
+    }
+
+
+# -- text ---------------------------------------------------------------------------------------
+def _bar(level: int) -> str:
+    return "█" * (level * BAR_UNIT) + "░" * ((MAX_LEVEL - level) * BAR_UNIT)
+
+
+def to_text(
+    questionnaire: Questionnaire,
+    assessment: Assessment,
+    lang: Lang,
+    *,
+    answers_file: str | None = None,
+) -> str:
+    """The terminal report: readiness (no CRM yet), level, a bar chart per dimension, next steps."""
+    lines: list[str] = []
+    readiness = assessment.readiness
+    if readiness.applies:
+        lines += [msg("assess.readiness", lang), "  " + _verdict(readiness, lang)]
+        lines += [f"  + {r.get(lang)}" for r in readiness.reasons_for]
+        lines += [f"  - {r}" for r in _reasons_against(readiness, lang)]
+        if readiness.unsure:
+            lines.append("  " + msg("assess.readiness_unsure", lang))
+        lines.append("")
+    info = questionnaire.level_info(assessment.level)
+    lines.append(msg("assess.level", lang, level=assessment.level, name=info.name.get(lang)))
+    if info.summary:
+        lines.append("  " + info.summary.get(lang))
+    lines += ["", msg("assess.profile", lang)]
+    names = {d: _dimension_name(questionnaire, d, lang) for d in assessment.dimensions}
+    width = max((len(n) for n in names.values()), default=0)
+    for dimension_id, level in assessment.dimensions.items():
+        lines.append(f"  {names[dimension_id]:<{width}}  {_bar(level)} {level}")
+    lines += ["", msg("assess.held_back", lang, level=assessment.level)]
+    if assessment.held_back_by:
+        for answer in assessment.held_back_by:
+            question = questionnaire.question(answer.question)
+            text = question.text.get(lang) if question else answer.question
+            lines.append(
+                f"  - {_dimension_name(questionnaire, answer.dimension, lang)}: {text} "
+                f"→ {_answer_text(question, answer, lang)} ({answer.level})"
+            )
+    else:
+        lines.append("  " + msg("assess.held_back_none", lang))
+    lines += ["", msg("assess.actions", lang)]
+    if assessment.actions:
+        for target in range(assessment.level + 1, MAX_LEVEL + 1):
+            actions = assessment.actions_for(target)
+            if not actions:
+                continue
+            lines.append(
+                "  "
+                + msg(
+                    "assess.to_level",
+                    lang,
+                    level=target,
+                    name=_level_name(questionnaire, target, lang),
+                )
+            )
+            for index, action in enumerate(actions, 1):
+                lines.append(f"    {index}. {action.text.get(lang)}")
+                if action.generates:
+                    lines.append(
+                        "       " + msg("assess.generates", lang, ids=", ".join(action.generates))
+                    )
+        if answers_file:
+            lines += ["", msg("assess.generate_hint", lang, file=answers_file)]
+    else:
+        lines.append("  " + msg("assess.no_actions", lang))
+    if assessment.dont_know:
+        lines += ["", msg("assess.unknown", lang), "  " + msg("assess.unknown_note", lang)]
+        for question_id in assessment.dont_know:
+            question = questionnaire.question(question_id)
+            lines.append(f"  - {question_id}: {question.text.get(lang) if question else ''}")
+    return "\n".join(lines) + "\n"
+
+
+# -- Markdown and HTML --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Row:
+    name: str
+    level: int
+    bar: str
+
+
+def _context(
+    questionnaire: Questionnaire,
+    assessment: Assessment,
+    lang: Lang,
+    answers_file: str | None,
+    profile_figure: bool,
+) -> dict[str, Any]:
+    readiness = assessment.readiness
+    info = questionnaire.level_info(assessment.level)
+    groups = []
+    for target in range(assessment.level + 1, MAX_LEVEL + 1):
+        actions = assessment.actions_for(target)
+        if actions:
+            groups.append(
+                {
+                    "heading": msg(
+                        "assess.to_level",
+                        lang,
+                        level=target,
+                        name=_level_name(questionnaire, target, lang),
+                    ),
+                    "steps": [
+                        {
+                            "text": a.text.get(lang),
+                            "generates": msg("assess.generates", lang, ids=", ".join(a.generates))
+                            if a.generates
+                            else "",
+                        }
+                        for a in actions
+                    ],
+                }
+            )
+    held = []
+    for answer in assessment.held_back_by:
+        question = questionnaire.question(answer.question)
+        held.append(
+            {
+                "dimension": _dimension_name(questionnaire, answer.dimension, lang),
+                "question": question.text.get(lang) if question else answer.question,
+                "answer": _answer_text(question, answer, lang),
+                "level": answer.level,
+            }
+        )
+    unknown = []
+    for question_id in assessment.dont_know:
+        question = questionnaire.question(question_id)
+        unknown.append(question.text.get(lang) if question else question_id)
+    return {
+        "title": questionnaire.title.get(lang) or msg("assess.title", lang),
+        "readiness": {
+            "heading": msg("assess.readiness", lang),
+            "verdict": _verdict(readiness, lang),
+            "for_label": msg("assess.reasons_for", lang),
+            "against_label": msg("assess.reasons_against", lang),
+            "reasons_for": [r.get(lang) for r in readiness.reasons_for],
+            "reasons_against": _reasons_against(readiness, lang),
+            "note": msg("assess.readiness_unsure", lang) if readiness.unsure else "",
+        }
+        if readiness.applies
+        else None,
+        "level_line": msg("assess.level", lang, level=assessment.level, name=info.name.get(lang)),
+        "level_summary": info.summary.get(lang),
+        "profile_heading": msg("assess.profile", lang),
+        "profile_figure": profile_figure,
+        "dimension_label": msg("assess.dimension", lang),
+        "level_label": msg("assess.dim_level", lang),
+        "question_label": msg("assess.question", lang),
+        "answer_label": msg("assess.answer", lang),
+        "profile": [
+            _Row(
+                _dimension_name(questionnaire, d, lang),
+                level,
+                "█" * level + "░" * (MAX_LEVEL - level),
+            )
+            for d, level in assessment.dimensions.items()
+        ],
+        "held_heading": msg("assess.held_back", lang, level=assessment.level),
+        "held": held,
+        "held_none": msg("assess.held_back_none", lang),
+        "actions_heading": msg("assess.actions", lang),
+        "action_groups": groups,
+        "no_actions": msg("assess.no_actions", lang),
+        "generate_hint": msg("assess.generate_hint", lang, file=answers_file)
+        if answers_file
+        else "",
+        "unknown_heading": msg("assess.unknown", lang),
+        "unknown_note": msg("assess.unknown_note", lang),
+        "unknown": unknown,
+    }
+
+
+def to_markdown(
+    questionnaire: Questionnaire,
+    assessment: Assessment,
+    lang: Lang,
+    *,
+    answers_file: str | None = None,
+) -> str:
+    from crmkit.export.markdown import render_template
+
+    context = _context(questionnaire, assessment, lang, answers_file, profile_figure=False)
+    return render_template("assessment.md.j2", **context)
+
+
+def profile_svg(questionnaire: Questionnaire, assessment: Assessment, lang: Lang) -> str:
+    from crmkit.export.svg import hbar_chart
+
+    rows = [
+        (_dimension_name(questionnaire, d, lang), float(level))
+        for d, level in assessment.dimensions.items()
+    ]
+    return hbar_chart(
+        rows,
+        MAX_LEVEL,
+        msg("assess.profile", lang),
+        width=720,
+        label_width=280,
+        value_format="{:g}",
+    )
+
+
+def to_html(
+    questionnaire: Questionnaire,
+    assessment: Assessment,
+    lang: Lang,
+    *,
+    answers_file: str | None = None,
+    footer: str = "",
+) -> str:
+    from crmkit.export.html import HtmlDocument
+    from crmkit.export.markdown import render_template
+
+    context = _context(questionnaire, assessment, lang, answers_file, profile_figure=True)
+    markdown = render_template("assessment.md.j2", **context)
+    before, _, after = markdown.partition(_PROFILE_MARK)
+    document = HtmlDocument(title=context["title"], lang=lang, footer=footer)
+    document.markdown(before).figure(profile_svg(questionnaire, assessment, lang)).markdown(after)
+    return document.render()

@@ -1,0 +1,92 @@
+"""``crmkit assess`` and ``crmkit assess questions``: thin click commands over ``crmkit.assess``."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+import click
+
+from crmkit import __version__
+from crmkit.cli.base import LazyGroup, LocalizedCommand, app_of, format_option, lang_option, option
+from crmkit.cli.output import emit, note, to_json
+
+_FILE = click.Path(path_type=Path, dir_okay=False)
+
+
+def _today(clock_value: float) -> str:
+    return _dt.datetime.fromtimestamp(clock_value, tz=_dt.UTC).date().isoformat()
+
+
+@click.group("assess", cls=LazyGroup, invoke_without_command=True)
+@option("--answers", "answers_path", type=_FILE, default=None)
+@option("--questionnaire", "questionnaire_path", type=_FILE, default=None)
+@option("--save", "save_path", type=_FILE, default=None)
+@format_option(("text", "json", "md", "html"))
+@option("--out", type=_FILE, default=None)
+@lang_option()
+@click.pass_context
+def assess(
+    ctx: click.Context,
+    answers_path: Path | None,
+    questionnaire_path: Path | None,
+    save_path: Path | None,
+    fmt: str,
+    out: Path | None,
+) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    from crmkit.assess import report
+    from crmkit.assess.service import AssessRequest, run_assessment
+
+    app = app_of(ctx)
+    request = AssessRequest(
+        lang=app.lang,
+        date=_today(app.clock()),
+        crmkit_version=__version__,
+        cwd=app.cwd,
+        answers_path=app.resolve(answers_path) if answers_path else None,
+        questionnaire_path=app.resolve(questionnaire_path) if questionnaire_path else None,
+        save_path=app.resolve(save_path) if save_path else None,
+        interactive=app.interactive,
+    )
+
+    def ask(questionnaire, answers, lang):  # type: ignore[no-untyped-def]
+        from crmkit.assess.prompt import interview
+
+        return interview(questionnaire, answers, lang)
+
+    outcome = run_assessment(request, ask)
+    for line in outcome.notes:
+        note(line)
+    q, result, lang = outcome.questionnaire, outcome.assessment, app.lang
+    shown_file = str(answers_path or save_path or outcome.answers_file or "") or None
+    if fmt == "json":
+        text = to_json(report.to_data(q, result, lang))
+    elif fmt == "md":
+        text = report.to_markdown(q, result, lang, answers_file=shown_file)
+    elif fmt == "html":
+        footer = app.t("assess.footer", version=__version__, questionnaire=q.id, qversion=q.version)
+        text = report.to_html(q, result, lang, answers_file=shown_file, footer=footer)
+    else:
+        text = report.to_text(q, result, lang, answers_file=shown_file)
+    emit(text, app.resolve(out) if out else None)
+
+
+@assess.command("questions", cls=LocalizedCommand)
+@option("--questionnaire", "questionnaire_path", type=_FILE, default=None)
+@format_option(("text", "json"))
+@lang_option()
+@click.pass_context
+def questions(ctx: click.Context, questionnaire_path: Path | None, fmt: str) -> None:
+    from crmkit.assess import report
+    from crmkit.assess.answers import load_questionnaire
+
+    app = app_of(ctx)
+    questionnaire = load_questionnaire(
+        app.resolve(questionnaire_path) if questionnaire_path else None
+    )
+    if fmt == "json":
+        emit(to_json(report.questions_data(questionnaire, app.lang)))
+    else:
+        emit(report.questions_text(questionnaire, app.lang))
