@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -21,9 +22,11 @@ from urllib.parse import urlsplit
 
 from crmkit.sandbox.errors import ApiError, method_not_found, no_auth
 from crmkit.sandbox.limiter import Clock, Faults, LeakyBucket, OperatingBudget
+from crmkit.sandbox.listing import PORTAL_TZ
 from crmkit.sandbox.methods import build_registry
 from crmkit.sandbox.params import parse_php_query
 from crmkit.sandbox.portal import ALL_SCOPES, Portal
+from crmkit.sandbox.seed import add_base_users, seed_portal
 from crmkit.sandbox.stages import bootstrap
 from crmkit.sandbox.store import Store
 
@@ -118,6 +121,7 @@ class Sandbox:
         self.store = Store(state_dir)
         if self.store.meta("initialized") is None:
             bootstrap(self.store)
+            add_base_users(self.store, datetime.fromtimestamp(clock(), PORTAL_TZ))
         self.limiter = LeakyBucket(rate, burst, clock)
         self.faults = Faults()
         self.budget = OperatingBudget(clock, operating_limit, operating_cost)
@@ -130,8 +134,6 @@ class Sandbox:
             user_id=user_id,
         )
         if seed is not None and self.store.meta("seeded") is None:
-            from crmkit.sandbox.seed import seed_portal
-
             seed_portal(self.portal, seed)
         #: HTTP requests answered so far (tests count a client's calls with it)
         self.requests = 0

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from crmkit.sandbox.methods import batch, category, status
+from crmkit.sandbox.methods import batch, category, entities, status, types, userfield, users
 from crmkit.sandbox.portal import Registry, merged
 
 
 def build_registry() -> Registry:
-    return merged([status.registry, category.registry, batch.registry])
+    families = (status, category, userfield, types, entities, users, batch)
+    return merged(family.registry for family in families)
