@@ -1,0 +1,459 @@
+"""Step 4: the weighted matrix — weights, ranking, sensitivity and robustness. Pure.
+
+The score of a system is the weighted mean of its criterion scores (1–5). It depends only on that
+system's own scores and the weights (an absolute scale), so adding or removing a candidate never
+reorders the others. Weights come as points (normalised to sum 1) or from pairwise comparisons
+(AHP: the principal eigenvector of the comparison matrix, with Saaty's consistency ratio).
+
+Sensitivity follows DESIGN.md: for each criterion, ``flip_weight`` is the weight of that
+criterion, every other weight unchanged, nearest to the current one at which the leader changes
+(``None`` if no weight does), and ``flips_to`` the new leader. With the other weights fixed the
+score of system *s* is ``(A_s + t·s_c) / (W + t)``, so the leader and a challenger swap exactly
+where their numerators meet: ``t = (A_X − A_L) / (l_c − x_c)``, solved in closed form.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from crmkit.i18n import Text
+
+SCORE_MIN, SCORE_MAX = 1.0, 5.0
+EVIDENCE: tuple[str, ...] = ("demo", "trial", "docs", "reference", "none")
+CONFIDENCE: tuple[str, ...] = ("high", "medium", "low")
+
+#: Saaty's random consistency index RI(n) for n = 1..15 (T. L. Saaty, "The Analytic Hierarchy
+#: Process", 1980): the mean consistency index of random reciprocal matrices of order n.
+SAATY_RANDOM_INDEX: dict[int, float] = {
+    1: 0.0,
+    2: 0.0,
+    3: 0.58,
+    4: 0.90,
+    5: 1.12,
+    6: 1.24,
+    7: 1.32,
+    8: 1.41,
+    9: 1.45,
+    10: 1.49,
+    11: 1.51,
+    12: 1.48,
+    13: 1.56,
+    14: 1.57,
+    15: 1.59,
+}
+#: above this consistency ratio the comparisons contradict each other too much (Saaty)
+CR_LIMIT = 0.1
+#: Monte-Carlo: every weight multiplied by a uniform factor in [1 - SPREAD, 1 + SPREAD]
+SPREAD = 0.2
+DRAWS = 2000
+#: "decide now" needs the leader to win at least this share of the Monte-Carlo draws
+DECIDE_NOW = 0.8
+#: scores closer than this are a tie
+TIE = 1e-9
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    name: Text
+    rubric: tuple[Text, ...] = ()  # five sentences: what a score of 1, 2, 3, 4, 5 means
+    min_score: float | None = None  # a score below it knocks the system out
+    custom: bool = False
+
+    def anchor(self, score: float) -> Text:
+        """The rubric sentence of the nearest whole point."""
+        if not self.rubric:
+            return Text()
+        index = min(len(self.rubric), max(1, round(score))) - 1
+        return self.rubric[index]
+
+
+@dataclass(frozen=True)
+class Score:
+    value: float
+    evidence: str = "none"  # demo | trial | docs | reference | none
+    confidence: str = "medium"  # high | medium | low
+    note: str = ""
+
+
+# -- weights -----------------------------------------------------------------------------------
+
+
+def normalise(points: Mapping[str, float]) -> dict[str, float]:
+    """Weights summing to 1, in the order given. Raises ValueError if none is positive."""
+    if any(p < 0 or not math.isfinite(p) for p in points.values()):
+        raise ValueError("weights must be finite and not negative")
+    total = math.fsum(points.values())
+    if total <= 0:
+        raise ValueError("all weights are zero")
+    return {k: v / total for k, v in points.items()}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``a`` is ``ratio`` times as important as ``b`` (Saaty's scale 1/9..9)."""
+
+    a: str
+    b: str
+    ratio: float
+
+
+@dataclass(frozen=True)
+class Ahp:
+    weights: dict[str, float]
+    lambda_max: float
+    ci: float
+    ri: float
+    cr: float
+    n: int
+    #: RI is tabulated up to n = 15; beyond, the n = 15 value is used
+    ri_extrapolated: bool = False
+
+    @property
+    def consistent(self) -> bool:
+        return self.cr <= CR_LIMIT
+
+
+def missing_pairs(ids: Sequence[str], comparisons: Sequence[Comparison]) -> list[tuple[str, str]]:
+    have = {frozenset((c.a, c.b)) for c in comparisons}
+    return [
+        (a, b) for i, a in enumerate(ids) for b in ids[i + 1 :] if frozenset((a, b)) not in have
+    ]
+
+
+def ahp(ids: Sequence[str], comparisons: Sequence[Comparison]) -> Ahp:
+    """Weights from a complete set of pairwise comparisons (principal eigenvector)."""
+    n = len(ids)
+    if n == 0:
+        raise ValueError("no criteria to compare")
+    missing = missing_pairs(ids, comparisons)
+    if missing:
+        raise ValueError(f"missing comparison: {missing[0][0]} vs {missing[0][1]}")
+    index = {c: i for i, c in enumerate(ids)}
+    m = [[1.0] * n for _ in range(n)]
+    for c in comparisons:
+        i, j = index[c.a], index[c.b]
+        m[i][j] = c.ratio
+        m[j][i] = 1.0 / c.ratio
+    v = [1.0 / n] * n
+    for _ in range(10_000):  # power iteration; a positive matrix converges fast
+        mv = [math.fsum(m[i][j] * v[j] for j in range(n)) for i in range(n)]
+        total = math.fsum(mv)
+        new = [x / total for x in mv]
+        done = max(abs(a - b) for a, b in zip(new, v, strict=True)) < 1e-15
+        v = new
+        if done:
+            break
+    mv = [math.fsum(m[i][j] * v[j] for j in range(n)) for i in range(n)]
+    lambda_max = math.fsum(mv[i] / v[i] for i in range(n)) / n
+    ci = (lambda_max - n) / (n - 1) if n > 1 else 0.0
+    ci = max(ci, 0.0)
+    ri = SAATY_RANDOM_INDEX.get(n, SAATY_RANDOM_INDEX[15])
+    cr = ci / ri if ri > 0 else 0.0
+    return Ahp(dict(zip(ids, v, strict=True)), lambda_max, ci, ri, cr, n, n > 15)
+
+
+# -- ranking -----------------------------------------------------------------------------------
+
+
+def weighted_mean(weights: Mapping[str, float], values: Mapping[str, float]) -> float:
+    total = math.fsum(weights.values())
+    return math.fsum(w * values[c] for c, w in weights.items()) / total
+
+
+@dataclass(frozen=True)
+class Ranked:
+    system: str
+    score: float
+    rank: int  # competition ranking: ties share a rank (1, 1, 3)
+    contributions: dict[str, float]  # criterion → normalised weight × score; they sum to score
+
+
+def rank(weights: Mapping[str, float], values: Mapping[str, Mapping[str, float]]) -> list[Ranked]:
+    """Systems best first; equal scores share a rank and are listed by id."""
+    norm = normalise(weights)
+    rows = []
+    for system, vals in values.items():
+        contributions = {c: w * vals[c] for c, w in norm.items()}
+        rows.append((system, weighted_mean(weights, vals), contributions))
+    rows.sort(key=lambda r: (-r[1], r[0]))
+    out: list[Ranked] = []
+    for system, score, contributions in rows:
+        tied = bool(out) and abs(out[-1].score - score) <= TIE
+        place = out[-1].rank if tied else len(out) + 1
+        out.append(Ranked(system, score, place, contributions))
+    return out
+
+
+def place_of(score: float, ranking: Sequence[Ranked]) -> int:
+    """Where a system with ``score`` would rank among ``ranking``."""
+    return 1 + sum(1 for r in ranking if r.score > score + TIE)
+
+
+# -- sensitivity -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flip:
+    criterion: str
+    weight: float
+    flip_weight: float | None
+    flips_to: str | None
+
+    @property
+    def relative_move(self) -> float | None:
+        """How far the weight must move, as a share of the current weight."""
+        if self.flip_weight is None:
+            return None
+        if self.weight == 0:
+            return math.inf if self.flip_weight > 0 else 0.0
+        return abs(self.flip_weight - self.weight) / self.weight
+
+
+def sensitivity(
+    weights: Mapping[str, float], values: Mapping[str, Mapping[str, float]]
+) -> list[Flip]:
+    """For each criterion, the nearest weight (others unchanged) at which the leader changes."""
+    ranking = rank(weights, values)
+    if len(ranking) < 2:
+        return [Flip(c, w, None, None) for c, w in weights.items()]
+    leader = ranking[0].system
+    order = {r.system: i for i, r in enumerate(ranking)}
+    out = []
+    for c, w_c in weights.items():
+        others = {k: w for k, w in weights.items() if k != c}
+        total = math.fsum(others.values())
+        if total <= 0:  # only this criterion counts: its weight changes nothing
+            out.append(Flip(c, w_c, None, None))
+            continue
+        a = {s: math.fsum(others[k] * v[k] for k in others) for s, v in values.items()}
+        up: list[tuple[float, str]] = []
+        down: list[tuple[float, str]] = []
+        for x in values:
+            if x == leader:
+                continue
+            dc = values[leader][c] - values[x][c]
+            if dc == 0:
+                continue
+            t = (a[x] - a[leader]) / dc
+            if t < 0:
+                continue
+            if dc < 0 and t >= w_c:  # x gains as the weight rises
+                up.append((t, x))
+            elif dc > 0 and t <= w_c:  # x gains as the weight falls
+                down.append((t, x))
+
+        def slope(s: str, c: str = c, total: float = total, a: dict[str, float] = a) -> float:
+            return values[s][c] * total - a[s]
+
+        choice: tuple[float, str] | None = None
+        if up:
+            t_up = min(t for t, _ in up)
+            tied = [x for t, x in up if t - t_up <= 1e-12 * max(1.0, t_up)]
+            new = max(tied, key=lambda s: (slope(s), -order[s]))
+            choice = (t_up, new)
+        if down:
+            t_down = max(t for t, _ in down)
+            tied = [x for t, x in down if t_down - t <= 1e-12 * max(1.0, t_down)]
+            new = min(tied, key=lambda s: (slope(s), order[s]))
+            if choice is None or (w_c - t_down) < (choice[0] - w_c):
+                choice = (t_down, new)
+        if choice is None:
+            out.append(Flip(c, w_c, None, None))
+        else:
+            out.append(Flip(c, w_c, choice[0], choice[1]))
+    return out
+
+
+def critical(flips: Sequence[Flip]) -> Flip | None:
+    """The criterion whose weight needs the smallest relative move to change the leader."""
+    moving = [f for f in flips if f.relative_move is not None]
+    if not moving:
+        return None
+    return min(moving, key=lambda f: (f.relative_move, abs((f.flip_weight or 0) - f.weight)))
+
+
+# -- robustness --------------------------------------------------------------------------------
+
+
+def win_probability(
+    weights: Mapping[str, float],
+    values: Mapping[str, Mapping[str, float]],
+    *,
+    seed: int = 0,
+    draws: int = DRAWS,
+    spread: float = SPREAD,
+) -> dict[str, float]:
+    """Share of draws each system wins when every weight varies by ±``spread`` (ties split)."""
+    rng = random.Random(seed)
+    wins = dict.fromkeys(values, 0.0)
+    if not values:
+        return wins
+    for _ in range(draws):
+        varied = {c: w * rng.uniform(1 - spread, 1 + spread) for c, w in weights.items()}
+        if math.fsum(varied.values()) <= 0:
+            continue
+        scores = {s: weighted_mean(varied, v) for s, v in values.items()}
+        best = max(scores.values())
+        winners = [s for s, x in scores.items() if x >= best - TIE]
+        for s in winners:
+            wins[s] += 1 / len(winners)
+    return {s: n / draws for s, n in wins.items()}
+
+
+@dataclass(frozen=True)
+class Tie:
+    systems: tuple[str, ...]
+    score: float
+    rank: int
+    #: criterion → the system(s) ahead on it, with the contribution gap
+    differences: tuple[tuple[str, str, float], ...]
+
+
+def ties(ranking: Sequence[Ranked]) -> list[Tie]:
+    groups: dict[int, list[Ranked]] = {}
+    for r in ranking:
+        groups.setdefault(r.rank, []).append(r)
+    out = []
+    for place, members in groups.items():
+        if len(members) < 2:
+            continue
+        diffs = []
+        for c in members[0].contributions:
+            values = sorted(((m.contributions[c], m.system) for m in members), reverse=True)
+            gap = values[0][0] - values[-1][0]
+            if gap > TIE:
+                diffs.append((c, values[0][1], gap))
+        diffs.sort(key=lambda d: -d[2])
+        out.append(Tie(tuple(m.system for m in members), members[0].score, place, tuple(diffs)))
+    return out
+
+
+@dataclass(frozen=True)
+class Robustness:
+    gap: float | None  # first minus second
+    critical: Flip | None
+    win: dict[str, float]
+    verdict: str  # decide_now | pilot_top_two | none
+    verdict_basis: str  # single | tie | probability
+    ties: tuple[Tie, ...]
+    seed: int
+    draws: int
+    spread: float = SPREAD
+
+
+@dataclass(frozen=True)
+class Excluded:
+    system: str
+    reason: Text
+    #: the weighted mean it would have had (None without complete scores)
+    score: float | None = None
+    would_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class MatrixResult:
+    criteria: tuple[Criterion, ...]
+    weights: dict[str, float]  # normalised, sum 1
+    points: dict[str, float]  # as given (points or AHP weights)
+    scores: dict[str, dict[str, Score]]
+    ranking: tuple[Ranked, ...]
+    excluded: tuple[Excluded, ...]
+    sensitivity: tuple[Flip, ...]
+    robustness: Robustness
+    ahp: Ahp | None = None
+    low_confidence: tuple[tuple[str, str], ...] = field(default=())  # (system, criterion)
+
+
+def evaluate(
+    criteria: Sequence[Criterion],
+    points: Mapping[str, float],
+    scores: Mapping[str, Mapping[str, Score]],
+    *,
+    excluded: Mapping[str, Text] | None = None,
+    ahp_result: Ahp | None = None,
+    seed: int = 0,
+    draws: int = DRAWS,
+) -> MatrixResult:
+    """The whole step 4. ``excluded``: systems knocked out earlier (system → reason)."""
+    weights = normalise(points)
+    excluded = dict(excluded or {})
+    out_excluded: list[tuple[str, Text]] = []
+    active: dict[str, dict[str, float]] = {}
+    for system, row in scores.items():
+        values = {c.id: row[c.id].value for c in criteria if c.id in row}
+        if system in excluded:
+            out_excluded.append((system, excluded[system]))
+            continue
+        below = [
+            c
+            for c in criteria
+            if c.min_score is not None and c.id in row and row[c.id].value < c.min_score
+        ]
+        if below:
+            c = below[0]
+            v = row[c.id].value
+            out_excluded.append(
+                (
+                    system,
+                    Text(
+                        f"оценка {v:g} по критерию «{c.name.ru}» ниже минимума {c.min_score:g}",
+                        f"scored {v:g} on '{c.name.en}', below the minimum {c.min_score:g}",
+                    ),
+                )
+            )
+            continue
+        active[system] = values
+    ranking = rank(weights, active) if active else []
+    excluded_rows = []
+    for system, reason in out_excluded:
+        row = scores[system]
+        if all(c.id in row for c in criteria):
+            s = weighted_mean(weights, {c.id: row[c.id].value for c in criteria})
+            excluded_rows.append(Excluded(system, reason, s, place_of(s, ranking)))
+        else:
+            excluded_rows.append(Excluded(system, reason))
+    for system, reason in excluded.items():
+        if system not in scores:
+            excluded_rows.append(Excluded(system, reason))
+    flips = (
+        sensitivity(weights, active)
+        if active
+        else [Flip(c, w, None, None) for c, w in weights.items()]
+    )
+    win = win_probability(weights, active, seed=seed, draws=draws)
+    tie_list = ties(ranking)
+    gap = ranking[0].score - ranking[1].score if len(ranking) > 1 else None
+    if not ranking:
+        verdict, basis = "none", "empty"
+    elif len(ranking) == 1:
+        verdict, basis = "decide_now", "single"
+    elif ranking[1].rank == 1:
+        verdict, basis = "pilot_top_two", "tie"
+    elif win.get(ranking[0].system, 0.0) >= DECIDE_NOW:
+        verdict, basis = "decide_now", "probability"
+    else:
+        verdict, basis = "pilot_top_two", "probability"
+    low = tuple(
+        (s, c.id)
+        for s in scores
+        for c in criteria
+        if c.id in scores[s] and scores[s][c.id].confidence == "low"
+    )
+    return MatrixResult(
+        criteria=tuple(criteria),
+        weights=weights,
+        points=dict(points),
+        scores={s: dict(r) for s, r in scores.items()},
+        ranking=tuple(ranking),
+        excluded=tuple(excluded_rows),
+        sensitivity=tuple(flips),
+        robustness=Robustness(
+            gap, critical(flips), win, verdict, basis, tuple(tie_list), seed, draws
+        ),
+        ahp=ahp_result,
+        low_confidence=low,
+    )

@@ -1,0 +1,200 @@
+"""Step 5: questions for the vendor's manager. Pure.
+
+Every finalist gets the seven questions of seed 001. The uncertain parts of the selection add
+their own: scores given with low confidence, a close call on the critical criterion, must-haves
+the catalog cannot confirm, and knock-outs that rest only on the catalog's (dated) facts.
+Answers are recorded in the selection file under ``[vendor.<system>]`` by question id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from crmkit.i18n import Lang, Text
+from crmkit.select.matrix import Criterion, Flip, Score
+from crmkit.select.shortlist import Check, KnockOut
+
+STANDARD: tuple[tuple[str, Text], ...] = (
+    (
+        "support_paid",
+        Text(
+            "Техподдержка платная или бесплатная, за что она отвечает?",
+            "Is support paid or free, and what does it cover?",
+        ),
+    ),
+    (
+        "extra_functions",
+        Text(
+            "Можно ли заказать дополнительный функционал? Сколько это стоит?",
+            "Can extra functions be ordered? At what cost?",
+        ),
+    ),
+    (
+        "turnkey",
+        Text(
+            "Можно ли настроить и внедрить CRM «под ключ»? Сколько это стоит?",
+            "Is a turnkey set-up available? At what cost?",
+        ),
+    ),
+    ("updates_paid", Text("Нужно ли платить за обновления?", "Are updates paid?")),
+    (
+        "min_period",
+        Text(
+            "Какой минимальный период оплаты: месяц, 6 месяцев, год?",
+            "What is the minimum payment period: a month, 6 months, a year?",
+        ),
+    ),
+    ("discount", Text("Как можно получить скидку на оплату?", "How can we get a discount?")),
+    (
+        "hide_data",
+        Text("Можно ли скрывать данные от отдельных лиц?", "Can data be hidden from some people?"),
+    ),
+)
+STANDARD_IDS = tuple(q for q, _ in STANDARD)
+#: ids of generated questions: <kind>-<subject>
+GENERATED = re.compile(r"(low|critical|check|knockout)-[A-Za-z0-9_.-]+")
+#: a critical criterion whose weight must move by at most this share is a close call
+CLOSE_CALL = 0.5
+
+_EVIDENCE = {
+    "demo": Text("демо", "a demo"),
+    "trial": Text("пробный период", "the trial"),
+    "docs": Text("документация", "the docs"),
+    "reference": Text("звонок клиенту вендора", "a reference call"),
+    "none": Text("не указано", "none given"),
+}
+
+
+def is_question_id(qid: str) -> bool:
+    return qid in STANDARD_IDS or GENERATED.fullmatch(qid) is not None
+
+
+@dataclass(frozen=True)
+class VendorQuestion:
+    id: str
+    system: str
+    kind: str  # standard | low | critical | check | knockout
+    text: Text
+    answer: str | None = None
+
+    def to_dict(self, lang: Lang) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "question": self.text.get(lang),
+            "answer": self.answer,
+        }
+
+
+@dataclass(frozen=True)
+class VendorSheet:
+    system: str
+    finalist: bool
+    questions: tuple[VendorQuestion, ...]
+    #: answers recorded for questions no longer asked
+    other_answers: tuple[tuple[str, str], ...] = ()
+
+
+def questions(
+    *,
+    finalists: Sequence[str],
+    names: Mapping[str, str],
+    criteria: Mapping[str, Criterion],
+    scores: Mapping[str, Mapping[str, Score]],
+    low_confidence: Sequence[tuple[str, str]],
+    leader: str | None,
+    critical: Flip | None,
+    open_checks: Mapping[str, Sequence[Check]],
+    unverified: Sequence[KnockOut],
+    answers: Mapping[str, Mapping[str, str]],
+) -> list[VendorSheet]:
+    asked: dict[str, list[VendorQuestion]] = {}
+
+    def add(system: str, qid: str, kind: str, text: Text) -> None:
+        got = answers.get(system, {}).get(qid)
+        bucket = asked.setdefault(system, [])
+        if all(q.id != qid for q in bucket):
+            bucket.append(VendorQuestion(qid, system, kind, text, got))
+
+    for system in finalists:
+        for qid, text in STANDARD:
+            add(system, qid, "standard", text)
+        for check in open_checks.get(system, ()):
+            ru = check.text.ru.removeprefix("не подтверждено: ")
+            en = check.text.en.removeprefix("not confirmed: ")
+            add(
+                system,
+                f"check-{check.rule}-{check.subject}",
+                "check",
+                Text(
+                    f"Подтвердите: {ru} — в каталоге этого факта нет.",
+                    f"Please confirm: {en}; the catalog has no fact.",
+                ),
+            )
+        for low_system, cid in low_confidence:
+            if low_system != system:
+                continue
+            criterion = criteria[cid]
+            score = scores[system][cid]
+            here, above = criterion.anchor(score.value), criterion.anchor(score.value + 1)
+            ev = _EVIDENCE.get(score.evidence, _EVIDENCE["none"])
+            add(
+                system,
+                f"low-{cid}",
+                "low",
+                Text(
+                    f"Покажите «{criterion.name.ru}» на демо: мы поставили {score.value:g} "
+                    f"с низкой уверенностью (основание: {ev.ru}). Что верно: «{here.ru}» или «{above.ru}»?",
+                    f"Show us '{criterion.name.en}' in a demo: we scored {score.value:g} with low "
+                    f"confidence (evidence: {ev.en}). Which is true: '{here.en}' or '{above.en}'?",
+                ),
+            )
+    rel = critical.relative_move if critical is not None else None
+    if (
+        critical is not None
+        and leader
+        and critical.flips_to
+        and rel is not None
+        and rel <= CLOSE_CALL
+    ):
+        criterion = criteria[critical.criterion]
+        top = criterion.rubric[-1] if criterion.rubric else Text()
+        for system, other in ((leader, critical.flips_to), (critical.flips_to, leader)):
+            add(
+                system,
+                f"critical-{criterion.id}",
+                "critical",
+                Text(
+                    f"Выбор между {names.get(system, system)} и {names.get(other, other)} решает "
+                    f"«{criterion.name.ru}». Покажите на наших данных, выполняется ли: «{top.ru}»",
+                    f"The choice between {names.get(system, system)} and {names.get(other, other)} "
+                    f"turns on '{criterion.name.en}'. "
+                    f"Show on our data whether this holds: '{top.en}'",
+                ),
+            )
+    for ko in unverified:
+        for check in ko.checks:
+            add(
+                ko.system,
+                f"knockout-{check.rule}-{check.subject}",
+                "knockout",
+                Text(
+                    f"Верно ли сейчас: {check.text.ru}? Факт взят из каталога (seed 001, ему "
+                    "несколько лет); если нет — система возвращается в шорт-лист.",
+                    f"Is this still true: {check.text.en}? The fact comes from the catalog (seed "
+                    "001, a few years old); if not, the system is back on the shortlist.",
+                ),
+            )
+    sheets = []
+    order = list(finalists) + [s for s in asked if s not in finalists]
+    for system in order:
+        qs = tuple(asked.get(system, ()))
+        ids = {q.id for q in qs}
+        extra = tuple((qid, a) for qid, a in answers.get(system, {}).items() if qid not in ids)
+        sheets.append(VendorSheet(system, system in finalists, qs, extra))
+    for system, given in answers.items():
+        if system not in order and given:
+            sheets.append(VendorSheet(system, False, (), tuple(given.items())))
+    return sheets
