@@ -11,7 +11,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Literal, cast
 
 Lang = Literal["ru", "en"]
@@ -48,15 +48,51 @@ class Text:
         return {k: v for k, v in (("ru", self.ru), ("en", self.en)) if v}
 
 
+_LOCALE = Path(__file__).resolve().parent / "locale"
+
+
+class _Catalog:
+    """UI messages, read file by file as keys are asked for.
+
+    ``crmkit --help`` must start fast, so an area's file (``cmd.assess.*`` → ``assess.toml``) is
+    parsed only when one of its keys is needed; ``messages.toml`` holds what every run needs.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.messages: dict[str, dict[str, str]] = {}
+        self.pending = sorted(p.name for p in folder.glob("*.toml"))
+        self._load("messages.toml")
+
+    def _load(self, name: str) -> None:
+        if name in self.pending:
+            self.pending.remove(name)
+            text = (self.folder / name).read_text(encoding="utf-8")
+            _flatten(tomllib.loads(text), self.messages)
+
+    def get(self, key: str) -> dict[str, str] | None:
+        if key in self.messages:
+            return self.messages[key]
+        parts = key.split(".")
+        for guess in parts[:2]:
+            self._load(f"{guess}.toml")
+            if key in self.messages:
+                return self.messages[key]
+        while self.pending:
+            self._load(self.pending[0])
+            if key in self.messages:
+                return self.messages[key]
+        return None
+
+    def all(self) -> dict[str, dict[str, str]]:
+        while self.pending:
+            self._load(self.pending[0])
+        return self.messages
+
+
 @cache
-def _catalog() -> dict[str, dict[str, str]]:
-    """All ``crmkit/locale/*.toml`` files merged (one file per area of the tool)."""
-    flat: dict[str, dict[str, str]] = {}
-    folder = resources.files("crmkit.locale")
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            _flatten(tomllib.loads(entry.read_text(encoding="utf-8")), flat)
-    return flat
+def _catalog() -> _Catalog:
+    return _Catalog(_LOCALE)
 
 
 def _flatten(data: dict[str, object], flat: dict[str, dict[str, str]]) -> None:
@@ -77,10 +113,17 @@ def msg(key: str, lang: Lang, **values: object) -> str:
 
     An unknown key is a programming error; it raises KeyError so tests catch it.
     """
-    entry = _catalog()[key]
+    entry = _catalog().get(key)
+    if entry is None:
+        raise KeyError(key)
     template = entry.get(lang) or entry.get("en") or entry.get("ru") or key
     return template.format(**values) if values else template
 
 
 def has_msg(key: str) -> bool:
-    return key in _catalog()
+    return _catalog().get(key) is not None
+
+
+def all_messages() -> dict[str, dict[str, str]]:
+    """Every UI message (tests check that each has both languages)."""
+    return _catalog().all()

@@ -121,3 +121,61 @@ def lint_cmd(
         raise ValidationFailed(
             app.t("lint.failed", errors=counts["error"], warnings=counts["warning"])
         )
+
+
+@blueprint.command("new", cls=LocalizedCommand)
+@option("--from-assessment", "assessment", type=click.Path(dir_okay=False, path_type=Path))
+@option("--from", "base", metavar="ID|FILE", default=None)
+@option("--questionnaire", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@option("--force", is_flag=True, default=False)
+@lang_option()
+@library_option
+@click.pass_context
+def new_cmd(
+    ctx: click.Context,
+    assessment: Path | None,
+    base: str | None,
+    questionnaire: Path | None,
+    out: Path | None,
+    force: bool,
+    library_dirs: tuple[str, ...],
+) -> None:
+    from crmkit.blueprints.dump import dump_blueprint
+    from crmkit.blueprints.lint import lint
+    from crmkit.errors import UsageError
+
+    app = app_of(ctx)
+    if (assessment is None) == (base is None):
+        raise UsageError(app.t("blueprint.new.one_source"))
+    target = app.resolve(out) if out else None
+    if target is not None and target.exists() and not force:
+        raise UsageError(app.t("blueprint.new.exists", path=str(out)))
+    library = _library(ctx, library_dirs)
+    if assessment is not None:
+        from crmkit.assess.answers import load_questionnaire
+        from crmkit.assess.tailor import tailor_from_assessment
+
+        chosen = load_questionnaire(app.resolve(questionnaire)) if questionnaire else None
+        result = tailor_from_assessment(app.resolve(assessment), library, app.lang, chosen)
+        origin = f"--from-assessment {assessment}"
+    else:
+        assert base is not None
+        path_like = base.endswith(".toml") or "/" in base
+        result = library.load_path_or_id(str(app.resolve(base)) if path_like else base)
+        origin = f"--from {base}"
+    from datetime import date
+
+    from crmkit import __version__
+
+    header = [
+        app.t("blueprint.new.header", version=__version__, date=date.today().isoformat()),
+        f"crmkit blueprint new {origin}",
+    ]
+    emit(dump_blueprint(result, comment=header), target)
+    errors = [f for f in lint(result, lang=app.lang) if f.severity == "error"]
+    if target is not None:
+        note = app.t("blueprint.new.written", path=str(out), pipelines=len(result.pipelines))
+        click.echo(note, err=True)
+    if errors:
+        raise ValidationFailed(app.t("lint.failed", errors=len(errors), warnings=0))

@@ -1,0 +1,89 @@
+"""The HTML documentation in a real headless Chromium: no network, no console errors, a screenshot.
+
+Skipped, with the reason, where no Chromium is installed (`.ci/run` installs Debian's).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from crmkit.blueprints.library import Library
+from crmkit.export.blueprint_doc import blueprint_html
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.skip("no Chromium installed (Debian: apt-get install chromium); browser test skipped")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_largest_blueprint_page_in_chromium(tmp_path: Path, lang: str) -> None:
+    executable = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    library = Library.default()
+    blueprints = [library.load(name) for name in library.ids()]
+    largest = max(blueprints, key=lambda bp: (bp.stage_count(), len(bp.fields)))
+    page_file = tmp_path / f"{largest.id}.{lang}.html"
+    page_file.write_text(blueprint_html(largest, lang), encoding="utf-8")  # type: ignore[arg-type]
+
+    requests: list[str] = []
+    console_errors: list[str] = []
+    page_errors: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(
+                executable_path=executable, headless=True, args=CHROMIUM_FLAGS
+            )
+        except Exception as exc:  # a broken browser install is an environment problem
+            pytest.skip(f"Chromium did not start: {exc}")
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.on("request", lambda request: requests.append(request.url))
+            page.on(
+                "console",
+                lambda message: (
+                    console_errors.append(message.text) if message.type == "error" else None
+                ),
+            )
+            page.on("pageerror", lambda error: page_errors.append(str(error)))
+            page.goto(page_file.as_uri(), wait_until="load")
+            page.wait_for_timeout(300)
+            title = page.title()
+            svg_count = page.locator("svg").count()
+            table_count = page.locator("table").count()
+            scripts = page.locator("script").count()
+            ARTIFACTS.mkdir(exist_ok=True)
+            shot = ARTIFACTS / f"{largest.id}.{lang}.png"
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+
+    assert requests == [page_file.as_uri()], f"the page made requests: {requests}"
+    assert console_errors == [] and page_errors == []
+    assert title == largest.name.get(lang)  # type: ignore[arg-type]
+    assert svg_count == len(largest.pipelines)
+    assert table_count >= len(largest.pipelines)
+    assert scripts == 0
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("CI"):
+        print(f"screenshot: {shot}")
