@@ -10,6 +10,7 @@ import ipaddress
 import json
 import re
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Iterable
@@ -50,6 +51,8 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
         self.sandbox = sandbox
+        if ":" in address[0]:  # ::1
+            self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
 
 

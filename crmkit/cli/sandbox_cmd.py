@@ -1,0 +1,84 @@
+"""``crmkit sandbox``: a local Bitrix24-compatible portal for rehearsals, demos and tests."""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from crmkit.cli.base import app_of, command, lang_option, option
+from crmkit.cli.output import note
+from crmkit.errors import UsageError
+
+_CODE = re.compile(r"^[A-Za-z0-9_]{4,64}$")
+
+
+@command("sandbox")
+@option("--port", type=click.IntRange(0, 65535), default=0, show_default=True)
+@option("--host", default="127.0.0.1", show_default=True)
+@option("--state", "state", type=click.Path(file_okay=False, path_type=Path), default=None)
+@option("--rate", type=click.FloatRange(min=0), default=2.0, show_default=True)
+@option("--burst", type=click.IntRange(min=1), default=50, show_default=True)
+@option("--seed", type=int, default=None)
+@option("--code", default=None)
+@lang_option()
+@click.pass_context
+def sandbox(
+    ctx: click.Context,
+    port: int,
+    host: str,
+    state: Path | None,
+    rate: float,
+    burst: int,
+    seed: int | None,
+    code: str | None,
+) -> None:
+    app = app_of(ctx)
+    from crmkit.sandbox import is_loopback, start_sandbox
+
+    if not is_loopback(host):
+        raise UsageError(app.t("sandbox.not_loopback", host=host))
+    if code is not None and not _CODE.match(code):
+        raise UsageError(app.t("sandbox.bad_code"))
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    # Ctrl-C and SIGTERM end the serving loop; the finally block then stops the server cleanly
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            handlers[sig] = signal.signal(sig, on_signal)
+    try:
+        try:
+            portal = start_sandbox(
+                port=port,
+                state_dir=app.resolve(state) if state is not None else None,
+                rate=rate or None,
+                burst=burst,
+                seed=seed,
+                code=code,
+                host=host,
+                clock=app.clock,
+            )
+        except OSError as exc:
+            raise UsageError(
+                app.t("sandbox.cannot_start", host=host, port=port, reason=exc.strerror or exc)
+            ) from exc
+        try:
+            click.echo(f"READY {portal.webhook_url}")
+            click.get_text_stream("stdout").flush()
+            note(app.t("sandbox.running"))
+            while not stop.wait(0.2):
+                pass
+        finally:
+            portal.stop()
+        note(app.t("sandbox.stopped"))
+    finally:
+        for sig, previous in handlers.items():
+            signal.signal(sig, previous)
