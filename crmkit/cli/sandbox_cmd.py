@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
 
@@ -50,7 +52,7 @@ def sandbox(
         stop.set()
 
     # Ctrl-C and SIGTERM end the serving loop; the finally block then stops the server cleanly
-    handlers = {}
+    handlers: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             handlers[sig] = signal.signal(sig, on_signal)
@@ -72,7 +74,7 @@ def sandbox(
             ) from exc
         try:
             click.echo(f"READY {portal.webhook_url}")
-            click.get_text_stream("stdout").flush()
+            sys.stdout.flush()  # a parent process waits for this line
             note(app.t("sandbox.running"))
             while not stop.wait(0.2):
                 pass
