@@ -11,9 +11,11 @@ companies, and smart processes with their pipelines and stages. Every read is pa
 
 A big portal needs more only when a list outgrows one page or a batch outgrows 50 commands.
 
-The portal keeps one name per stage and pipeline (in its own language); they are stored under
-``lang``. User-field labels do exist per language and are read in both. What REST cannot show
-(robots, stage descriptions, responsibles, lessons) is left for the consultant to write.
+The portal keeps one name per stage and pipeline, in whatever language its people wrote it;
+pull stores them under that language (Cyrillic → ru, Latin → en; ``lang`` breaks a tie) and
+says so in the file's header. User-field labels do exist per language and are read in both.
+What REST cannot show (robots, stage descriptions, responsibles, lessons) is left for the
+consultant to write.
 
 The reader is passed in (``Bitrix24Client`` or anything with ``batch_many``/``iter_list``), so
 this module does no I/O of its own and never sees the webhook's secret.
@@ -21,6 +23,7 @@ this module does no I/O of its own and never sees the webhook's secret.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import tomllib
@@ -28,6 +31,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from crmkit import __version__
 from crmkit.blueprints.dump import dump_blueprint
@@ -50,6 +54,10 @@ Commands = dict[str, tuple[str, dict[str, Any]]]
 _SEMANTICS: dict[str, Semantics] = {"S": "success", "F": "failure"}
 _COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 _DEAL_ENTITY_TYPE = 2
+_CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+_LATIN = re.compile(r"[A-Za-z]")
+#: the code of the lead funnel, as in the shipped library
+LEAD_CODE = "leads"
 
 
 class PortalReader(Protocol):
@@ -205,6 +213,7 @@ def _field(
     by_lang: Mapping[Lang, Mapping[str, Any]],
     items_rows: list[Any] | None,
     lang: Lang,
+    stored: Lang,
 ) -> CustomField | SkippedField:
     main = by_lang[lang]
     name = str(main.get("FIELD_NAME") or "")
@@ -223,7 +232,7 @@ def _field(
         ):
             items.append(
                 FieldItem(
-                    value=_text(row.get("VALUE"), lang),
+                    value=_text(row.get("VALUE"), stored),
                     xml_id=str(row.get("XML_ID") or ""),
                     default=str(row.get("DEF") or "N").upper() == "Y",
                 )
@@ -292,6 +301,7 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
                 continue
             merged.append({lang: row, other: other_rows.get(str(row.get("ID")), {})})
             if row.get("USER_TYPE_ID") == "enumeration" and not isinstance(row.get("LIST"), list):
+                # the list usually carries the items; a portal that leaves them out is asked
                 second[f"ue_{entity}_{row.get('ID')}"] = (
                     f"crm.{entity}.userfield.get",
                     {"id": row.get("ID")},
@@ -305,8 +315,8 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
     for label in (k for k in second if k.startswith("sc_")):
         etid = int(label[3:])
         item = got2[label]
-        if item.error is not None:
-            # categories switched off for this smart process: it keeps no pipelines we can read
+        if item.error is not None and item.error.error == "ENTITY_TYPE_NOT_SUPPORTED":
+            # pipelines switched off for this smart process: there are none to read
             sp_cats[etid] = []
             continue
         cats = _rows(reader, item, second[label][1], "categories")
@@ -322,14 +332,41 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
             )
     got3 = reader.batch_many(third) if third else BatchResult({}, requests=0)
 
+    # -- what was read, before deciding the language of its names --
+    deal_stage_rows = {
+        int(label[3:]): _rows(reader, got2[label], cmd[1])
+        for label, cmd in second.items()
+        if label.startswith("ds_")
+    }
+    sp_stage_rows = {label: _rows(reader, got3[label], cmd[1]) for label, cmd in third.items()}
+    items_of: dict[tuple[str, str], list[Any] | None] = {}
+    for entity in FIELD_ENTITIES:
+        for by_lang in fields_by_entity[entity]:
+            row = by_lang[lang]
+            listed = row.get("LIST")
+            label = f"ue_{entity}_{row.get('ID')}"
+            if label in second:
+                item = got2[label]
+                listed = (
+                    item.result.get("LIST") if item.ok and isinstance(item.result, Mapping) else []
+                )
+            items_of[(entity, str(row.get("ID")))] = rows_of(listed) if listed else None
+    names = [str(r.get("NAME") or "") for r in rows["lead_stages"] if isinstance(r, Mapping)]
+    names += [str(c.get("name") or "") for c in deal_cats]
+    names += [str(t.get("title") or "") for t in types]
+    names += [str(c.get("name") or "") for cats in sp_cats.values() for c in cats]
+    for group in (*deal_stage_rows.values(), *sp_stage_rows.values()):
+        names += [str(r.get("NAME") or "") for r in group if isinstance(r, Mapping)]
+    stored = names_language(names, lang)
+
     # -- building the blueprint --
-    codes = _Codes("lead")
+    codes = _Codes(LEAD_CODE)
     pipelines: list[Pipeline] = []
-    lead_stages = _stages(rows["lead_stages"], lang)
+    lead_stages = _stages(rows["lead_stages"], stored)
     if lead_stages:
         pipelines.append(
             Pipeline(
-                code="lead",
+                code=LEAD_CODE,
                 kind="lead",
                 name=Text(
                     ru=msg("push.pull.lead_funnel", "ru"), en=msg("push.pull.lead_funnel", "en")
@@ -339,15 +376,13 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
         )
     for cat in deal_cats:
         cid = int_or_none(cat.get("id")) or 0
-        label = f"ds_{cid}"
-        stage_rows = _rows(reader, got2[label], second[label][1])
         name = str(cat.get("name") or "").strip()
         pipelines.append(
             Pipeline(
                 code=codes.get(slug(name), f"deal_{cid}"),
                 kind="deal",
-                name=_text(name, lang) or Text(ru=f"deal_{cid}", en=f"deal_{cid}"),
-                stages=_stages(stage_rows, lang),
+                name=_text(name, stored) or Text(ru=f"deal_{cid}", en=f"deal_{cid}"),
+                stages=_stages(deal_stage_rows[cid], stored),
             )
         )
     processes: list[SmartProcess] = []
@@ -359,12 +394,11 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
         title = str(sp.get("title") or "").strip()
         sp_code = sp_codes.get(slug(title, 30), f"sp_{etid}")
         processes.append(
-            SmartProcess(code=sp_code, title=_text(title, lang) or Text(ru=sp_code, en=sp_code))
+            SmartProcess(code=sp_code, title=_text(title, stored) or Text(ru=sp_code, en=sp_code))
         )
         for cat in sp_cats.get(etid, []):
             cid = int_or_none(cat.get("id")) or 0
-            label = f"ss_{etid}_{cid}"
-            stages = _stages(_rows(reader, got3[label], third[label][1]), lang)
+            stages = _stages(sp_stage_rows[f"ss_{etid}_{cid}"], stored)
             if not stages:
                 continue
             name = str(cat.get("name") or "").strip()
@@ -374,7 +408,9 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
                     code=codes.get(wanted, f"{sp_code}_{cid}"),
                     kind="smart_process",
                     process=sp_code,
-                    name=_text(name, lang) or _text(title, lang) or Text(ru=sp_code, en=sp_code),
+                    name=_text(name, stored)
+                    or _text(title, stored)
+                    or Text(ru=sp_code, en=sp_code),
                     stages=stages,
                 )
             )
@@ -382,24 +418,17 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
     skipped: list[SkippedField] = []
     for entity in FIELD_ENTITIES:
         for by_lang in fields_by_entity[entity]:
-            row = by_lang[lang]
-            items_rows = row.get("LIST") if isinstance(row.get("LIST"), list) else None
-            label = f"ue_{entity}_{row.get('ID')}"
-            if label in second:
-                got_field = got2[label].result if got2[label].ok else {}
-                items_rows = rows_of(
-                    got_field.get("LIST") if isinstance(got_field, Mapping) else []
-                )
-            made = _field(entity, by_lang, items_rows, lang)
+            items_rows = items_of[(entity, str(by_lang[lang].get("ID")))]
+            made = _field(entity, by_lang, items_rows, lang, stored)
             if isinstance(made, SkippedField):
                 skipped.append(made)
             else:
                 fields.append(made)
 
     date = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    host = source.split("://", 1)[-1]
+    host = urlsplit(source).hostname or source
     blueprint = Blueprint(
-        id=slug(host.replace(".", "_"), 60) or "portal",
+        id=_blueprint_id(host),
         name=Text(ru=host, en=host),
         description=Text(
             ru=msg("push.pull.description", "ru", source=source, date=date),
@@ -409,9 +438,10 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
         pipelines=tuple(pipelines),
         fields=tuple(fields),
     )
+    missing: Lang = "en" if stored == "ru" else "ru"
     header = [
         msg("push.pull.header.made", lang, version=__version__, source=source, date=date),
-        msg("push.pull.header.names", lang, stored=lang, other=other),
+        msg("push.pull.header.names", lang, stored=stored, other=missing),
         msg("push.pull.header.manual", lang),
         msg("push.pull.header.secret", lang),
     ]
@@ -424,8 +454,28 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
         skipped=tuple(skipped),
         requests=reader.requests_sent - before,
         source=source,
-        lang=lang,
+        lang=stored,
     )
+
+
+def names_language(names: list[str], fallback: Lang) -> Lang:
+    """The language a portal's names are written in: Cyrillic → ru, Latin → en, by majority
+    (Bitrix24 keeps one name per stage, in whatever language the portal's people wrote it)."""
+    cyrillic = sum(1 for n in names if _CYRILLIC.search(n))
+    latin = sum(1 for n in names if _LATIN.search(n) and not _CYRILLIC.search(n))
+    if cyrillic == latin:
+        return fallback
+    return "ru" if cyrillic > latin else "en"
+
+
+def _blueprint_id(host: str) -> str:
+    """``acme.bitrix24.ru`` → ``acme``; an address (the sandbox) → ``portal``."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return "portal"
+    except ValueError:
+        pass
+    return slug(host.split(".")[0]) or "portal"
 
 
 #: list results wrapped in one key (the "new" CRM methods, BITRIX24.md §1.3)
