@@ -21,15 +21,26 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import tomli_w
 
-from crmkit.assess.model import DONT_KNOW, Questionnaire, parse_questionnaire
+from crmkit.assess.model import DONT_KNOW, Migration, Questionnaire, parse_questionnaire
 from crmkit.files import TomlDocument, parse_toml, read_toml, write_text
 from crmkit.i18n import Lang
 from crmkit.schema import Node, Problems, root
 
 HEADER = "assessment"
+_KINDS = {
+    bool: "true/false",
+    int: "a number",
+    float: "a number",
+    list: "an array",
+    dict: "a table",
+    _dt.date: "a date",
+    _dt.datetime: "a date",
+    _dt.time: "a time",
+}
 SHIPPED = "questionnaire.toml"
 
 
@@ -87,15 +98,13 @@ def _header(
     return crmkit_version, q_id, version, date
 
 
-def _migration_plan(
+def _migration_steps(
     questionnaire: Questionnaire, version: int | None, node: Node | None
-) -> tuple[dict[str, str], dict[tuple[str, str], str], set[str]] | None:
-    """Old question id → new id, (new question id, old choice) → new choice, dropped ids."""
-    renames: dict[str, str] = {}
-    choices: dict[tuple[str, str], str] = {}
-    dropped: set[str] = set()
+) -> list[Migration] | None:
+    """The migrations from ``version`` to the current one, in order; None when one is missing."""
+    steps: list[Migration] = []
     if version is None or version >= questionnaire.version:
-        return renames, choices, dropped
+        return steps
     for step in range(version, questionnaire.version):
         migration = next((m for m in questionnaire.migrations if m.from_version == step), None)
         if migration is None:
@@ -106,21 +115,22 @@ def _migration_plan(
                     "questionnaire_version",
                 )
             return None
-        step_renames = dict(migration.rename_questions)
-        # compose: an old id renamed earlier is renamed again
-        for old, current in list(renames.items()):
-            if current in step_renames:
-                renames[old] = step_renames[current]
-        for old, new in step_renames.items():
-            renames.setdefault(old, new)
-        for (question_id, old_choice), new_choice in migration.rename_choices:
-            for key, value in list(choices.items()):
-                if key[0] == question_id and value == old_choice:
-                    choices[key] = new_choice
-            choices.setdefault((question_id, old_choice), new_choice)
-        for question_id in migration.drop_questions:
-            dropped.add(question_id)
-    return renames, choices, dropped
+        steps.append(migration)
+    return steps
+
+
+def _migrate(key: str, value: Any, steps: list[Migration]) -> tuple[str | None, Any]:
+    """An answer carried through the migrations: its new key (None: dropped) and value."""
+    for step in steps:
+        if key in step.drop_questions:
+            return None, value
+        key = dict(step.rename_questions).get(key, key)
+        renames = {old: new for (question, old), new in step.rename_choices if question == key}
+        if isinstance(value, str):
+            value = renames.get(value, value)
+        elif isinstance(value, list):
+            value = [renames.get(v, v) if isinstance(v, str) else v for v in value]
+    return key, value
 
 
 def parse_answers(doc: TomlDocument, questionnaire: Questionnaire) -> AnswersFile:
@@ -136,27 +146,23 @@ def parse_answers(doc: TomlDocument, questionnaire: Questionnaire) -> AnswersFil
     version: int | None = None
     if header is not None:
         crmkit_version, q_id, version, date = _header(header, questionnaire)
-    plan = _migration_plan(questionnaire, version, header)
+    steps = _migration_steps(questionnaire, version, header)
     table = top.table("answers", required=True)
     top.done()
     answers: dict[str, tuple[str, ...]] = {}
     dropped: list[str] = []
-    if table is not None and plan is not None:
-        renames, choice_renames, drop = plan
+    if table is not None and steps is not None:
         for key in list(table.value):
-            new_key = renames.get(key, key)
-            if key in drop or new_key in drop:
-                table.raw(key)
+            new_key, value = _migrate(key, table.raw(key), steps)
+            if new_key is None:
                 dropped.append(key)
                 continue
             question = questionnaire.question(new_key)
             if question is None:
-                table.raw(key)
                 table.error(
                     f"unknown question '{key}'; see `crmkit assess questions` for the ids", key
                 )
                 continue
-            value = table.raw(key)
             values: list[str]
             if isinstance(value, str):
                 values = [value]
@@ -171,10 +177,9 @@ def parse_answers(doc: TomlDocument, questionnaire: Questionnaire) -> AnswersFil
                     if question.kind == "multi"
                     else "one choice id (a string)"
                 )
-                got = "an array" if isinstance(value, list) else type(value).__name__
+                got = _KINDS.get(type(value), type(value).__name__)
                 table.error(f"expected {expected}, got {got}", key)
                 continue
-            values = [choice_renames.get((new_key, v), v) for v in values]
             valid = True
             for choice_id in values:
                 if choice_id != DONT_KNOW and question.choice(choice_id) is None:
