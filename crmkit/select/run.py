@@ -108,7 +108,8 @@ def run_selection(
                     f"Индекс согласованности попарных сравнений CR = {ahp_result.cr:.3f} выше 0,1: "
                     "сравнения противоречат друг другу, пересмотрите их",
                     "The consistency ratio of the pairwise comparisons is "
-                    f"CR = {ahp_result.cr:.3f}, above 0.1: the comparisons contradict each other; revisit them",
+                    f"CR = {ahp_result.cr:.3f}, above 0.1: "
+                    "the comparisons contradict each other; revisit them",
                 )
             )
 

@@ -326,7 +326,8 @@ def read_selection(
                 if criterion_key(points_node, key, key) and point is not None:
                     points[key] = point
             points_node.done()
-            if method == "points":
+            misspelt = any(key not in crit_ids for key in points_node.value)
+            if method == "points" and not misspelt:
                 for cid in crit_ids:
                     if cid not in points and not partial:
                         points_node.error(f"no weight for criterion '{cid}'")
@@ -379,7 +380,8 @@ def read_selection(
                 if score is not None:
                     row[cid] = score
             row_node.done()
-            if not partial:
+            misspelt = any(cid not in crit_ids for cid in row_node.value)
+            if not partial and not misspelt:
                 for cid in crit_ids:
                     if cid not in row and cid not in row_node.value:
                         row_node.error(f"no score for criterion '{cid}'")

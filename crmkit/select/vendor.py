@@ -146,7 +146,8 @@ def questions(
                 "low",
                 Text(
                     f"Покажите «{criterion.name.ru}» на демо: мы поставили {score.value:g} "
-                    f"с низкой уверенностью (основание: {ev.ru}). Что верно: «{here.ru}» или «{above.ru}»?",
+                    f"с низкой уверенностью (основание: {ev.ru}). "
+                    f"Что верно: «{here.ru}» или «{above.ru}»?",
                     f"Show us '{criterion.name.en}' in a demo: we scored {score.value:g} with low "
                     f"confidence (evidence: {ev.en}). Which is true: '{here.en}' or '{above.en}'?",
                 ),

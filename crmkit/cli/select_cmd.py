@@ -1,0 +1,117 @@
+"""``crmkit select``: the five-step CRM selection; ``crmkit select catalog``: the systems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crmkit.cli.base import LazyGroup, app_of, command, format_option, lang_option, option
+from crmkit.cli.output import emit, emit_bytes, note, to_json
+from crmkit.errors import UsageError
+
+_FILE = click.Path(path_type=Path, dir_okay=False)
+
+
+@click.group("select", cls=LazyGroup, invoke_without_command=True)
+@option("--input", "input_path", type=_FILE, default=None)
+@option("--catalog", "catalog_path", type=_FILE, default=None)
+@option("--save", "save_path", type=_FILE, default=None)
+@format_option(("text", "json", "md", "html", "xlsx"))
+@option("--out", type=_FILE, default=None)
+@option("--seed", type=click.IntRange(min=0), default=None)
+@lang_option()
+@click.pass_context
+def select(
+    ctx: click.Context,
+    input_path: Path | None,
+    catalog_path: Path | None,
+    save_path: Path | None,
+    fmt: str,
+    out: Path | None,
+    seed: int | None,
+) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    from crmkit.files import read_text
+    from crmkit.select.catalog import load_catalog
+    from crmkit.select.problems import library
+    from crmkit.select.run import run_selection
+    from crmkit.select.selection import load_selection, parse_selection_text, read_selection
+
+    app = app_of(ctx)
+    if fmt == "xlsx" and out is None:
+        raise UsageError(app.t("select.xlsx_needs_out"))
+    out = app.resolve(out) if out is not None else None
+    catalog = load_catalog(app.resolve(catalog_path) if catalog_path else None)
+    lib = library()
+    if input_path is not None:
+        path = app.resolve(input_path)
+        selection = load_selection(path, catalog, lib)
+        if save_path is not None:
+            from crmkit.files import write_text
+
+            write_text(app.resolve(save_path), read_text(path))
+    else:
+        if not app.interactive:
+            raise UsageError(app.t("select.no_tty"))
+        from crmkit.select.prompt import run_wizard
+
+        target = app.resolve(save_path or "selection.toml")
+        start = None
+        if target.exists():
+            doc = parse_selection_text(read_text(target), str(target))
+            read_selection(doc, catalog, lib, partial=True)  # complain now, not at the end
+            start = doc.data
+            note(app.t("select.wiz.resumed", path=target))
+        data = run_wizard(
+            catalog=catalog, lib=lib, lang=app.lang, save=target, start=start, source=str(target)
+        )
+        note(app.t("select.saved", path=target))
+        import tomli_w
+
+        from crmkit.files import parse_toml
+
+        selection = read_selection(parse_toml(tomli_w.dumps(data), str(target)), catalog, lib)
+    result = run_selection(selection, catalog, lib, seed=seed)
+    _render(result, fmt, out, app.lang)
+
+
+def _render(result: object, fmt: str, out: Path | None, lang: str) -> None:
+    from crmkit.select import report
+    from crmkit.select.run import SelectionResult
+
+    assert isinstance(result, SelectionResult)
+    language = "ru" if lang == "ru" else "en"
+    if fmt == "json":
+        emit(to_json(report.to_data(result, language)), out)
+    elif fmt == "md":
+        emit(report.render_markdown(result, language), out)
+    elif fmt == "html":
+        emit(report.render_html(result, language), out)
+    elif fmt == "xlsx":
+        from crmkit.select.xlsx import render_xlsx
+
+        emit_bytes(render_xlsx(result, language), out)
+    else:
+        emit(report.render_text(result, language), out)
+
+
+@command("catalog")
+@option("--catalog", "catalog_path", type=_FILE, default=None)
+@format_option(("text", "json"))
+@lang_option()
+@click.pass_context
+def catalog(ctx: click.Context, catalog_path: Path | None, fmt: str) -> None:
+    from crmkit.select.catalog import load_catalog
+    from crmkit.select.report import catalog_data, catalog_text
+
+    app = app_of(ctx)
+    systems = load_catalog(app.resolve(catalog_path) if catalog_path else None)
+    if fmt == "json":
+        emit(to_json(catalog_data(systems, app.lang)))
+    else:
+        emit(catalog_text(systems, app.lang))
+
+
+select.add_command(catalog)
