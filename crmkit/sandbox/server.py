@@ -142,8 +142,12 @@ class Sandbox:
         self.requests = 0
         self._server = _Server((host, port), self)
         self.port: int = self._server.server_address[1]
+        # a short poll interval makes stop() return at once (tests start many sandboxes)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="crmkit-sandbox", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="crmkit-sandbox",
+            daemon=True,
         )
         self._stopped = False
         self._thread.start()
