@@ -323,3 +323,56 @@ def test_nothing_shows_the_code(sandbox: Sandbox, caplog: pytest.LogCaptureFixtu
     assert all(CODE not in s for s in shown)
     assert CODE not in caplog.text
     assert "retrying" in caplog.text  # the warnings were logged, masked
+
+
+# -- paging ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def deals() -> Iterator[Sandbox]:
+    """A portal with 120 deals: 70 in pipeline 0, 50 in a second one."""
+    with start_sandbox(port=0, rate=None, code=CODE) as sb:
+        client = client_of(sb)
+        cat = client.call("crm.category.add", {"entityTypeId": 2, "fields": {"name": "Опт"}})
+        cid = cat.result["category"]["id"]
+        commands = {
+            f"d{i}": (
+                "crm.deal.add",
+                {"fields": {"TITLE": f"Сделка {i}", "CATEGORY_ID": 0 if i < 70 else cid}},
+            )
+            for i in range(120)
+        }
+        assert client.batch_many(commands).ok
+        yield sb
+
+
+def test_iter_list_follows_next(deals: Sandbox) -> None:
+    client = client_of(deals)
+    rows = list(client.iter_list("crm.deal.list", {"select": ["ID", "TITLE"]}))
+    assert len(rows) == 120 and len({r["ID"] for r in rows}) == 120
+    assert client.requests_sent == 3  # 50 + 50 + 20
+
+
+def test_iter_keyset_pages_without_counting(deals: Sandbox) -> None:
+    client = client_of(deals)
+    rows = list(client.iter_keyset("crm.deal.list", {"filter": {"CATEGORY_ID": 0}}))
+    assert len(rows) == 70
+    ids = [int(r["ID"]) for r in rows]
+    assert ids == sorted(ids)
+    assert client.requests_sent == 2  # 50, then 20 (< 50: the end)
+    everything = list(client.iter_keyset("crm.deal.list", {"select": ["ID"]}))
+    assert len(everything) == 120
+
+
+def test_count_reads_total(deals: Sandbox) -> None:
+    client = client_of(deals)
+    assert client.count("crm.deal.list") == 120
+    assert client.count("crm.deal.list", {"CATEGORY_ID": 0}) == 70
+    assert client.count("crm.deal.list", {">ID": 100}) == 20
+    assert client.requests_sent == 3
+
+
+def test_wrapped_lists_need_their_key(deals: Sandbox) -> None:
+    client = client_of(deals)
+    cats = list(client.iter_list("crm.category.list", {"entityTypeId": 2}, key="categories"))
+    assert [c["name"] for c in cats][-1] == "Опт"

@@ -4,7 +4,8 @@ stages and fields equal what was put in."""
 
 from __future__ import annotations
 
-import textwrap
+import contextlib
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,28 +192,47 @@ def _put_field(field: CustomField) -> tuple[str, dict[str, object]]:
     return f"crm.{field.entity}.userfield.add", {"fields": fields}
 
 
+def _put_sp_field(field: CustomField, type_id: int) -> tuple[str, dict[str, object]]:
+    body: dict[str, object] = {
+        "entityId": f"CRM_{type_id}",
+        "fieldName": f"UF_CRM_{type_id}_{field.code}",
+        "userTypeId": field.type,
+        "editFormLabel": field.label.to_dict(),
+        "mandatory": field.mandatory,
+        "multiple": field.multiple,
+    }
+    if field.help:
+        body["helpMessage"] = field.help.to_dict()
+    if field.items:
+        body["enum"] = [
+            {"value": item.value.ru, "xmlId": item.xml_id, "def": item.default,
+             "sort": (i + 1) * 10}
+            for i, item in enumerate(field.items)
+        ]  # fmt: skip
+    return "userfieldconfig.add", {"moduleId": "crm", "field": body}
+
+
 def fill(client: Bitrix24Client, blueprint: Blueprint) -> None:
     deals = [p for p in blueprint.pipelines if p.kind == "deal"]
     for pipeline in blueprint.pipelines:
         if pipeline.kind == "lead":
             _put_stages(client, "STATUS", pipeline.stages)
     for index, pipeline in enumerate(deals):
+        sort = (index + 1) * 100
         if index == 0:  # the first deal pipeline takes the portal's default one (id 0)
             client.call(
                 "crm.category.update",
-                {"entityTypeId": 2, "id": 0, "fields": {"name": pipeline.name.ru}},
+                {"entityTypeId": 2, "id": 0, "fields": {"name": pipeline.name.ru, "sort": sort}},
             )
             entity_id = "DEAL_STAGE"
         else:
             made = client.call(
                 "crm.category.add",
-                {
-                    "entityTypeId": 2,
-                    "fields": {"name": pipeline.name.ru, "sort": (index + 1) * 100},
-                },
+                {"entityTypeId": 2, "fields": {"name": pipeline.name.ru, "sort": sort}},
             )
             entity_id = f"DEAL_STAGE_{made.result['category']['id']}"
         _put_stages(client, entity_id, pipeline.stages)
+    type_ids: dict[str, int] = {}
     for process in blueprint.smart_processes:
         sp = client.call(
             "crm.type.add",
@@ -224,15 +244,26 @@ def fill(client: Bitrix24Client, blueprint: Blueprint) -> None:
                 }
             },
         ).result["type"]
-        etid = sp["entityTypeId"]
-        cats = client.call("crm.category.list", {"entityTypeId": etid}).result["categories"]
-        pipeline = next(p for p in blueprint.pipelines if p.process == process.code)
-        client.call(
-            "crm.category.update",
-            {"entityTypeId": etid, "id": cats[0]["id"], "fields": {"name": pipeline.name.ru}},
-        )
-        _put_stages(client, f"DYNAMIC_{etid}_STAGE_{cats[0]['id']}", pipeline.stages)
-    result = client.batch_many({f"uf_{i}": _put_field(f) for i, f in enumerate(blueprint.fields)})
+        etid, type_ids[process.code] = sp["entityTypeId"], sp["id"]
+        default = client.call("crm.category.list", {"entityTypeId": etid}).result["categories"][0]
+        own = [p for p in blueprint.pipelines if p.process == process.code]
+        for index, pipeline in enumerate(own):
+            fields = {"name": pipeline.name.ru, "sort": (index + 1) * 100}
+            if index == 0:  # the smart process's default pipeline
+                client.call(
+                    "crm.category.update",
+                    {"entityTypeId": etid, "id": default["id"], "fields": fields},
+                )
+                cid = default["id"]
+            else:
+                made = client.call("crm.category.add", {"entityTypeId": etid, "fields": fields})
+                cid = made.result["category"]["id"]
+            _put_stages(client, f"DYNAMIC_{etid}_STAGE_{cid}", pipeline.stages)
+    commands = {
+        f"uf_{i}": _put_sp_field(f, type_ids[f.entity]) if f.entity in type_ids else _put_field(f)
+        for i, f in enumerate(blueprint.fields)
+    }
+    result = client.batch_many(commands)
     assert result.ok, {k: str(v) for k, v in result.errors.items()}
 
 
@@ -262,9 +293,6 @@ def trip(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trip]:
             fill(client, source)
         out = workdir / "pulled.toml"
         app = AppContext(lang="ru", environ={"CRMKIT_WEBHOOK": sb.webhook_url}, cwd=workdir)
-        import contextlib
-        import io
-
         err = io.StringIO()
         with contextlib.redirect_stderr(err):
             code = run(["pull", "--out", "pulled.toml"], app)
@@ -282,35 +310,44 @@ def _shape(pipeline: Pipeline) -> list[tuple[str, str, str, str]]:
 
 def test_pulled_pipelines_and_stages_equal_what_was_put_in(trip: Trip) -> None:
     src, got = trip.source, trip.pulled
-    assert [p.kind for p in got.pipelines] == [
-        p.kind for p in src.pipelines if p.kind == "lead"
-    ] + [p.kind for p in src.pipelines if p.kind == "deal"] + ["smart_process"]
-    for kind in ("lead", "deal", "smart_process"):
+    # pulled order: the lead funnel, deal pipelines by sort, then each smart process's pipelines
+    kinds = ("lead", "deal", "smart_process")
+    assert [p.kind for p in got.pipelines] == sorted(
+        (p.kind for p in src.pipelines), key=kinds.index
+    )
+    for kind in kinds:
         put = [p for p in src.pipelines if p.kind == kind]
+        if kind == "smart_process":  # grouped by smart process, in the order they were created
+            order = [sp.code for sp in src.smart_processes]
+            put.sort(key=lambda p: order.index(p.process or ""))
         read = [p for p in got.pipelines if p.kind == kind]
         assert [_shape(p) for p in read] == [_shape(p) for p in put], kind
         if kind != "lead":  # the lead funnel has no name on the portal
             assert [p.name.ru for p in read] == [p.name.ru for p in put]
-    assert [(s.title.ru) for s in got.smart_processes] == ["Тендеры"]
-    sp_pipeline = next(p for p in got.pipelines if p.kind == "smart_process")
-    assert sp_pipeline.process == got.smart_processes[0].code
+    assert [s.title.ru for s in got.smart_processes] == [s.title.ru for s in src.smart_processes]
+    codes = {s.code for s in got.smart_processes}
+    assert {p.process for p in got.pipelines if p.kind == "smart_process"} == codes
 
 
 def test_pulled_fields_equal_what_was_put_in(trip: Trip) -> None:
-    def shape(f: CustomField) -> tuple[object, ...]:
-        return (
-            f.entity,
-            f.code,
-            f.type,
-            f.label,
-            f.help,
-            f.mandatory,
-            f.multiple,
-            [(i.value.ru, i.xml_id, i.default) for i in f.items],
-        )
+    # smart-process codes are derived from titles on the way back
+    renamed = {
+        s.code: next(g.code for g in trip.pulled.smart_processes if g.title.ru == s.title.ru)
+        for s in trip.source.smart_processes
+    }
 
-    put = sorted(trip.source.fields, key=lambda f: FIELD_ENTITIES.index(f.entity))
-    assert [shape(f) for f in trip.pulled.fields] == [shape(f) for f in put]
+    def shape(f: CustomField, entity: str) -> tuple[object, ...]:
+        return (entity, f.code, f.type, f.label, f.help, f.mandatory, f.multiple,
+                [(i.value.ru, i.xml_id, i.default) for i in f.items])  # fmt: skip
+
+    def rank(f: CustomField) -> int:
+        if f.entity in FIELD_ENTITIES:
+            return FIELD_ENTITIES.index(f.entity)
+        return len(FIELD_ENTITIES) + list(renamed).index(f.entity)
+
+    put = [shape(f, renamed.get(f.entity, f.entity)) for f in sorted(trip.source.fields, key=rank)]
+    assert [shape(f, f.entity) for f in trip.pulled.fields] == put
+    assert any(f.entity in renamed.values() for f in trip.pulled.fields)  # smart-process fields
 
 
 def test_the_pulled_file_passes_lint_and_renders(trip: Trip, tmp_path: Path) -> None:
@@ -323,6 +360,7 @@ def test_the_pulled_file_passes_lint_and_renders(trip: Trip, tmp_path: Path) -> 
         out = tmp_path / f"pulled.{fmt}"
         assert run(["render", str(trip.path), "--format", fmt, "--out", str(out)], app) == 0
         assert "Тендерная площадка" in out.read_text(encoding="utf-8")
+        assert "Источник бюджета" in out.read_text(encoding="utf-8")
 
 
 def test_the_file_says_where_it_came_from_and_hides_the_code(trip: Trip) -> None:

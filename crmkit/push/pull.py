@@ -47,6 +47,7 @@ from crmkit.blueprints.model import (
     Stage,
 )
 from crmkit.i18n import LANGS, Lang, Text, msg
+from crmkit.push.errors import ScopeMissing
 from crmkit.push.replies import BatchItem, BatchResult, int_or_none, rows_of
 
 Commands = dict[str, tuple[str, dict[str, Any]]]
@@ -214,10 +215,11 @@ def _field(
     items_rows: list[Any] | None,
     lang: Lang,
     stored: Lang,
+    prefix: str = "UF_CRM_",
 ) -> CustomField | SkippedField:
     main = by_lang[lang]
     name = str(main.get("FIELD_NAME") or "")
-    code = name[len("UF_CRM_") :] if name.startswith("UF_CRM_") else name
+    code = name[len(prefix) :] if name.startswith(prefix) else name
     kind = str(main.get("USER_TYPE_ID") or "")
     if kind not in FIELD_TYPES:
         return SkippedField(entity, code, kind)
@@ -247,6 +249,36 @@ def _field(
         mandatory=str(main.get("MANDATORY") or "N").upper() == "Y",
         multiple=str(main.get("MULTIPLE") or "N").upper() == "Y",
     )
+
+
+def _config_as_legacy(row: Mapping[str, Any]) -> dict[Lang, dict[str, Any]]:
+    """A ``userfieldconfig.list`` row (camelCase, labels as language maps) in the shape of
+    ``crm.<entity>.userfield.list`` rows read with ``filter[LANG]``, one per language."""
+
+    def label(key: str, lng: Lang) -> str:
+        value = row.get(key)
+        return str(value.get(lng) or "") if isinstance(value, Mapping) else str(value or "")
+
+    items = [
+        {"ID": i.get("id"), "SORT": i.get("sort"), "VALUE": i.get("value"),
+         "XML_ID": i.get("xmlId"), "DEF": i.get("def")}
+        for i in row.get("enum") or []
+        if isinstance(i, Mapping)
+    ]  # fmt: skip
+    return {
+        lng: {
+            "ID": row.get("id"),
+            "FIELD_NAME": row.get("fieldName"),
+            "USER_TYPE_ID": row.get("userTypeId"),
+            "MANDATORY": row.get("mandatory"),
+            "MULTIPLE": row.get("multiple"),
+            "EDIT_FORM_LABEL": label("editFormLabel", lng),
+            "LIST_COLUMN_LABEL": label("listColumnLabel", lng),
+            "HELP_MESSAGE": label("helpMessage", lng),
+            "LIST": items,
+        }
+        for lng in LANGS
+    }
 
 
 def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) -> PullResult:
@@ -290,6 +322,17 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
         etid = int_or_none(sp.get("entityTypeId"))
         if etid is not None and str(sp.get("isStagesEnabled", "Y")).upper() != "N":
             second[f"sc_{etid}"] = ("crm.category.list", {"entityTypeId": etid})
+        type_id = int_or_none(sp.get("id"))
+        if etid is not None and type_id is not None:
+            # smart-process fields live in userfieldconfig under CRM_<type id>, not <etid>
+            second[f"sf_{etid}"] = (
+                "userfieldconfig.list",
+                {
+                    "moduleId": "crm",
+                    "filter": {"entityId": f"CRM_{type_id}"},
+                    "order": {"sort": "ASC", "id": "ASC"},
+                },
+            )
     fields_by_entity: dict[str, list[dict[Lang, Mapping[str, Any]]]] = {}
     for entity in FIELD_ENTITIES:
         other_rows = {
@@ -386,6 +429,7 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
             )
         )
     processes: list[SmartProcess] = []
+    types_read: list[Mapping[str, Any]] = []
     sp_codes = _Codes()
     for sp in types:
         etid = int_or_none(sp.get("entityTypeId"))
@@ -396,6 +440,7 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
         processes.append(
             SmartProcess(code=sp_code, title=_text(title, stored) or Text(ru=sp_code, en=sp_code))
         )
+        types_read.append(sp)
         for cat in sp_cats.get(etid, []):
             cid = int_or_none(cat.get("id")) or 0
             stages = _stages(sp_stage_rows[f"ss_{etid}_{cid}"], stored)
@@ -416,6 +461,21 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
             )
     fields: list[CustomField] = []
     skipped: list[SkippedField] = []
+    unread: list[str] = []
+    sp_fields: list[tuple[str, str, dict[Lang, dict[str, Any]]]] = []
+    for sp, process in zip(types_read, processes, strict=True):
+        label = f"sf_{sp.get('entityTypeId')}"
+        if label not in second:
+            continue
+        item = got2[label]
+        if isinstance(item.error, ScopeMissing):
+            # a webhook without the userfieldconfig scope still reads everything else
+            unread.append(process.code)
+            continue
+        prefix = f"UF_CRM_{sp.get('id')}_"
+        for row in _rows(reader, item, second[label][1], "fields"):
+            if isinstance(row, Mapping):
+                sp_fields.append((process.code, prefix, _config_as_legacy(row)))
     for entity in FIELD_ENTITIES:
         for by_lang in fields_by_entity[entity]:
             items_rows = items_of[(entity, str(by_lang[lang].get("ID")))]
@@ -424,6 +484,12 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
                 skipped.append(made)
             else:
                 fields.append(made)
+    for process_code, prefix, config in sp_fields:
+        made = _field(process_code, config, config[lang]["LIST"], lang, stored, prefix)
+        if isinstance(made, SkippedField):
+            skipped.append(made)
+        else:
+            fields.append(made)
 
     date = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d %H:%M UTC")
     host = urlsplit(source).hostname or source
@@ -448,6 +514,8 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
     header += [
         msg("push.pull.skipped", lang, entity=s.entity, code=s.code, type=s.type) for s in skipped
     ]
+    if unread:
+        header.append(msg("push.pull.header.no_sp_fields", lang, processes=", ".join(unread)))
     return PullResult(
         blueprint=blueprint,
         header=tuple(header),
