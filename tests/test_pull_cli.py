@@ -106,3 +106,19 @@ def test_help_in_both_languages(crmkit: Callable[..., Any]) -> None:
     assert "deal pipelines" in en.out and "--webhook" in en.out
     listing = crmkit("--help", lang="ru")
     assert "Прочитать настройки портала" in listing.out
+
+
+def test_without_the_userfieldconfig_scope_smart_process_fields_are_noted(
+    crmkit: Callable[..., Any], tmp_path: Path
+) -> None:
+    from crmkit.push.client import Bitrix24Client
+    from crmkit.push.webhook import parse_webhook
+
+    with start_sandbox(port=0, rate=None, code=CODE, scopes=["crm"]) as sb:
+        with Bitrix24Client(parse_webhook(sb.webhook_url), rate=None) as client:
+            client.call("crm.type.add", {"fields": {"title": "Доставка", "isStagesEnabled": True}})
+        result = crmkit("pull", "--webhook", sb.webhook_url, "--out", "p.toml", lang="ru")
+    assert result.code == 0, result.err
+    text = (tmp_path / "p.toml").read_text(encoding="utf-8")
+    assert "# Поля смарт-процессов (dostavka) не прочитаны" in text
+    assert 'code = "dostavka"' in text
