@@ -226,13 +226,13 @@ class _Linter:
         if not failures:
             self.report("BP002", p_path, pipeline.where, pipeline=p_name)
         process_count = len(pipeline.stages_with("process"))
-        if len(pipeline.stages) > self.settings.max_stages:
+        if process_count > self.settings.max_stages:
             self.report(
                 "BP007",
                 p_path,
                 pipeline.where,
                 pipeline=p_name,
-                count=len(pipeline.stages),
+                count=process_count,
                 limit=self.settings.max_stages,
             )
         if (
