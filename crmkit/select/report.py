@@ -18,8 +18,11 @@ from crmkit.select.problems import library
 from crmkit.select.run import SelectionResult
 
 
-def _r(x: float | None, digits: int = 6) -> float | None:
-    return None if x is None else round(x, digits)
+def _r(x: float | None, digits: int | None = None) -> float | None:
+    """Numbers of the JSON: full precision unless ``digits`` (shares shown as 0.1234)."""
+    if x is None:
+        return None
+    return round(x, digits) if digits is not None else x
 
 
 def _fmt(x: float, digits: int = 2) -> str:

@@ -337,7 +337,8 @@ def read_selection(
                     )
             fields["points"] = points
         comparisons = []
-        for node in weights.tables("pairwise"):
+        pairs = weights.tables("pairwise")
+        for node in pairs:
             a = node.str("a", required=True)
             b = node.str("b", required=True)
             ratio = node.float("ratio", required=True, minimum=1 / 9 - 1e-9, maximum=9)
@@ -353,7 +354,7 @@ def read_selection(
             if ok and a and b and ratio:
                 comparisons.append(Comparison(a, b, ratio))
         fields["comparisons"] = tuple(comparisons)
-        if method == "ahp" and not partial:
+        if method == "ahp" and not partial and len(comparisons) == len(pairs):
             have = {frozenset((c.a, c.b)) for c in comparisons}
             for i, a in enumerate(crit_ids):
                 for b in crit_ids[i + 1 :]:
