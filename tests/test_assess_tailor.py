@@ -59,8 +59,9 @@ BASE = ["roles", "entities", "lead-funnel"]
             4,
             ("b2c", "retail"),
             [
-                *BASE, "deal-retail", "deal-marketing", "deal-repeat", "fields-scoring",
-                "deal-reanimation", "process-delivery", "escalation-no-answer",
+                # the escalation is the lead funnel with the "no answer" stages: it replaces it
+                "roles", "entities", "escalation-no-answer", "deal-retail", "deal-marketing",
+                "deal-repeat", "fields-scoring", "deal-reanimation", "process-delivery",
             ],
         ),
     ],
@@ -71,6 +72,17 @@ def test_plan(level: int, tags: tuple[str, ...], expected: list[str]) -> None:
 
 def test_level_five_gets_the_full_set() -> None:
     assert _ids(5, "b2b") == _ids(4, "b2b")
+
+
+def test_the_no_answer_stages_reach_the_tailored_lead_funnel() -> None:
+    from crmkit.assess.tailor import tailor_from_assessment
+    from crmkit.blueprints.library import Library
+
+    bp = tailor_from_assessment(EXAMPLES / "assessment-level5.toml", Library.default())
+    leads = [p for p in bp.pipelines if p.kind == "lead"]
+    assert len(leads) == 1
+    codes = [s.code for s in leads[0].stages]
+    assert {"NO_ANSWER_1", "NO_ANSWER_4", "ARCHIVE"} <= set(codes)
 
 
 def test_plan_parts_say_why_in_both_languages() -> None:

@@ -142,6 +142,11 @@ def plan_blueprint(level: int, tags: Iterable[str]) -> list[Part]:
                 ),
             ),
         ]
+    escalation = next((p for p in parts if p.id == "escalation-no-answer"), None)
+    if escalation is not None:
+        # the escalation blueprint is the lead funnel plus the "no answer" stages; Bitrix24 has
+        # one lead funnel, so it takes the plain funnel's place instead of being dropped later
+        parts = [escalation if p.id == "lead-funnel" else p for p in parts]
     seen: set[str] = set()
     unique = []
     for part in parts:
