@@ -27,6 +27,28 @@ def _render_blueprint(doc: TomlDocument, path: Path, fmt: str, lang: Lang, libra
     return blueprint_html(blueprint, lang) if fmt == "html" else blueprint_markdown(blueprint, lang)
 
 
+def _render_assessment(
+    doc: TomlDocument, path: Path, fmt: str, lang: Lang, library: Library
+) -> str:
+    from crmkit.assess.answers import load_questionnaire, read_answers
+    from crmkit.assess.model import missing, relevant
+    from crmkit.assess.report import to_html, to_markdown
+    from crmkit.assess.scoring import score
+    from crmkit.i18n import msg
+
+    questionnaire = load_questionnaire(None)
+    answers = dict(read_answers(path, questionnaire).answers)
+    todo = missing(questionnaire, answers)
+    if todo:
+        raise InputError(
+            msg("assess.missing", lang, count=len(todo), ids=", ".join(todo)), where=str(path)
+        )
+    assessment = score(questionnaire, relevant(questionnaire, answers))
+    if fmt == "html":
+        return to_html(questionnaire, assessment, lang, answers_file=path.name)
+    return to_markdown(questionnaire, assessment, lang, answers_file=path.name)
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str
@@ -40,6 +62,7 @@ KINDS: list[Kind] = [
         lambda data: "blueprint" in data or "pipelines" in data,
         _render_blueprint,
     ),
+    Kind("assessment", lambda data: "answers" in data, _render_assessment),
 ]
 
 
