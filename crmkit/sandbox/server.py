@@ -13,6 +13,7 @@ import secrets
 import socket
 import threading
 import time
+import traceback
 from collections.abc import Iterable
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -84,6 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._read_body()
             status, payload = sandbox.handle(self.command, self.path, self.headers, body, started)
         except Exception:  # a sandbox bug must still answer like the portal does
+            sandbox.internal_errors.append(traceback.format_exc())
             status = 500
             payload = {"error": "INTERNAL_SERVER_ERROR", "error_description": "Internal error"}
         data = json.dumps(payload).encode("utf-8")
@@ -146,6 +148,10 @@ class Sandbox:
             seed_portal(self.portal, seed)
         #: HTTP requests answered so far (tests count a client's calls with it)
         self.requests = 0
+        #: tracebacks of sandbox bugs answered as 500 (the log stays silent: it would show
+        #: the webhook code)
+        self.internal_errors: list[str] = []
+        self._count_lock = threading.Lock()
         self._server = _Server((host, port), self)
         self.port: int = self._server.server_address[1]
         # a short poll interval makes stop() return at once (tests start many sandboxes)
@@ -191,7 +197,8 @@ class Sandbox:
     def handle(
         self, verb: str, target: str, headers: Any, body: bytes, started: float
     ) -> tuple[int, dict[str, Any]]:
-        self.requests += 1
+        with self._count_lock:
+            self.requests += 1
         perf = time.perf_counter()
         forced = self.faults.take()
         if forced is not None:
