@@ -277,3 +277,14 @@ def test_cli_help_in_both_languages(crmkit: Callable[..., Any]) -> None:
     assert english.code == russian.code == 0
     assert "READY" in english.out and "песочниц" in russian.out.lower()
     assert json.dumps(english.out)  # printable
+
+
+def test_cli_reports_a_busy_port_and_a_corrupt_state(
+    crmkit: Callable[..., Any], tmp_path: Path
+) -> None:
+    with start_sandbox(port=0, rate=None) as sb:
+        busy = crmkit("sandbox", "--port", str(sb.port))
+    assert busy.code == 2 and busy.err.startswith("crmkit: ") and busy.err.count("\n") == 1
+    (tmp_path / "sandbox.sqlite3").write_text("not a database")
+    corrupt = crmkit("sandbox", "--state", str(tmp_path))
+    assert corrupt.code == 2 and "database" in corrupt.err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import signal
+import sqlite3
 import sys
 import threading
 from pathlib import Path
@@ -68,9 +69,10 @@ def sandbox(
                 host=host,
                 clock=app.clock,
             )
-        except OSError as exc:
+        except (OSError, sqlite3.Error) as exc:  # port taken, state folder unusable or corrupt
+            reason = getattr(exc, "strerror", None) or exc
             raise UsageError(
-                app.t("sandbox.cannot_start", host=host, port=port, reason=exc.strerror or exc)
+                app.t("sandbox.cannot_start", host=host, port=port, reason=reason)
             ) from exc
         try:
             click.echo(f"READY {portal.webhook_url}")
