@@ -99,12 +99,43 @@ def test_stage_codes_bitrix_would_refuse(tmp_path: Path, code: str) -> None:
     assert "BP009" in rules_of(SMALL.replace('code = "WORK"', f'code = "{code}"'), tmp_path)
 
 
+SECOND_DEAL = """
+[[pipelines]]
+code = "other"
+kind = "deal"
+name = "Other deals"
+
+[[pipelines.stages]]
+code = "{code}"
+name = "Work"
+description = "d"
+responsible = "manager"
+max_time = "1d"
+
+[[pipelines.stages]]
+code = "WON"
+name = "Won"
+semantics = "success"
+description = "d"
+
+[[pipelines.stages]]
+code = "LOST"
+name = "Lost"
+semantics = "failure"
+description = "d"
+lesson = "l"
+"""
+
+
 def test_deal_stage_code_budget(tmp_path: Path) -> None:
+    # the first deal pipeline is the portal's default one: no "C<id>:" prefix, 22 characters
     deal = SMALL.replace('kind = "lead"', 'kind = "deal"')
-    assert "BP009" not in rules_of(
-        deal.replace('code = "WORK"', 'code = "' + "W" * 16 + '"'), tmp_path
-    )
-    assert "BP009" in rules_of(deal.replace('code = "WORK"', 'code = "' + "W" * 17 + '"'), tmp_path)
+    standard = deal.replace('code = "WORK"', 'code = "PREPAYMENT_INVOICE"')
+    assert "BP009" not in rules_of(standard, tmp_path)
+    assert "BP009" in rules_of(deal.replace('code = "WORK"', f'code = "{"W" * 23}"'), tmp_path)
+    # later deal pipelines lose room to the prefix
+    assert "BP009" not in rules_of(deal + SECOND_DEAL.format(code="W" * 16), tmp_path)
+    assert "BP009" in rules_of(deal + SECOND_DEAL.format(code="W" * 17), tmp_path)
 
 
 @pytest.mark.parametrize("code", ["BAD-NAME", "ПОЛЕ", "A" * 44, "with space"])

@@ -11,17 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import crmkit
 from crmkit.blueprints.loader import Resolver, load_blueprint
 from crmkit.blueprints.model import Blueprint
+from crmkit.resources import shipped_folder
 
 
 def shipped_dir() -> Path:
-    package = Path(crmkit.__file__).resolve().parent
-    installed = package / "library" / "blueprints"
-    if installed.is_dir():
-        return installed
-    return package.parent / "blueprints"
+    return shipped_folder("blueprints")
 
 
 @dataclass(frozen=True)

@@ -322,7 +322,13 @@ class _Linter:
             problem = self.t("problem.stage_chars", chars=" ".join(bad))
         elif pipeline.kind == "lead" and len(code) > 21:
             problem = self.t("problem.too_long", limit=21, count=len(code))
-        elif pipeline.kind == "deal" and len(code) > self.settings.max_pipeline_stage_code:
+        elif pipeline.kind == "deal" and self.is_default_deal(pipeline) and len(code) > 22:
+            problem = self.t("problem.too_long", limit=22, count=len(code))
+        elif (
+            pipeline.kind == "deal"
+            and not self.is_default_deal(pipeline)
+            and len(code) > self.settings.max_pipeline_stage_code
+        ):
             problem = self.t(
                 "problem.deal_code_long",
                 limit=self.settings.max_pipeline_stage_code,
@@ -332,6 +338,12 @@ class _Linter:
             problem = self.t("problem.too_long", limit=30, count=len(code))
         if problem:
             self.report("BP009", s_path, stage.where, code=code, pipeline=p_name, problem=problem)
+
+    def is_default_deal(self, pipeline: Pipeline) -> bool:
+        """The first deal pipeline of a blueprint is the portal's default one (category 0), whose
+        stage codes carry no "C<id>:" prefix (push maps it so)."""
+        first = next((p for p in self.bp.pipelines if p.kind == "deal"), None)
+        return first is pipeline
 
     def field_known(self, name: str, pipeline: Pipeline) -> bool:
         upper = name.upper()
