@@ -76,7 +76,7 @@ def render_xlsx(result: SelectionResult, lang: Lang) -> bytes:
     for i, cid in enumerate(crits):
         row = first + i
         ws.cell(row, 1, names[cid])
-        point = ws.cell(row, 2, round(m.points[cid], 6))
+        point = ws.cell(row, 2, m.points[cid])
         point.fill = edit_fill
         share = ws.cell(row, 3, f"={pts}{row}/SUM({weights_range})")
         share.number_format = "0.000"
