@@ -174,12 +174,17 @@ class Wizard:
             problems["custom"] = custom
             self.save()
 
+    def later(self, *keys: str) -> bool:
+        """Whether a later step already has data (then an earlier one is not reopened)."""
+        return any(key in self.data for key in keys)
+
     def step2(self) -> None:
-        if "deployment" in self.data:
+        if self.later("shortlist", "criteria", "weights", "scores", "vendor"):
             return
-        answers: dict[str, str] = {}
-        self.data["deployment"] = answers
+        answers: dict[str, str] = self.data.setdefault("deployment", {})
         for q in QUESTIONS:
+            if q.id in answers:
+                continue
             choices = [
                 ("cloud", q.cloud.get(self.lang)),
                 ("boxed", q.boxed.get(self.lang)),
@@ -190,7 +195,8 @@ class Wizard:
             )
 
     def step3(self) -> None:
-        if "shortlist" in self.data:
+        done = "size" in self.data.get("shortlist", {})
+        if done or self.later("criteria", "weights", "scores", "vendor"):
             return
         lang = self.lang
         short: dict[str, Any] = {}
