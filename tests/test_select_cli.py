@@ -12,7 +12,7 @@ import pytest
 
 from crmkit.cli import run
 from crmkit.cli.context import AppContext
-from crmkit.select.matrix import normalise, rank, sensitivity
+from crmkit.select.matrix import rank, sensitivity
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "selection.toml"
@@ -37,15 +37,43 @@ def test_catalog_json_lists_all_22_systems(tmp_path, capsys):
     names = {s["name"] for s in systems}
     assert len(systems) == 22
     for expected in (
-        "Bitrix24", "Megaplan", "amoCRM", "FreshOffice", "S2 CRM (Salesap)", "EnvyCRM",
-        "Prostoy Biznes", "Intrumnet", "ClientBase API", "retailCRM", "Pipedrive",
-        "Terrasoft (Creatio)", "WireCRM", "SugarCRM", "Gen CRM", "Flowlu", "A2B",
-        "Microsoft Dynamics CRM", "Okdesk", "Zoho CRM", "Salesforce", "Base CRM",
+        "Bitrix24",
+        "Megaplan",
+        "amoCRM",
+        "FreshOffice",
+        "S2 CRM (Salesap)",
+        "EnvyCRM",
+        "Prostoy Biznes",
+        "Intrumnet",
+        "ClientBase API",
+        "retailCRM",
+        "Pipedrive",
+        "Terrasoft (Creatio)",
+        "WireCRM",
+        "SugarCRM",
+        "Gen CRM",
+        "Flowlu",
+        "A2B",
+        "Microsoft Dynamics CRM",
+        "Okdesk",
+        "Zoho CRM",
+        "Salesforce",
+        "Base CRM",
     ):
         assert expected in names
     for s in systems:
-        for key in ("deployment", "cloud", "boxed", "free_plan", "trial_days", "focus",
-                    "integrations", "leads_deals_separate", "facts_as_of", "source"):
+        for key in (
+            "deployment",
+            "cloud",
+            "boxed",
+            "free_plan",
+            "trial_days",
+            "focus",
+            "integrations",
+            "leads_deals_separate",
+            "facts_as_of",
+            "source",
+        ):
             assert key in s, (s["id"], key)
         assert set(s["integrations"]) == {"telephony", "one_c", "email", "site_forms"}
 
@@ -53,7 +81,9 @@ def test_catalog_json_lists_all_22_systems(tmp_path, capsys):
 def test_catalog_facts_follow_the_seed_and_say_unknown_otherwise(tmp_path, capsys):
     code, out, _ = crmkit(["select", "catalog", "--format", "json"], tmp_path, capsys)
     by_id = {s["id"]: s for s in json.loads(out)}
-    b24, mp, amo, fresh, s2 = (by_id[k] for k in ("bitrix24", "megaplan", "amocrm", "freshoffice", "s2"))
+    b24, mp, amo, fresh, s2 = (
+        by_id[k] for k in ("bitrix24", "megaplan", "amocrm", "freshoffice", "s2")
+    )
     assert b24["free_plan"]["users"] == "unlimited" and b24["integrations"]["telephony"] == "yes"
     assert mp["trial_days"] == 14 and mp["free_plan"]["users"] == 10 and mp["focus"] == "projects"
     assert amo["free_plan"]["available"] == "no" and amo["trial_days"] == 14
@@ -76,7 +106,9 @@ def test_catalog_extended_and_overridden_by_file(tmp_path, capsys):
         '[systems.kommo]\nname = "Kommo"\ncloud = "yes"\n',
         encoding="utf-8",
     )
-    code, out, err = crmkit(["select", "catalog", "--catalog", str(extra), "--format", "json"], tmp_path, capsys)
+    code, out, err = crmkit(
+        ["select", "catalog", "--catalog", str(extra), "--format", "json"], tmp_path, capsys
+    )
     assert code == 0, err
     by_id = {s["id"]: s for s in json.loads(out)}
     assert len(by_id) == 23
@@ -91,19 +123,25 @@ def test_catalog_text_in_russian(tmp_path, capsys):
 
 
 def test_example_replays_and_json_follows_design(tmp_path, capsys):
-    code, out, err = crmkit(["select", "--input", str(EXAMPLE), "--format", "json"], tmp_path, capsys)
+    code, out, err = crmkit(
+        ["select", "--input", str(EXAMPLE), "--format", "json"], tmp_path, capsys
+    )
     assert code == 0, err
     data = json.loads(out)
     for key in ("ranking", "knocked_out", "sensitivity", "weights", "scores"):
         assert key in data
     assert all({"system", "score"} <= set(r) for r in data["ranking"])
     assert all({"system", "reason"} <= set(k) for k in data["knocked_out"])
-    assert all({"criterion", "weight", "flip_weight", "flips_to"} <= set(s) for s in data["sensitivity"])
+    assert all(
+        {"criterion", "weight", "flip_weight", "flips_to"} <= set(s) for s in data["sensitivity"]
+    )
     assert sum(data["weights"].values()) == pytest.approx(1.0)
     # the score is the weighted mean of the criterion scores, recomputed from the JSON itself
     for r in data["ranking"]:
         row = data["scores"][r["system"]]
-        mean = sum(data["weights"][c] * row[c] for c in data["weights"]) / sum(data["weights"].values())
+        mean = sum(data["weights"][c] * row[c] for c in data["weights"]) / sum(
+            data["weights"].values()
+        )
         assert r["score"] == pytest.approx(mean, abs=1e-6)
     scores = [r["score"] for r in data["ranking"]]
     assert scores == sorted(scores, reverse=True)
@@ -117,7 +155,12 @@ def test_example_replays_and_json_follows_design(tmp_path, capsys):
         assert (s["flip_weight"] is None) == (f.flip_weight is None)
         if s["flip_weight"] is not None:
             assert s["flip_weight"] == pytest.approx(f.flip_weight, abs=1e-6)
-            changed = {**data["weights"], s["criterion"]: s["flip_weight"] * 1.001 if s["flip_weight"] > s["weight"] else s["flip_weight"] * 0.999}
+            changed = {
+                **data["weights"],
+                s["criterion"]: s["flip_weight"] * 1.001
+                if s["flip_weight"] > s["weight"]
+                else s["flip_weight"] * 0.999,
+            }
             assert rank(changed, ranked)[0].system == s["flips_to"]
     knocked = {k["system"]: k for k in data["knocked_out"]}
     assert knocked["envycrm"]["would_rank"] == 5 and knocked["envycrm"]["stage"] == "matrix"
@@ -127,7 +170,13 @@ def test_example_replays_and_json_follows_design(tmp_path, capsys):
     assert data["robustness"]["seed"] == 2024
     vendor = {v["system"]: v for v in data["steps"]["vendor"]}
     assert [q["id"] for q in vendor["bitrix24"]["questions"]][:7] == [
-        "support_paid", "extra_functions", "turnkey", "updates_paid", "min_period", "discount", "hide_data"
+        "support_paid",
+        "extra_functions",
+        "turnkey",
+        "updates_paid",
+        "min_period",
+        "discount",
+        "hide_data",
     ]
     assert vendor["bitrix24"]["questions"][0]["answer"].startswith("На бесплатном")
     kinds = {q["kind"] for q in vendor["amocrm"]["questions"]}
@@ -142,7 +191,9 @@ def test_seed_option_is_deterministic(tmp_path, capsys):
 
 
 def test_ahp_example_reports_the_consistency_ratio(tmp_path, capsys):
-    code, out, err = crmkit(["select", "--input", str(EXAMPLE_AHP), "--format", "json"], tmp_path, capsys)
+    code, out, err = crmkit(
+        ["select", "--input", str(EXAMPLE_AHP), "--format", "json"], tmp_path, capsys
+    )
     assert code == 0, err
     data = json.loads(out)
     assert data["weight_method"] == "ahp"
@@ -168,19 +219,35 @@ def test_inconsistent_ahp_warns(tmp_path, capsys):
 
 def _golden(name: str, text: str, request: pytest.FixtureRequest) -> None:
     path = GOLDEN / name
-    update = os.environ.get("CRMKIT_UPDATE_GOLDEN") or request.config.getoption("--update-golden", default=False)
+    update = os.environ.get("CRMKIT_UPDATE_GOLDEN") or request.config.getoption(
+        "--update-golden", default=False
+    )
     if update or not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("fmt", "lang"), [("md", "en"), ("md", "ru"), ("text", "en"), ("html", "ru")])
+@pytest.mark.parametrize(
+    ("fmt", "lang"), [("md", "en"), ("md", "ru"), ("text", "en"), ("html", "ru")]
+)
 def test_reports_match_golden(tmp_path, capsys, request, fmt, lang):
     out_file = tmp_path / f"report.{fmt}"
     code, out, err = crmkit(
-        ["select", "--input", str(EXAMPLE), "--format", fmt, "--out", str(out_file), "--lang", lang],
-        tmp_path, capsys, lang=lang,
+        [
+            "select",
+            "--input",
+            str(EXAMPLE),
+            "--format",
+            fmt,
+            "--out",
+            str(out_file),
+            "--lang",
+            lang,
+        ],
+        tmp_path,
+        capsys,
+        lang=lang,
     )
     assert code == 0, err
     assert out == ""
@@ -190,7 +257,11 @@ def test_reports_match_golden(tmp_path, capsys, request, fmt, lang):
 
 def test_html_is_self_contained_with_figures(tmp_path, capsys):
     out_file = tmp_path / "r.html"
-    code, _, err = crmkit(["select", "--input", str(EXAMPLE), "--format", "html", "--out", str(out_file)], tmp_path, capsys)
+    code, _, err = crmkit(
+        ["select", "--input", str(EXAMPLE), "--format", "html", "--out", str(out_file)],
+        tmp_path,
+        capsys,
+    )
     assert code == 0, err
     html = out_file.read_text(encoding="utf-8")
     assert html.count("<svg") == 2 and "<script" not in html
@@ -198,7 +269,9 @@ def test_html_is_self_contained_with_figures(tmp_path, capsys):
 
 
 def test_xlsx_needs_out(tmp_path, capsys):
-    code, out, err = crmkit(["select", "--input", str(EXAMPLE), "--format", "xlsx"], tmp_path, capsys)
+    code, out, err = crmkit(
+        ["select", "--input", str(EXAMPLE), "--format", "xlsx"], tmp_path, capsys
+    )
     assert code == 2 and out == "" and "--out" in err
 
 
@@ -234,7 +307,10 @@ BAD_INPUTS = {
         "unknown criterion 'extra'",
     ),
     "unknown criterion in weights": (
-        "web_forms = 5\n", "webforms = 5\n", "weights.points.webforms", "unknown criterion 'webforms'"
+        "web_forms = 5\n",
+        "webforms = 5\n",
+        "weights.points.webforms",
+        "unknown criterion 'webforms'",
     ),
     "unknown system": ("[scores.s2]", "[scores.s3crm]", "scores.s3crm", "unknown system 's3crm'"),
     "all-zero weights": (
@@ -251,7 +327,9 @@ BAD_INPUTS = {
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
 @pytest.mark.parametrize("fmt", ["json", "html", "xlsx"])
-def test_bad_input_is_one_line_naming_file_line_key_exit_2_nothing_written(tmp_path, capsys, case, fmt):
+def test_bad_input_is_one_line_naming_file_line_key_exit_2_nothing_written(
+    tmp_path, capsys, case, fmt
+):
     old, new, key, problem = BAD_INPUTS[case]
     text = _broken(old, new)
     path = tmp_path / "selection.toml"
@@ -263,7 +341,9 @@ def test_bad_input_is_one_line_naming_file_line_key_exit_2_nothing_written(tmp_p
     assert code == 2
     assert out == ""
     assert err.count("\n") == 1, err
-    line = _line_of(text, new.splitlines()[-1] if case != "all-zero weights" else "[weights.points]")
+    line = _line_of(
+        text, new.splitlines()[-1] if case != "all-zero weights" else "[weights.points]"
+    )
     if case == "bare score out of range":
         line = _line_of(text, "extra = 1")
     assert err.startswith(f"crmkit: {path}:{line}"), err
@@ -279,7 +359,9 @@ def test_score_below_one_and_unknown_vendor_system(tmp_path, capsys):
     path.write_text(text, encoding="utf-8")
     code, _, err = crmkit(["select", "--input", str(path)], tmp_path, capsys)
     assert code == 2 and "vendor.nosuchcrm" in err and "unknown system" in err
-    text = EXAMPLE_TEXT.replace("support = {score = 2, evidence", "support = {score = 0.5, evidence", 1)
+    text = EXAMPLE_TEXT.replace(
+        "support = {score = 2, evidence", "support = {score = 0.5, evidence", 1
+    )
     path.write_text(text, encoding="utf-8")
     code, _, err = crmkit(["select", "--input", str(path)], tmp_path, capsys)
     assert code == 2 and "scores.bitrix24.support.score" in err
@@ -292,7 +374,11 @@ def test_missing_file(tmp_path, capsys):
 
 def test_save_with_input_copies_the_file(tmp_path, capsys):
     target = tmp_path / "copy.toml"
-    code, _, err = crmkit(["select", "--input", str(EXAMPLE), "--save", str(target), "--format", "json"], tmp_path, capsys)
+    code, _, err = crmkit(
+        ["select", "--input", str(EXAMPLE), "--save", str(target), "--format", "json"],
+        tmp_path,
+        capsys,
+    )
     assert code == 0, err
     assert target.read_text(encoding="utf-8") == EXAMPLE_TEXT
 
@@ -301,5 +387,7 @@ def test_help_in_both_languages(tmp_path, capsys):
     for lang, word in (("en", "Choose a CRM"), ("ru", "Выбор CRM")):
         code, out, _ = crmkit(["select", "--help", "--lang", lang], tmp_path, capsys, lang=lang)
         assert code == 0 and word in out and "--seed" in out and "catalog" in out
-        code, out, _ = crmkit(["select", "catalog", "--help", "--lang", lang], tmp_path, capsys, lang=lang)
+        code, out, _ = crmkit(
+            ["select", "catalog", "--help", "--lang", lang], tmp_path, capsys, lang=lang
+        )
         assert code == 0 and "--format" in out

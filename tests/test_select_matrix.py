@@ -93,7 +93,8 @@ def build(points: list[int], rows: list[list[int]]):
     crits = [f"c{i}" for i in range(len(points))]
     weights = normalise(dict(zip(crits, map(float, points), strict=True)))
     values = {
-        f"s{j}": {c: float(v) for c, v in zip(crits, row, strict=True)} for j, row in enumerate(rows)
+        f"s{j}": {c: float(v) for c, v in zip(crits, row, strict=True)}
+        for j, row in enumerate(rows)
     }
     return crits, weights, values
 
@@ -107,7 +108,9 @@ def test_ranking_matches_brute_force(data):
     for r in ranking:
         assert r.score == pytest.approx(bf_score(weights, values[r.system]), abs=1e-12)
         higher = sum(
-            1 for s in values if bf_score(weights, values[s]) > bf_score(weights, values[r.system]) + 1e-9
+            1
+            for s in values
+            if bf_score(weights, values[s]) > bf_score(weights, values[r.system]) + 1e-9
         )
         assert r.rank == higher + 1
         assert sum(r.contributions.values()) == pytest.approx(r.score, abs=1e-12)
@@ -188,7 +191,9 @@ def test_adding_or_removing_a_candidate_never_reorders_the_others(data, draw):
     crits, weights, values = build(points, rows)
     newcomer = {c: float(draw.draw(st.integers(1, 5))) for c in crits}
     order = [r.system for r in rank(weights, values)]
-    with_new = [r.system for r in rank(weights, {**values, "zz_new": newcomer}) if r.system != "zz_new"]
+    with_new = [
+        r.system for r in rank(weights, {**values, "zz_new": newcomer}) if r.system != "zz_new"
+    ]
     assert with_new == order
     gone = order[0]
     without = [r.system for r in rank(weights, {s: v for s, v in values.items() if s != gone})]
@@ -219,7 +224,11 @@ def test_ahp_needs_every_pair():
 
 def test_monte_carlo_is_seeded_and_sums_to_one():
     weights = {"a": 0.5, "b": 0.3, "c": 0.2}
-    values = {"X": {"a": 5, "b": 3, "c": 2}, "Y": {"a": 4, "b": 4, "c": 4}, "Z": {"a": 3, "b": 5, "c": 3}}
+    values = {
+        "X": {"a": 5, "b": 3, "c": 2},
+        "Y": {"a": 4, "b": 4, "c": 4},
+        "Z": {"a": 3, "b": 5, "c": 3},
+    }
     one = win_probability(weights, values, seed=7)
     assert one == win_probability(weights, values, seed=7)
     assert sum(one.values()) == pytest.approx(1.0)
@@ -227,7 +236,9 @@ def test_monte_carlo_is_seeded_and_sums_to_one():
 
 
 def _crit(cid: str, min_score: float | None = None) -> Criterion:
-    return Criterion(cid, Text(cid, cid), tuple(Text(str(i), str(i)) for i in range(1, 6)), min_score)
+    return Criterion(
+        cid, Text(cid, cid), tuple(Text(str(i), str(i)) for i in range(1, 6)), min_score
+    )
 
 
 def test_evaluate_knockouts_ties_and_verdict():

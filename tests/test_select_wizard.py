@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from crmkit.errors import Interrupted
+from crmkit.files import parse_toml
 from crmkit.select.catalog import shipped_catalog
 from crmkit.select.problems import library
 from crmkit.select.prompt import run_wizard
 from crmkit.select.run import run_selection
 from crmkit.select.selection import read_selection
-from crmkit.files import parse_toml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +35,9 @@ class ScriptedAsker:
             raise KeyboardInterrupt
         self.asked.append(message)
 
-    def text(self, message: str, default: str = "", validate: Callable[[str], bool | str] | None = None) -> str:
+    def text(
+        self, message: str, default: str = "", validate: Callable[[str], bool | str] | None = None
+    ) -> str:
         self._count(message)
         if "Name of this selection" in message:
             return "Acme"
@@ -44,11 +46,15 @@ class ScriptedAsker:
             return "4" if "Bitrix24" in message else "3"
         return default
 
-    def select(self, message: str, choices: Sequence[tuple[str, str]], default: str | None = None) -> str:
+    def select(
+        self, message: str, choices: Sequence[tuple[str, str]], default: str | None = None
+    ) -> str:
         self._count(message)
         return default or choices[0][0]
 
-    def checkbox(self, message: str, choices: Sequence[tuple[str, str]], checked: Sequence[str] = ()) -> list[str]:
+    def checkbox(
+        self, message: str, choices: Sequence[tuple[str, str]], checked: Sequence[str] = ()
+    ) -> list[str]:
         self._count(message)
         if "Which problems" in message:
             return self.problems
@@ -69,9 +75,14 @@ def test_wizard_runs_all_five_steps_and_saves(tmp_path):
     data = run_wizard(catalog=catalog, lib=lib, lang="en", save=target, asker=asker)
     saved = tomllib.loads(target.read_text(encoding="utf-8"))
     assert saved == data
-    assert saved["title"] == "Acme" and saved["problems"]["selected"] == ["forgotten_callbacks", "no_sales_analytics"]
+    assert saved["title"] == "Acme" and saved["problems"]["selected"] == [
+        "forgotten_callbacks",
+        "no_sales_analytics",
+    ]
     assert set(saved["deployment"].values()) == {"cloud"}
-    selection = read_selection(parse_toml(target.read_text(encoding="utf-8"), str(target)), catalog, lib)
+    selection = read_selection(
+        parse_toml(target.read_text(encoding="utf-8"), str(target)), catalog, lib
+    )
     result = run_selection(selection, catalog, lib)
     assert result.step4 is not None and result.step4.ranking[0].system == "bitrix24"
     assert len(result.step4.ranking) == 6  # the default shortlist, every system scored
@@ -81,8 +92,13 @@ def test_ctrl_c_keeps_what_was_entered_and_resume_continues(tmp_path):
     catalog, lib = shipped_catalog(), library()
     target = tmp_path / "selection.toml"
     with pytest.raises(Interrupted) as info:
-        run_wizard(catalog=catalog, lib=lib, lang="en", save=target,
-                   asker=ScriptedAsker(["time_zones"], stop_after=6))
+        run_wizard(
+            catalog=catalog,
+            lib=lib,
+            lang="en",
+            save=target,
+            asker=ScriptedAsker(["time_zones"], stop_after=6),
+        )
     assert info.value.exit_code == 130 and str(target) in str(info.value)
     saved = tomllib.loads(target.read_text(encoding="utf-8"))
     assert saved["title"] == "Acme" and saved["problems"]["selected"] == ["time_zones"]
@@ -105,8 +121,13 @@ def spawn(args: list[str], cwd: Path):
     env = {**os.environ, "CRMKIT_LANG": "en", "TERM": "xterm", "COLUMNS": "120", "LINES": "40"}
     env.pop("CRMKIT_DEBUG", None)
     return pexpect.spawn(
-        sys.executable, ["-m", "crmkit", "select", *args], cwd=str(cwd), env=env,
-        encoding="utf-8", timeout=20, dimensions=(40, 120),
+        sys.executable,
+        ["-m", "crmkit", "select", *args],
+        cwd=str(cwd),
+        env=env,
+        encoding="utf-8",
+        timeout=20,
+        dimensions=(40, 120),
     )
 
 

@@ -56,7 +56,9 @@ class Sheet:
         key = (row, col)
         if key not in self.cache:
             raw = self.cells.get(key)
-            self.cache[key] = self.formula(raw[1:]) if isinstance(raw, str) and raw.startswith("=") else raw
+            self.cache[key] = (
+                self.formula(raw[1:]) if isinstance(raw, str) and raw.startswith("=") else raw
+            )
         return self.cache[key]
 
     def formula(self, text: str) -> Any:
@@ -179,7 +181,7 @@ def test_formulas_give_crmkit_scores_and_ranks(example):
         assert ws.cell(lay["total_row"], col).value.startswith("=ROUND(SUMPRODUCT(")  # live
         assert sheet.value(lay["total_row"], col) == pytest.approx(r.score, abs=1e-6)
         assert sheet.value(lay["rank_row"], col) == r.rank
-    for i, (cid, w) in enumerate(m.weights.items()):
+    for i, w in enumerate(m.weights.values()):
         assert sheet.value(lay["first_row"] + i, lay["share_col"]) == pytest.approx(w)
     assert sheet.value(lay["leader_row"], 2) == result.name(m.ranking[0].system)
 
@@ -204,7 +206,9 @@ def test_changing_a_weight_in_the_workbook_moves_the_ranking_like_crmkit(data):
     expected = {r.system: r for r in rank(new_points, values)}
     for j, r in enumerate(m.ranking):
         col = lay["first_system_col"] + j
-        assert sheet.value(lay["total_row"], col) == pytest.approx(expected[r.system].score, abs=1e-6)
+        assert sheet.value(lay["total_row"], col) == pytest.approx(
+            expected[r.system].score, abs=1e-6
+        )
         assert sheet.value(lay["rank_row"], col) == expected[r.system].rank
 
 
@@ -222,21 +226,33 @@ def test_scores_are_editable_cells_with_validation():
 def test_cli_writes_xlsx(tmp_path, capsys):
     out = tmp_path / "r.xlsx"
     code = run(
-        ["select", "--input", str(EXAMPLES / "selection.toml"), "--format", "xlsx", "--out", str(out)],
+        [
+            "select",
+            "--input",
+            str(EXAMPLES / "selection.toml"),
+            "--format",
+            "xlsx",
+            "--out",
+            str(out),
+        ],
         AppContext(lang="en", environ={}, cwd=tmp_path, interactive=False),
     )
     assert code == 0, capsys.readouterr().err
     assert out.read_bytes()[:2] == b"PK"
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.skipif(
+    shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed"
+)
 def test_libreoffice_recalculates_the_same_scores(tmp_path):  # pragma: no cover - optional
     result = result_for("selection.toml")
     src = tmp_path / "s.xlsx"
     src.write_bytes(render_xlsx(result, "en"))
     subprocess.run(
         ["soffice", "--headless", "--convert-to", "csv", "--outdir", str(tmp_path), str(src)],
-        check=True, timeout=120, capture_output=True,
+        check=True,
+        timeout=120,
+        capture_output=True,
     )
     rows = (tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()
     lay = matrix_layout(len(result.step4.weights), len(result.step4.ranking))

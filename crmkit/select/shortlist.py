@@ -10,11 +10,13 @@ the catalog confirms; the best fits fill the list. The user's additions and remo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crmkit.i18n import Lang, Text
-from crmkit.select.catalog import Catalog, System
-from crmkit.select.problems import Library
+
+if TYPE_CHECKING:  # types only: the pure core does not load the data adapters
+    from crmkit.select.catalog import Catalog, System
+    from crmkit.select.problems import Library
 
 DEFAULT_SIZE = 6
 MIN_SIZE, MAX_SIZE = 5, 7
