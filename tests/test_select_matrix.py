@@ -60,7 +60,9 @@ def bf_flip(weights: dict[str, float], values: dict[str, dict[str, float]], c: s
                         lo = mid
                     else:
                         hi = mid
-                return (lo + hi) / 2, leader_at(hi)
+                flip = (lo + hi) / 2
+                # the new leader: a little past the flip (clear of rounding noise at a tie)
+                return flip, leader_at(flip + (1e-7 if flip > w0 else -1e-7))
             prev = t
         return None
 

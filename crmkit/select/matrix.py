@@ -243,7 +243,7 @@ def sensitivity(
                 continue
             if dc < 0 and t >= w_c:  # x gains as the weight rises
                 up.append((t, x))
-            elif dc > 0 and 0 < t <= w_c:  # x gains as the weight falls (at 0 only a tie)
+            elif dc > 0 and TIE < t <= w_c:  # x gains as the weight falls (at 0: only a tie)
                 down.append((t, x))
 
         def slope(s: str, c: str = c, total: float = total, a: dict[str, float] = a) -> float:
