@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from crmkit.cli.base import LazyGroup, app_of, command, format_option, lang_option, option
 from crmkit.cli.output import emit, emit_bytes, note, to_json
 from crmkit.errors import UsageError
+from crmkit.i18n import Lang
+
+if TYPE_CHECKING:
+    from crmkit.select.run import SelectionResult
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 
@@ -77,12 +82,9 @@ def select(
     _render(result, fmt, out, app.lang)
 
 
-def _render(result: object, fmt: str, out: Path | None, lang: str) -> None:
+def _render(result: SelectionResult, fmt: str, out: Path | None, language: Lang) -> None:
     from crmkit.select import report
-    from crmkit.select.run import SelectionResult
 
-    assert isinstance(result, SelectionResult)
-    language = "ru" if lang == "ru" else "en"
     if fmt == "json":
         emit(to_json(report.to_data(result, language)), out)
     elif fmt == "md":
