@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from crmkit.i18n import Text
@@ -120,8 +120,12 @@ def test_ranking_matches_brute_force(data):
     assert scores == sorted(scores, reverse=True)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(matrices)
+@example(([1, 1], [[1, 2], [1, 1]]))  # a tie only at weight 0 is no flip
+@example(([2, 4, 2, 3, 3], [[1, 2, 5, 3, 5], [2, 5, 2, 1, 5]]))  # ... nor 4e-16 from it
+@example(([1] * 5, [[1] * 5, [1, 1, 2, 5, 5], [1, 1, 4, 1, 1], [1, 5, 1, 5, 5]]))  # 3-way tie
+@example(([1, 2, 2], [[1, 1, 5], [3, 2, 2], [5, 2, 1]]))  # challengers tied for good
 def test_sensitivity_matches_brute_force(data):
     points, rows = data
     crits, weights, values = build(points, rows)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from crmkit.i18n import Text
@@ -221,7 +221,6 @@ def sensitivity(
     if len(ranking) < 2:
         return [Flip(c, w, None, None) for c, w in weights.items()]
     leader = ranking[0].system
-    order = {r.system: i for i, r in enumerate(ranking)}
     out = []
     for c, w_c in weights.items():
         others = {k: w for k, w in weights.items() if k != c}
@@ -253,12 +252,12 @@ def sensitivity(
         if up:
             t_up = min(t for t, _ in up)
             tied = [x for t, x in up if t - t_up <= 1e-12 * max(1.0, t_up)]
-            new = max(tied, key=lambda s: (slope(s), -order[s]))
+            new = _steepest(tied, slope, rising=True)
             choice = (t_up, new)
         if down:
             t_down = max(t for t, _ in down)
             tied = [x for t, x in down if t_down - t <= 1e-12 * max(1.0, t_down)]
-            new = min(tied, key=lambda s: (slope(s), order[s]))
+            new = _steepest(tied, slope, rising=False)
             if choice is None or (w_c - t_down) < (choice[0] - w_c):
                 choice = (t_down, new)
         if choice is None:
@@ -266,6 +265,15 @@ def sensitivity(
         else:
             out.append(Flip(c, w_c, choice[0], choice[1]))
     return out
+
+
+def _steepest(tied: list[str], slope: Callable[[str], float], *, rising: bool) -> str:
+    """The challenger that leads just past a crossing: the steepest slope in the direction of
+    the move; systems that stay tied (equal slopes) are ordered by id, as ``rank`` does."""
+    sign = 1.0 if rising else -1.0
+    best = max(sign * slope(s) for s in tied)
+    scale = max(1.0, abs(best))
+    return min(s for s in tied if sign * slope(s) >= best - 1e-12 * scale)
 
 
 def critical(flips: Sequence[Flip]) -> Flip | None:
