@@ -53,3 +53,15 @@ def test_render_an_assessment_file(crmkit: Callable[..., object], tmp_path: Path
     assert "5" in result.out.splitlines()[2]
     html = crmkit("render", str(examples / "assessment-level0.toml"), "--format", "html")
     assert html.code == 0 and html.out.count("<svg") == 1
+
+
+def test_render_a_selection_file(crmkit: Callable[..., object], tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    result = crmkit("render", str(examples / "selection.toml"), "--format", "html")
+    assert result.code == 0, result.err
+    assert result.out.startswith("<!DOCTYPE html>") and "Bitrix24" in result.out
+    broken = tmp_path / "selection.toml"
+    text = (examples / "selection.toml").read_text(encoding="utf-8")
+    broken.write_text(text.replace("users = 8", 'users = "eight"'), encoding="utf-8")
+    bad = crmkit("render", str(broken))
+    assert bad.code == 2 and bad.err.startswith(f"crmkit: {broken}:") and "users" in bad.err

@@ -49,6 +49,25 @@ def _render_assessment(
     return to_markdown(questionnaire, assessment, lang, answers_file=path.name)
 
 
+def _render_selection(doc: TomlDocument, path: Path, fmt: str, lang: Lang, library: Library) -> str:
+    from crmkit.select import report
+    from crmkit.select.catalog import load_catalog
+    from crmkit.select.problems import library as problem_library
+    from crmkit.select.run import run_selection
+    from crmkit.select.selection import read_selection
+
+    catalog = load_catalog(None)
+    problems = problem_library()
+    result = run_selection(read_selection(doc, catalog, problems), catalog, problems)
+    return (
+        report.render_html(result, lang) if fmt == "html" else report.render_markdown(result, lang)
+    )
+
+
+def _is_selection(data: dict[str, Any]) -> bool:
+    return bool({"problems", "deployment", "criteria", "scores", "shortlist"} & set(data))
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str
@@ -63,6 +82,7 @@ KINDS: list[Kind] = [
         _render_blueprint,
     ),
     Kind("assessment", lambda data: "answers" in data, _render_assessment),
+    Kind("selection", _is_selection, _render_selection),
 ]
 
 
