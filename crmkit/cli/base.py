@@ -67,7 +67,28 @@ def _localize_help_option(ctx: click.Context, option: click.Option | None) -> cl
     return option
 
 
-class LocalizedCommand(click.Command):
+class _LocalizedHeadings:
+    """``Usage:`` and ``Options`` in the run's language (click writes them in English)."""
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
+        prefix = "Использование: " if _lang(ctx) == "ru" else "Usage: "
+        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=prefix)
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [
+            record
+            for param in self.get_params(ctx)  # type: ignore[attr-defined]
+            if (record := param.get_help_record(ctx)) is not None
+        ]
+        if rows:
+            with formatter.section("Параметры" if _lang(ctx) == "ru" else "Options"):
+                formatter.write_dl(rows)
+        if isinstance(self, click.Group):
+            self.format_commands(ctx, formatter)
+
+
+class LocalizedCommand(_LocalizedHeadings, click.Command):
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         return _localize_help_option(ctx, super().get_help_option(ctx))
 
@@ -79,7 +100,7 @@ class LocalizedCommand(click.Command):
         return self.short_help or ""
 
 
-class LazyGroup(click.Group):
+class LazyGroup(_LocalizedHeadings, click.Group):
     """A group whose subcommands are imported on first use (``"module:attr"`` entries)."""
 
     def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
