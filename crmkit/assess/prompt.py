@@ -54,8 +54,13 @@ class _Interview:
 
     # -- one question ---------------------------------------------------------------------------
     def _title(self, question: Question) -> str:
-        index = self.order.index(question) + 1
-        progress = msg("assess.progress", self.lang, index=index, total=len(self.order))
+        # numbered among the questions that apply now (readiness ones only without a CRM), so
+        # the count matches the intro and grows if an answer brings more questions in
+        applicable = [
+            q for q in self.order if is_asked(q, self.answers, self.questionnaire) or q is question
+        ]
+        index = applicable.index(question) + 1
+        progress = msg("assess.progress", self.lang, index=index, total=len(applicable))
         return f"[{progress}] {question.text.get(self.lang)}"
 
     def ask(self, question: Question, can_go_back: bool) -> tuple[str, ...] | None:
