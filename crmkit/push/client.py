@@ -61,10 +61,14 @@ log = logging.getLogger("crmkit.push.client")
 BATCH_LIMIT = 50
 BACKOFF = (1.0, 2.0, 4.0, 8.0)
 
-_AUTH = {"NO_AUTH_FOUND", "EXPIRED_TOKEN", "INVALID_TOKEN", "WRONG_AUTH_TYPE"}
+#: the webhook's code itself is not accepted (WRONG_AUTH_TYPE is not here: the code is fine,
+#: the method wants an application's OAuth context, so that is a refusal with its own text)
+_AUTH = {"NO_AUTH_FOUND", "EXPIRED_TOKEN", "INVALID_TOKEN"}
 _SCOPE = {"INSUFFICIENT_SCOPE", "INVALID_SCOPE"}
 _NOT_FOUND = {"ERROR_METHOD_NOT_FOUND", "NOT_FOUND", "ERROR_NOT_FOUND"}
 _REDIRECTS = {301, 302, 303, 307, 308}
+#: failures that asking again cannot mend, and after which nothing was written
+_FINAL = {"PORTAL_DELETED"}
 #: the last part of a method name that only reads (anything else counts as a write)
 _READS = {"list", "get", "fields", "types", "items", "current", "gettypes", "getbyentitytypeid"}
 _LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
@@ -178,6 +182,9 @@ class Bitrix24Client:
         self.bucket = TokenBucket(rate, burst, clock, sleep) if rate else None
         #: method → unix time before which it must not be called (OPERATION_TIME_LIMIT)
         self.paused_until: dict[str, float] = {}
+        #: method → the last ``operating_reset_at`` seen in a reply, on our clock (§2: a 429
+        #: ``OPERATION_TIME_LIMIT`` without a ``time`` block waits until then)
+        self.budget_resets: dict[str, float] = {}
         #: HTTP requests sent (retries and redirect hops included)
         self.requests_sent = 0
         self.retries = 0
@@ -226,6 +233,7 @@ class Bitrix24Client:
                 self._note_pause(method, error, times.get(label))
                 items[label] = BatchItem(label, method, "error", error=error)
             elif label in results:
+                self._note_budget(method, times.get(label))
                 items[label] = BatchItem(
                     label,
                     method,
@@ -259,12 +267,14 @@ class Bitrix24Client:
     def iter_list(
         self, method: str, params: Mapping[str, Any] | None = None, *, key: str | None = None
     ) -> Iterator[Any]:
-        """All rows of a paged list, following ``next`` (50 rows a page)."""
+        """All rows of a paged list, following ``next`` (50 rows a page). An empty page ends it
+        too: some methods report a wrong ``total`` and keep offering a ``next`` (§1.5)."""
         start = int_or_none((params or {}).get("start")) or 0
         while True:
             reply = self.call(method, {**(params or {}), "start": start})
-            yield from rows_of(reply.result, key)
-            if reply.next is None or reply.next <= start:
+            rows = rows_of(reply.result, key)
+            yield from rows
+            if not rows or reply.next is None or reply.next <= start:
                 return
             start = reply.next
 
@@ -293,9 +303,17 @@ class Bitrix24Client:
             if len(rows) < PAGE_SIZE:
                 return
             last_row = rows[-1]
-            last = last_row.get(id_field) if isinstance(last_row, Mapping) else None
+            before, last = last, last_row.get(id_field) if isinstance(last_row, Mapping) else None
             if last is None:
                 raise ValueError(f"{method}: rows carry no {id_field!r}; cannot page by keyset")
+            if before is not None and not _after(last, before):
+                # the portal ignored the filter or the order: the same rows would come forever
+                raise Unavailable(
+                    url=self.webhook.masked,
+                    method=method,
+                    lang=self.lang,
+                    detail=f"keyset paging by {id_field} did not advance past {before}",
+                )
 
     def count(
         self,
@@ -328,26 +346,44 @@ class Bitrix24Client:
         attempt = 0
         while True:
             self._wait_if_paused(method)
+            lost: tuple[PortalError, bool] | None = None
             try:
                 response = self._post(method, payload)
-            except PortalError:
-                raise
             except requests.RequestException as exc:
-                error = self._transport_error(exc, method, write)
-                if isinstance(error, ReplyLost) or attempt >= self.max_retries or not _sent(exc):
-                    raise error from None
+                # requests' exceptions carry the URL, secret included: keep nothing of them,
+                # not even as the ``__context__`` of what we raise (so: raise outside ``except``)
+                lost = (self._transport_error(exc, method, write), _sent(exc))
+            if lost is not None:
+                error, sent = lost
+                if isinstance(error, ReplyLost) or attempt >= self.max_retries or not sent:
+                    raise error
                 attempt = self._backoff(attempt, method, "lost reply")
                 continue
             body = _json(response)
             status = response.status_code
             if 200 <= status < 300 and isinstance(body, dict) and "error" not in body:
                 timing = body.get("time")
+                timing = timing if isinstance(timing, dict) else {}
+                self._note_budget(method, timing)
                 return Reply(
                     result=body.get("result"),
                     total=int_or_none(body.get("total")),
                     next=int_or_none(body.get("next")),
-                    time=timing if isinstance(timing, dict) else {},
+                    time=timing,
                 )
+            if 200 <= status < 300 and not isinstance(body, dict):
+                # a 2xx that is not a Bitrix24 envelope (a proxy's page): a write may have run
+                error = (ReplyLost if write else Unavailable)(
+                    url=self.webhook.masked,
+                    method=method,
+                    status=status,
+                    lang=self.lang,
+                    detail=f"HTTP {status} without a JSON reply",
+                )
+                if write or attempt >= self.max_retries:
+                    raise error
+                attempt = self._backoff(attempt, method, f"HTTP {status} not JSON")
+                continue
             raw = body if isinstance(body, dict) else {}
             code = str(raw.get("error", "")).upper()
             bare = status in (429, 503) and code not in ("OPERATION_TIME_LIMIT", "OVERLOAD_LIMIT")
@@ -365,7 +401,10 @@ class Bitrix24Client:
                     attempt += 1
                     continue
                 raise error
-            if isinstance(error, Unavailable) and not write and attempt < self.max_retries:
+            final = code in _FINAL
+            if isinstance(error, Unavailable) and not write and not final:
+                if attempt >= self.max_retries:
+                    raise error
                 attempt = self._backoff(attempt, method, f"HTTP {status}")
                 continue
             raise error
@@ -441,15 +480,34 @@ class Bitrix24Client:
             self._sleep(wait)
         del self.paused_until[method]
 
+    def _reset_on_our_clock(self, times: Any) -> float | None:
+        """``operating_reset_at`` of a ``time`` block moved onto our clock: the portal's own
+        ``finish`` says what time it is there, so a skew between the clocks does not count."""
+        if not isinstance(times, Mapping):
+            return None
+        reset = _number(times.get("operating_reset_at"))
+        if reset is None:
+            return None
+        now = self._clock()
+        portal_now = _number(times.get("finish"))
+        return now + (reset - portal_now) if portal_now is not None else reset
+
+    def _note_budget(self, method: str, times: Any) -> None:
+        reset = self._reset_on_our_clock(times)
+        if reset is not None:
+            self.budget_resets[method] = reset
+
     def _note_pause(self, method: str, error: PortalError, times: Any) -> bool:
         """Record an OPERATION_TIME_LIMIT pause for ``method``; False if it is too long to wait."""
         if error.error.upper() != "OPERATION_TIME_LIMIT":
             return False
         now = self._clock()
-        stamp = times.get("operating_reset_at") if isinstance(times, Mapping) else None
-        reset = int_or_none(stamp)
-        # no reset time given: the budget is ten one-minute buckets, the oldest frees within 60 s
-        until = (reset if reset is not None else now + 60) + 1.0
+        reset = self._reset_on_our_clock(times)
+        if reset is None:
+            seen = self.budget_resets.get(method)
+            reset = seen if seen is not None and seen > now else None
+        # no reset time known: the budget is ten one-minute buckets, the oldest frees within 60 s
+        until = max(reset if reset is not None else now + 60, now) + 1.0
         if until - now > self.max_pause:
             return False
         self.paused_until[method] = until
@@ -460,17 +518,22 @@ class Bitrix24Client:
     def _error(
         self, status: int | None, raw: Mapping[str, Any], method: str, *, write: bool
     ) -> PortalError:
-        code = "" if raw.get("error") is None else str(raw.get("error"))
+        code = "" if raw.get("error") is None else self.webhook.hide(str(raw.get("error")))
         description = str(raw.get("error_description") or "")
         up = code.upper()
         kind: type[PortalError]
         limited = up in ("QUERY_LIMIT_EXCEEDED", "OPERATION_TIME_LIMIT", "OVERLOAD_LIMIT")
+        # the code decides before the status: portals and SDKs disagree on statuses (§1.4)
         if limited or status == 429 or (status == 503 and not code):
             kind = RateLimited
-        elif up in _AUTH or status == 401:
-            kind = AuthFailed
         elif up in _SCOPE:
             kind = ScopeMissing
+        elif up in _AUTH:
+            kind = AuthFailed
+        elif up in _FINAL:
+            kind = Unavailable
+        elif status == 401:
+            kind = AuthFailed
         elif up in _NOT_FOUND or status == 404:
             kind = NotFound
         elif status is not None and status >= 500:
@@ -501,6 +564,21 @@ class Bitrix24Client:
         detail = "no answer in time" if isinstance(exc, requests.Timeout) else "connection broken"
         kind = ReplyLost if write else Unavailable
         return kind(**where, detail=detail)  # type: ignore[arg-type]
+
+
+def _after(value: Any, before: Any) -> bool:
+    """Whether id ``value`` comes after ``before`` (numbers as numbers: legacy ids are strings)."""
+    a, b = int_or_none(value), int_or_none(before)
+    if a is not None and b is not None:
+        return a > b
+    return str(value) > str(before)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _json(response: requests.Response) -> Any:

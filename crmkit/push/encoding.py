@@ -9,7 +9,10 @@ Decisions, made once here so a command means the same in a batch and in a direct
   (``MULTIPLE``, ``MANDATORY``, ``isDefault``…). Where a method wants 1/0 (boolean user-field
   filters of ``crm.item.list``), pass the integers yourself.
 - ``None`` is refused: a query string cannot say "null" (other SDKs send the text ``None``).
-- An empty list or table is left out: PHP has no spelling for it in a query string.
+- An empty list or table has no spelling in a query string. A whole parameter that is empty
+  (``filter: {}``, ``select: []``) is left out, which means the same. Inside a parameter it is
+  refused: dropping ``filter[@ID] = []`` would turn "none of these" into "no filter" and read
+  every row; leave such a key out, or skip the call.
 """
 
 from __future__ import annotations
@@ -44,9 +47,15 @@ def _scalar(value: Any, path: str) -> str:
     raise ValueError(f"{path}: cannot encode a {type(value).__name__} for Bitrix24")
 
 
-def _pairs(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
+def _pairs(prefix: str, value: Any, out: list[tuple[str, str]], top: bool = False) -> None:
     if value is None:
         raise ValueError(f"{prefix}: None cannot be sent to Bitrix24; leave the key out instead")
+    empty = isinstance(value, (Mapping, list, tuple)) and not value
+    if empty and not top:
+        raise ValueError(
+            f"{prefix}: an empty list or table cannot be sent in a batch command "
+            "(it would be dropped and change the meaning); leave the key out instead"
+        )
     if isinstance(value, Mapping):
         for key, item in value.items():
             _pairs(f"{prefix}[{quote(str(key), safe='')}]", item, out)
@@ -61,7 +70,7 @@ def encode_query(params: Mapping[str, Any]) -> str:
     """``{"filter": {">ID": 5}, "select": ["ID"]}`` → ``filter[%3EID]=5&select[0]=ID``."""
     out: list[tuple[str, str]] = []
     for key, value in params.items():
-        _pairs(quote(str(key), safe=""), value, out)
+        _pairs(quote(str(key), safe=""), value, out, top=True)
     return "&".join(f"{k}={v}" for k, v in out)
 
 
