@@ -292,6 +292,9 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
         "deal_cats": ("crm.category.list", {"entityTypeId": _DEAL_ENTITY_TYPE}),
         "types": ("crm.type.list", {"order": {"id": "ASC"}}),
         "lead_stages": ("crm.status.list", _list_params({"ENTITY_ID": "STATUS"})),
+        # every stage dictionary: finds the funnel of a smart process whose categories are
+        # switched off (crm.category.list refuses it, yet its stages exist)
+        "status_types": ("crm.status.entity.types", {}),
     }
     for entity in FIELD_ENTITIES:
         for lng in LANGS:
@@ -300,13 +303,24 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
                 {"filter": {"LANG": lng}, "order": {"SORT": "ASC", "ID": "ASC"}},
             )
     got = reader.batch_many(first)
+    # an older portal without crm.status.entity.types still pulls (only that fallback is lost)
+    optional = {"status_types"}
     rows = {
-        label: _rows(reader, got[label], cmd[1], _KEYS.get(label)) for label, cmd in first.items()
+        label: _rows(reader, got[label], cmd[1], _KEYS.get(label))
+        for label, cmd in first.items()
+        if label not in optional or got[label].ok
     }
+    status_types = [r for r in rows.get("status_types", []) if isinstance(r, Mapping)]
 
+    # the default pipeline (id 0) first, whatever its sort: lint and push read the first deal
+    # pipeline as the portal's default one, whose stage codes carry no "C<id>:" prefix
     deal_cats = sorted(
         (c for c in rows["deal_cats"] if isinstance(c, Mapping)),
-        key=lambda c: (int_or_none(c.get("sort")) or 0, int_or_none(c.get("id")) or 0),
+        key=lambda c: (
+            not _is_default(c),
+            int_or_none(c.get("sort")) or 0,
+            int_or_none(c.get("id")) or 0,
+        ),
     )
     types = [t for t in rows["types"] if isinstance(t, Mapping)]
 
@@ -359,10 +373,10 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
         etid = int(label[3:])
         item = got2[label]
         if item.error is not None and item.error.error == "ENTITY_TYPE_NOT_SUPPORTED":
-            # pipelines switched off for this smart process: there are none to read
-            sp_cats[etid] = []
-            continue
-        cats = _rows(reader, item, second[label][1], "categories")
+            # pipelines switched off for this smart process: its stages sit in one hidden funnel
+            cats = _hidden_funnels(status_types, etid)
+        else:
+            cats = _rows(reader, item, second[label][1], "categories")
         sp_cats[etid] = sorted(
             (c for c in cats if isinstance(c, Mapping)),
             key=lambda c: (int_or_none(c.get("sort")) or 0, int_or_none(c.get("id")) or 0),
@@ -524,6 +538,23 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
         source=source,
         lang=stored,
     )
+
+
+def _is_default(category: Mapping[str, Any]) -> bool:
+    return str(category.get("isDefault") or "").upper() == "Y" or category.get("id") in (0, "0")
+
+
+def _hidden_funnels(status_types: list[Mapping[str, Any]], etid: int) -> list[dict[str, Any]]:
+    """The funnels of smart process ``etid`` as ``crm.status.entity.types`` names them
+    (``DYNAMIC_<etid>_STAGE_<category id>``), for a process whose categories are switched off.
+    Nameless: such a funnel takes the process's title."""
+    found = []
+    pattern = re.compile(rf"DYNAMIC_{etid}_STAGE_(\d+)")
+    for row in status_types:
+        match = pattern.fullmatch(str(row.get("ID") or ""))
+        if match:
+            found.append({"id": int(match.group(1)), "name": "", "sort": row.get("CATEGORY_SORT")})
+    return found
 
 
 def names_language(names: list[str], fallback: Lang) -> Lang:
