@@ -102,3 +102,23 @@ def test_more_than_fifty_pipelines_with_clashing_names(sandbox: Sandbox) -> None
     # BP009 (outside pull) flags the portal's own default stage codes of a new pipeline, such
     # as PREPAYMENT_INVOICE (18 > 16 characters): reported to lint's owner, not a pull matter
     assert errors_of(first, but=("BP009",)) == []
+
+
+def test_a_smart_process_named_like_a_crm_entity_keeps_its_fields_apart(sandbox: Sandbox) -> None:
+    """A smart process titled "Deal": its code must not be ``deal``, or its fields would read
+    as the deal's own (and a push would create them on deals)."""
+    kind = result(
+        sandbox, "crm.type.add", {"fields": {"title": "Deal", "isCategoriesEnabled": "Y"}}
+    )["type"]
+    field = {
+        "entityId": f"CRM_{kind['id']}",
+        "fieldName": f"UF_CRM_{kind['id']}_SIZE",
+        "userTypeId": "string",
+        "editFormLabel": {"en": "Size", "ru": "Размер"},
+    }
+    result(sandbox, "userfieldconfig.add", {"moduleId": "crm", "field": field})
+    pulled = pull(sandbox)
+    [process] = pulled.blueprint.smart_processes
+    assert process.code not in ("lead", "deal", "contact", "company")
+    assert [(f.entity, f.code) for f in pulled.blueprint.fields] == [(process.code, "SIZE")]
+    assert pulled.blueprint.fields_of("deal") == ()

@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 from crmkit import __version__
 from crmkit.blueprints.dump import dump_blueprint
 from crmkit.blueprints.model import (
+    ENTITIES,
     FIELD_ENTITIES,
     FIELD_TYPES,
     Blueprint,
@@ -444,7 +445,9 @@ def pull_portal(reader: PortalReader, *, source: str, lang: Lang, now: float) ->
         )
     processes: list[SmartProcess] = []
     types_read: list[Mapping[str, Any]] = []
-    sp_codes = _Codes()
+    # a field's entity is a CRM entity or a process code: a process titled "Deal" must not
+    # take the code ``deal``, or its fields would read as the deal's own
+    sp_codes = _Codes(*ENTITIES)
     for sp in types:
         etid = int_or_none(sp.get("entityTypeId"))
         if etid is None:
