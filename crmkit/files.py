@@ -58,7 +58,8 @@ def read_text(path: Path) -> str:
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", where=str(path)) from None
     try:
-        return raw.decode("utf-8")
+        # utf-8-sig: Windows editors save "UTF-8 with BOM", which TOML itself does not allow
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte {exc.start})", where=str(path)) from None
 

@@ -120,6 +120,12 @@ class Node:
 
     # -- complaints -------------------------------------------------------------------------
     def error(self, problem: _Str, key: _Str | _Int | None = None) -> None:
+        if isinstance(key, str) and self.origins is not None:
+            # a key merged in from another file is reported where it was written
+            origin = self.origins.key_origin(self.value, key)
+            if origin is not None:
+                self.problems.add(origin[0], origin[1], problem)
+                return
         path = self.path if key is None else self.path + (key,)
         self.problems.add(self.source, path, problem)
 
@@ -249,6 +255,8 @@ class Node:
         if value is _MISSING:
             return Text()
         if isinstance(value, _Str):
+            if required and not value.strip():
+                self.error("the text is empty", key)
             return Text(ru=value, en=value)
         if not self._typed(key, value, (dict,), 'a string or a table {ru = "...", en = "..."}'):
             return Text()
@@ -310,6 +318,18 @@ class Origins:
 
     def __init__(self) -> None:
         self._by_id: dict[int, tuple[dict[str, Any], Source, KeyPath]] = {}
+        # for tables merged from several files: where each key's value came from
+        self._keys: dict[int, dict[str, tuple[Source, KeyPath]]] = {}
+
+    def set_key(self, table: dict[str, Any], key: str, source: Source, path: KeyPath) -> None:
+        self._keys.setdefault(id(table), {})[key] = (source, path)
+
+    def key_origin(self, table: dict[str, Any], key: str) -> tuple[Source, KeyPath] | None:
+        found = self._keys.get(id(table), {}).get(key)
+        if found is not None:
+            return found
+        origin = self.get(table)
+        return (origin[0], origin[1] + (key,)) if origin is not None else None
 
     def set(self, table: dict[str, Any], source: Source, path: KeyPath) -> None:
         self._by_id[id(table)] = (table, source, path)
@@ -335,6 +355,10 @@ class Origins:
             origin = self.get(value)
             if origin is not None:
                 self.set(new, *origin)
+            for key in value:
+                key_origin = self._keys.get(id(value), {}).get(key)
+                if key_origin is not None:
+                    self.set_key(new, key, *key_origin)
             return new
         if isinstance(value, list):
             return [self.copy(v) for v in value]

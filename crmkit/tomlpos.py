@@ -85,7 +85,7 @@ class _Scanner:
                 start = self.pos
                 self.string()
                 raw = self.text[start + 1 : self.pos - 1]
-                parts.append(raw.encode().decode("unicode_escape") if ch == '"' else raw)
+                parts.append(_unescape(raw) if ch == '"' else raw)
             else:
                 match = _BARE.match(self.text, self.pos)
                 if not match:
@@ -216,6 +216,22 @@ class _Scanner:
                 self.pos += 1  # '='
                 self.skip_space(False)
                 self.value(full)
+
+
+_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
+_SIMPLE_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
+
+
+def _unescape(raw: str) -> str:
+    """A TOML basic string's escapes decoded; every other character (Cyrillic too) kept."""
+
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code[0] in "uU" and len(code) > 1:
+            return chr(int(code[1:], 16))
+        return _SIMPLE_ESCAPES.get(code, code)
+
+    return _ESCAPE.sub(one, raw)
 
 
 def _escaped(text: str, index: int) -> bool:

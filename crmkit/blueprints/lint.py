@@ -21,6 +21,7 @@ from crmkit.blueprints.model import (
     Blueprint,
     Pipeline,
     Stage,
+    bitrix_field_name,
 )
 from crmkit.i18n import LANGS, Lang, Text, msg
 
@@ -67,6 +68,9 @@ STANDARD_FIELDS = frozenset(
 )
 
 _STAGE_CHARS = re.compile(r"[A-Za-z0-9_-]+")
+#: Bitrix24's stage order: in progress, then the success stage, then failure stages
+_ORDER = {"process": 0, "success": 1, "failure": 2}
+_PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _FIELD_CHARS = re.compile(r"[A-Z0-9_]+")
 
 
@@ -83,7 +87,8 @@ class LintSettings:
     max_stages: int = 12
     max_pipeline_stage_code: int = 16
     other_reason_words: tuple[str, ...] = ()
-    price_reason_words: tuple[str, ...] = ()
+    price_reason_patterns: tuple[str, ...] = ()
+    tender_tags: tuple[str, ...] = ()
     disabled: frozenset[str] = frozenset()
     rules: dict[str, Rule] = field(default_factory=dict)
 
@@ -132,7 +137,8 @@ def default_settings() -> LintSettings:
         max_stages=int(settings["max_stages"]),
         max_pipeline_stage_code=int(settings["max_pipeline_stage_code"]),
         other_reason_words=tuple(settings["other_reason_words"]),
-        price_reason_words=tuple(settings["price_reason_words"]),
+        price_reason_patterns=tuple(settings["price_reason_patterns"]),
+        tender_tags=tuple(settings["tender_tags"]),
         rules=rules,
     )
 
@@ -209,7 +215,8 @@ class _Linter:
         dup(
             "field",
             (
-                (f"{f.entity}.{f.code}", f"fields[{f.entity}.{f.code}]", f.where)
+                # Bitrix24 upper-cases codes and ensures UF_CRM_: "score" and "UF_CRM_SCORE" clash
+                (f"{f.entity}.{f.field_name}", f"fields[{f.entity}.{f.code}]", f.where)
                 for f in self.bp.fields
             ),
         )
@@ -242,17 +249,17 @@ class _Linter:
         ):
             self.report("BP016", p_path, pipeline.where, pipeline=p_name, code=pipeline.process)
 
-        seen_final = False
+        highest = 0
         stage_codes = {s.code for s in pipeline.stages}
-        tender = "tender" in pipeline.tags
+        tender = any(tag.casefold() in self.settings.tender_tags for tag in pipeline.tags)
         for index, stage in enumerate(pipeline.stages):
             s_name = self.name(stage.name, stage.code)
             s_path = self.s_path(pipeline, stage)
             values = {"pipeline": p_name, "stage": s_name}
-            if stage.semantics == "process" and seen_final:
+            rank = _ORDER[stage.semantics]
+            if rank < highest:
                 self.report("BP014", s_path, stage.where, **values)
-            if stage.semantics != "process":
-                seen_final = True
+            highest = max(highest, rank)
             self.stage_code(pipeline, stage, index, process_count)
             if not stage.description:
                 self.report("BP005", s_path, stage.where, **values)
@@ -301,16 +308,22 @@ class _Linter:
     def failure_reason(self, pipeline: Pipeline, stage: Stage, tender: bool) -> None:
         p_name = self.name(pipeline.name, pipeline.code)
         s_path = self.s_path(pipeline, stage)
-        names = [n.strip().lower() for n in (stage.name.ru, stage.name.en) if n]
+        names = [" ".join(n.casefold().split()) for n in (stage.name.ru, stage.name.en) if n]
         shown = self.name(stage.name, stage.code)
-        if any(n in self.settings.other_reason_words for n in names):
+        if any(self.is_other(n) for n in names):
             self.report("BP003", s_path, stage.where, name=shown, pipeline=p_name)
         if not tender and any(
-            word in n for n in names for word in self.settings.price_reason_words
+            re.search(pattern, n) for n in names for pattern in self.settings.price_reason_patterns
         ):
             self.report("BP004", s_path, stage.where, name=shown, pipeline=p_name)
         if not stage.lesson:
             self.report("BP021", s_path, stage.where, name=shown, pipeline=p_name)
+
+    def is_other(self, name: str) -> bool:
+        """ "Другое (указать в комментарии)", "Other:", "Прочее." are all "Other"."""
+        bare = _PARENTHESES.sub(" ", name)
+        bare = re.split(r"[:;,.!?—–-]", bare, maxsplit=1)[0]
+        return " ".join(bare.split()) in self.settings.other_reason_words
 
     def stage_code(self, pipeline: Pipeline, stage: Stage, index: int, process_count: int) -> None:
         code = stage.code
@@ -346,13 +359,13 @@ class _Linter:
         return first is pipeline
 
     def field_known(self, name: str, pipeline: Pipeline) -> bool:
+        """A standard field, or a custom field of the entity the pipeline moves."""
         upper = name.upper()
         if upper in STANDARD_FIELDS:
             return True
-        from crmkit.blueprints.model import bitrix_field_name
-
+        entity = pipeline.process if pipeline.kind == "smart_process" else pipeline.kind
         wanted = bitrix_field_name(upper)
-        return any(f.field_name == wanted for f in self.bp.fields)
+        return any(f.field_name == wanted and f.entity == entity for f in self.bp.fields)
 
     def fields(self) -> None:
         processes = {s.code for s in self.bp.smart_processes}
@@ -361,8 +374,9 @@ class _Linter:
             path = f"fields[{f.entity}.{f.code}]"
             full = f.field_name
             problem = None
-            if not _FIELD_CHARS.fullmatch(f.code.upper()):
-                bad = sorted({ch for ch in f.code.upper() if not _FIELD_CHARS.fullmatch(ch)})
+            # isascii first: Python's upper() turns "straße" into "STRASSE"
+            if not f.code.isascii() or not _FIELD_CHARS.fullmatch(f.code.upper()):
+                bad = sorted({ch for ch in f.code if not _FIELD_CHARS.fullmatch(ch.upper())})
                 problem = self.t("problem.field_chars", chars=" ".join(bad))
             elif f.entity in processes and len(f.code) > 39:
                 problem = self.t("problem.process_field_long", count=len(f.code))
@@ -399,6 +413,23 @@ class _Linter:
                     f.where,
                     code=f.code,
                     problem=self.t("problem.items_not_list", type=f.type),
+                )
+            xml_ids = [item.xml_id for item in f.items if item.xml_id]
+            for xml_id in sorted({x for x in xml_ids if xml_ids.count(x) > 1}):
+                self.report(
+                    "BP017",
+                    path + ".items",
+                    f.where,
+                    code=f.code,
+                    problem=self.t("problem.item_xml_id", xml_id=xml_id),
+                )
+            if any(not (item.value.ru.strip() or item.value.en.strip()) for item in f.items):
+                self.report(
+                    "BP017",
+                    path + ".items",
+                    f.where,
+                    code=f.code,
+                    problem=self.t("problem.item_empty"),
                 )
             if f.type == "boolean" and f.multiple:
                 self.report("BP020", path + ".multiple", f.where, code=f.code)

@@ -52,6 +52,7 @@ _COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 # only "not blank" here: the Bitrix24 charset and length are lint rules (BP009), so a bad code is
 # reported with the reason Bitrix24 would refuse it
 _CODE = re.compile(r"(?s).*\S.*")
+_BLANK = "a code must not be blank (leave the key out instead)"
 
 
 #: Finds an include: (name as written, the including file) → the file to read, or None.
@@ -154,13 +155,15 @@ class _Layers:
         result = list(base)
         index = {key(e): i for i, e in enumerate(base) if isinstance(e, dict)}
         index.pop(None, None)
+        overlaid: set[object] = set()
         for entry in over:
             if not isinstance(entry, dict):
                 result.append(entry)
                 continue
             k = key(entry)
-            if k is not None and k in index:
+            if k is not None and k in index and not (own and k in overlaid):
                 result[index[k]] = self._overlay(result[index[k]], entry)
+                overlaid.add(k)
             else:
                 # duplicates inside one file stay duplicates, for lint to name
                 result.append(entry)
@@ -169,9 +172,27 @@ class _Layers:
                 index.setdefault(k, len(result) - 1)
         return result
 
-    def _overlay(self, base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    def _overlay(
+        self, base: dict[str, Any], over: dict[str, Any], skip: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """``base`` with the keys of ``over``; each key remembers the file it came from, and a
+        bilingual text overridden in one language keeps the other."""
         merged = dict(base)
-        merged.update(over)
+        for key in base:
+            origin = self.origins.key_origin(base, key)
+            if origin is not None:
+                self.origins.set_key(merged, key, *origin)
+        for key, value in over.items():
+            if key in skip:
+                continue
+            old = base.get(key)
+            if isinstance(old, dict) and _is_text(value) and _is_text(old):
+                merged[key] = {**old, **value}
+            else:
+                merged[key] = value
+            origin = self.origins.key_origin(over, key)
+            if origin is not None:
+                self.origins.set_key(merged, key, *origin)
         origin = self.origins.get(over)
         if origin is not None:
             self.origins.set(merged, *origin)
@@ -183,6 +204,7 @@ class _Layers:
         result = list(base)
         positions = {_str_key(e, "code"): i for i, e in enumerate(base) if isinstance(e, dict)}
         positions.pop(None, None)
+        overlaid: set[object] = set()
         for entry in over:
             if not isinstance(entry, dict):
                 result.append(entry)
@@ -193,7 +215,10 @@ class _Layers:
                 self._complain(entry, "extends", "expected the code of a pipeline (a string)")
                 parent_code = None
             if isinstance(parent_code, str) and code not in positions:
-                parent = next((p for p in result if p.get("code") == parent_code), None)
+                parent = next(
+                    (p for p in result if isinstance(p, dict) and p.get("code") == parent_code),
+                    None,
+                )
                 if parent is None:
                     self._complain(entry, "extends", f"no pipeline '{parent_code}' to extend")
                     continue
@@ -202,8 +227,9 @@ class _Layers:
                 result.append(merged)
                 if not own:
                     positions[code] = len(result) - 1
-            elif code in positions and code is not None:
+            elif code in positions and code is not None and not (own and code in overlaid):
                 result[positions[code]] = self._merge_pipeline(result[positions[code]], entry)
+                overlaid.add(code)
             else:
                 result.append(self._merge_pipeline(None, entry))
                 # inside one file a repeated code stays a duplicate, for lint to name
@@ -213,13 +239,7 @@ class _Layers:
 
     def _merge_pipeline(self, base: dict[str, Any] | None, over: dict[str, Any]) -> dict[str, Any]:
         """Overlay one pipeline; consumes ``extends``, ``drop_stages`` and stages' ``after``."""
-        merged = dict(base or {})
-        merged.update(
-            {k: v for k, v in over.items() if k not in ("stages", "extends", "drop_stages")}
-        )
-        origin = self.origins.get(over)
-        if origin is not None:
-            self.origins.set(merged, *origin)
+        merged = self._overlay(base or {}, over, skip=("stages", "extends", "drop_stages"))
         stages: list[dict[str, Any]] = [
             s for s in (base or {}).get("stages", []) if isinstance(s, dict)
         ]
@@ -240,7 +260,12 @@ class _Layers:
                 stages.append(stage)
                 continue
             existing = next(
-                (i for i, s in enumerate(stages) if s.get("code") == stage.get("code")), None
+                (
+                    i
+                    for i, s in enumerate(stages)
+                    if isinstance(s, dict) and s.get("code") == stage.get("code")
+                ),
+                None,
             )
             body = {k: v for k, v in stage.items() if k != "after"}
             stage_origin = self.origins.get(stage)
@@ -255,7 +280,11 @@ class _Layers:
                 self._insert(stages, body, stage, over)
             elif base is not None and body.get("semantics", "process") == "process":
                 first_final = next(
-                    (i for i, s in enumerate(stages) if s.get("semantics", "process") != "process"),
+                    (
+                        i
+                        for i, s in enumerate(stages)
+                        if isinstance(s, dict) and s.get("semantics", "process") != "process"
+                    ),
                     len(stages),
                 )
                 stages.insert(first_final, body)
@@ -276,7 +305,10 @@ class _Layers:
             self._complain(stage, "after", "expected the code of a stage (a string)")
             stages.append(body)
             return
-        where = next((i for i, s in enumerate(stages) if s.get("code") == after), None)
+        where = next(
+            (i for i, s in enumerate(stages) if isinstance(s, dict) and s.get("code") == after),
+            None,
+        )
         if where is None:
             self._complain(stage, "after", f"no stage '{after}' to insert after")
             stages.append(body)
@@ -288,6 +320,10 @@ class _Layers:
         if origin is None:
             return
         self.problems.add(origin[0], origin[1] + (key,), problem)
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, dict) and bool(value) and set(value) <= {"ru", "en"}
 
 
 def _str_key(entry: dict[str, Any], *names: str) -> object:
@@ -323,11 +359,11 @@ def _read_automation(node: Node) -> AutomationRule:
         action=action,  # type: ignore[arg-type]
         title=node.text("title", required=True),
         text=node.text("text"),
-        role=node.str("role"),
+        role=node.str("role", pattern=_CODE, pattern_hint=_BLANK),
         delay_minutes=_duration(node, "delay"),
         deadline_minutes=_duration(node, "deadline"),
         complete_on_leave=node.bool("complete_on_leave", default=True),
-        target_stage=node.str("target_stage"),
+        target_stage=node.str("target_stage", pattern=_CODE, pattern_hint=_BLANK),
         where=node.where,
     )
     if trigger == "after_delay" and rule.delay_minutes is None and not node.has("delay"):
@@ -349,7 +385,7 @@ def _read_stage(node: Node) -> Stage:
         color=node.str("color", default="", pattern=_COLOR, pattern_hint="a colour like #39A8EF")
         or "",
         max_minutes=_duration(node, "max_time"),
-        responsible=node.str("responsible"),
+        responsible=node.str("responsible", pattern=_CODE, pattern_hint=_BLANK),
         required_fields=tuple(node.str_list("required_fields")),
         lesson=node.text("lesson"),
         automation=tuple(_read_automation(n) for n in node.tables("automation")),
@@ -367,7 +403,7 @@ def _read_pipeline(node: Node) -> Pipeline:
         kind=kind,  # type: ignore[arg-type]
         name=node.text("name", required=True),
         description=node.text("description"),
-        process=node.str("process"),
+        process=node.str("process", pattern=_CODE, pattern_hint=_BLANK),
         tags=tuple(node.str_list("tags")),
         stages=tuple(_read_stage(n) for n in node.tables("stages", required=True)),
         where=node.where,
@@ -402,7 +438,7 @@ def _read_field(node: Node) -> CustomField:
         items=tuple(items),
         mandatory=node.bool("mandatory"),
         multiple=node.bool("multiple"),
-        group=node.str("group"),
+        group=node.str("group", pattern=_CODE, pattern_hint=_BLANK),
         where=node.where,
     )
     node.done()

@@ -11,10 +11,13 @@ from typing import Any
 
 from crmkit import __version__
 from crmkit.blueprints.model import (
+    ENTITIES,
     AutomationRule,
     Blueprint,
+    CustomField,
     Pipeline,
     Stage,
+    bitrix_field_name,
     format_duration,
 )
 from crmkit.export.funnel import funnel_mermaid, funnel_svg
@@ -22,7 +25,10 @@ from crmkit.export.html import HtmlDocument
 from crmkit.export.markdown import render_template
 from crmkit.i18n import Lang, Text, has_msg, msg
 
-_FIGURE = "@@crmkit-figure:{}@@"
+#: Where a funnel figure goes in the rendered Markdown; a fresh random token per render, so no
+#: text from a blueprint can imitate it (escaped text could not anyway, but the token is the
+#: guarantee)
+_FIGURE_PREFIX = "@@crmkit-figure-"
 
 
 def _t(key: str, lang: Lang, **values: object) -> str:
@@ -80,11 +86,25 @@ def _kind(pipeline: Pipeline, names: _Names) -> str:
     return _t(f"kind_{pipeline.kind}", names.lang)
 
 
+def _kind_short(pipeline: Pipeline, names: _Names) -> str:
+    """The kind for the contents: the smart process's name only when it differs from the
+    pipeline's ("Delivery (smart process "Delivery")" says it twice)."""
+    if pipeline.kind == "smart_process" and names.process(pipeline.process) == (
+        pipeline.name.get(names.lang) or pipeline.code
+    ):
+        return _t("kind_smart_process_short", names.lang)
+    return _kind(pipeline, names)
+
+
 def _stage_view(number: int, stage: Stage, pipeline: Pipeline, names: _Names) -> dict[str, Any]:
     lang = names.lang
     description = stage.description.get(lang)
     if stage.required_fields:
-        required = _t("required", lang, fields=", ".join(stage.required_fields))
+        labels = [
+            _field_label(names.blueprint, f, lang, pipeline, with_code=False)
+            for f in stage.required_fields
+        ]
+        required = _t("required", lang, fields=", ".join(labels))
         description = f"{description} {required}".strip()
     return {
         "number": number,
@@ -115,6 +135,7 @@ def blueprint_view(bp: Blueprint, lang: Lang) -> dict[str, Any]:
             {
                 "name": pipeline.name.get(lang) or pipeline.code,
                 "kind": _kind(pipeline, names),
+                "kind_short": _kind_short(pipeline, names),
                 "description": pipeline.description.get(lang),
                 "stages": stages,
                 "success": "; ".join(s.name.get(lang) or s.code for s in success),
@@ -157,10 +178,10 @@ def _entity_name(code: str, lang: Lang) -> str:
 
 
 def _fields_view(bp: Blueprint, lang: Lang, names: _Names) -> list[dict[str, Any]]:
-    entities: list[str] = []
-    for f in bp.fields:
-        if f.entity not in entities:
-            entities.append(f.entity)
+    present = {f.entity for f in bp.fields}
+    processes = [p.code for p in bp.smart_processes]
+    entities = [e for e in ENTITIES if e in present] + [p for p in processes if p in present]
+    entities += sorted(present - set(entities))
     out = []
     for entity in entities:
         title_entity = (
@@ -177,7 +198,7 @@ def _fields_view(bp: Blueprint, lang: Lang, names: _Names) -> list[dict[str, Any
             by_group.setdefault(f.group, []).append(
                 {
                     "label": f.label.get(lang) or f.code,
-                    "code": f.field_name,
+                    "code": _shown_field_name(f, processes),
                     "type": _field_type(f.type, lang),
                     "flags": ", ".join(flags),
                     "items": "; ".join(i.value.get(lang) for i in f.items),
@@ -201,6 +222,13 @@ def _fields_view(bp: Blueprint, lang: Lang, names: _Names) -> list[dict[str, Any
     return out
 
 
+def _shown_field_name(field: CustomField, processes: list[str]) -> str:
+    """Smart-process fields get no automatic prefix: Bitrix24 wants UF_CRM_<type id>_<code>."""
+    if field.entity in processes:
+        return f"UF_CRM_<id>_{field.code.upper()}"
+    return field.field_name
+
+
 def manual_checklist(bp: Blueprint, lang: Lang) -> list[dict[str, Any]]:
     """What REST cannot set: robots on stages and stage-required fields, with menu paths."""
     names = _Names(bp, lang)
@@ -222,15 +250,16 @@ def manual_checklist(bp: Blueprint, lang: Lang) -> list[dict[str, Any]]:
                 details = [describe_rule(rule, pipeline, names)]
                 if rule.text:
                     details.append(rule.text.get(lang))
-                items.append({"path": path, "details": details})
+                items.append({"number": len(items) + 1, "path": path, "details": details})
             for required in stage.required_fields:
                 entity = {"lead": "lead", "deal": "deal"}.get(pipeline.kind, pipeline.process or "")
                 items.append(
                     {
+                        "number": len(items) + 1,
                         "path": _t(
                             "robot.required_path",
                             lang,
-                            field=_field_label(bp, required, lang),
+                            field=_field_label(bp, required, lang, pipeline),
                             entity=_entity_name(entity, lang),
                             stage=s_name,
                             pipeline=p_name,
@@ -241,12 +270,28 @@ def manual_checklist(bp: Blueprint, lang: Lang) -> list[dict[str, Any]]:
     return items
 
 
-def _field_label(bp: Blueprint, name: str, lang: Lang) -> str:
-    from crmkit.blueprints.model import bitrix_field_name
-
+def _field_label(
+    bp: Blueprint,
+    name: str,
+    lang: Lang,
+    pipeline: Pipeline | None = None,
+    *,
+    with_code: bool = True,
+) -> str:
+    """A field as the client knows it: its label (and code), or a standard field's name."""
     wanted = bitrix_field_name(name)
-    field = next((f for f in bp.fields if f.field_name == wanted), None)
-    return f"{field.label.get(lang)} ({field.field_name})" if field else name
+    entity = None
+    if pipeline is not None:
+        entity = pipeline.process if pipeline.kind == "smart_process" else pipeline.kind
+    field = next(
+        (f for f in bp.fields if f.field_name == wanted and (entity is None or f.entity == entity)),
+        None,
+    ) or next((f for f in bp.fields if f.field_name == wanted), None)
+    if field is not None:
+        label = field.label.get(lang) or field.field_name
+        return f"{label} ({field.field_name})" if with_code else label
+    key = f"doc.standard_field.{name.upper()}"
+    return msg(key, lang) if has_msg(key) else name
 
 
 def _labels(lang: Lang) -> dict[str, str]:
@@ -302,16 +347,19 @@ def blueprint_markdown(bp: Blueprint, lang: Lang) -> str:
 
 
 def blueprint_html(bp: Blueprint, lang: Lang) -> str:
-    text = _render(bp, lang, lambda index: _FIGURE.format(index))
+    import secrets
+
+    token = f"{_FIGURE_PREFIX}{secrets.token_hex(8)}:"
+    text = _render(bp, lang, lambda index: f"{token}{index}@@")
     doc = HtmlDocument(title=bp.name.get(lang) or bp.id, lang=lang)
     chunk: list[str] = []
     for line in text.splitlines():
-        if line.startswith("@@crmkit-figure:") and line.endswith("@@"):
+        if line.startswith(token) and line.endswith("@@"):
             doc.markdown("\n".join(chunk))
             chunk = []
-            index = int(line[len("@@crmkit-figure:") : -2])
+            index = int(line[len(token) : -2])
             pipeline = bp.pipelines[index]
-            doc.figure(funnel_svg(pipeline, lang), caption=_t("diagram", lang))
+            doc.figure(funnel_svg(pipeline, lang, f"p{index}"), caption=_t("diagram", lang))
         else:
             chunk.append(line)
     doc.markdown("\n".join(chunk))

@@ -32,7 +32,8 @@ def _label(stage: Stage, lang: Lang) -> str:
     return stage.name.get(lang) or stage.code
 
 
-def funnel_svg(pipeline: Pipeline, lang: Lang) -> str:
+def funnel_svg(pipeline: Pipeline, lang: Lang, figure_id: str = "f") -> str:
+    """The funnel as SVG; ``figure_id`` keeps ids unique when a page holds several."""
     process = pipeline.stages_with("process")
     success = pipeline.stages_with("success")
     failure = pipeline.stages_with("failure")
@@ -70,15 +71,17 @@ def funnel_svg(pipeline: Pipeline, lang: Lang) -> str:
         for stage in failure:
             parts.append(_final_box(stage, y, lang, "✗"))
             y += _BAR + _GAP
-    if process:
-        # an arrow from the funnel's neck to the final stages
+    if process and success:
+        # an arrow from the funnel's neck to the success stage
         neck_y = 10 + (count - 1) * (_BAR + _GAP) + _BAR / 2
         neck_width = _LEFT * (1.0 if count == 1 else 0.45)
         start_x = (_LEFT + neck_width) / 2 + 4
+        target_y = 10 + _BAR / 2
+        marker = f"arrow-{esc(figure_id)}"
         parts.append(
-            f'<path d="M {start_x:.1f} {neck_y:.1f} H {_RIGHT_X - 12}" stroke="#9aa8b6" '
-            'stroke-width="2" fill="none" marker-end="url(#arrow)"/>'
-            '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="6" refY="4" '
+            f'<path d="M {start_x:.1f} {neck_y:.1f} L {_RIGHT_X - 12} {target_y:.1f}" '
+            f'stroke="#9aa8b6" stroke-width="2" fill="none" marker-end="url(#{marker})"/>'
+            f'<defs><marker id="{marker}" markerWidth="8" markerHeight="8" refX="6" refY="4" '
             'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#9aa8b6"/></marker></defs>'
         )
     parts.append("</svg>")
@@ -98,14 +101,15 @@ def _final_box(stage: Stage, y: float, lang: Lang, mark: str) -> str:
 
 
 def _mermaid_text(text: str) -> str:
-    # Mermaid labels are quoted; quotes and brackets inside use its entity codes
+    # Mermaid labels are quoted; quotes and brackets inside use its entity codes, and any line
+    # break (\r, \n, U+2028…) would end the block
     return (
-        text.replace("#", "#35;")
+        " ".join(text.split())
+        .replace("#", "#35;")
         .replace('"', "#quot;")
         .replace("<", "#lt;")
         .replace(">", "#gt;")
         .replace("`", "#96;")
-        .replace("\n", " ")
     )
 
 

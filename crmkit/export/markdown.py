@@ -6,17 +6,32 @@ import re
 from functools import cache
 from typing import Any
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
+# what would start a block at the beginning of a line: a list item, a setext underline, a rule
+_BLOCK_START = re.compile(r"^(\d+)([.)])|^([-=])")
 
 
 def md_escape(text: object) -> str:
-    """Text from data made inert for Markdown (and, in HTML, markdown-it escapes it again)."""
-    return _SPECIAL.sub(r"\\\1", str(text))
+    """Text from data made inert for Markdown (and, in HTML, markdown-it escapes it again).
+
+    Line breaks become spaces: a line of "---" or "1." inside a description must not turn
+    into a heading or a list in the client's document.
+    """
+    flat = " ".join(str(text).split())
+    escaped = _SPECIAL.sub(r"\\\1", flat)
+    return _BLOCK_START.sub(
+        lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", escaped
+    )
+
+
+def md_code(text: object) -> str:
+    """Text for inside a code span in a table: no backticks, pipes escaped for the table."""
+    return " ".join(str(text).split()).replace("`", "'").replace("|", "\\|")
 
 
 def md_cell(text: object) -> str:
     """A table cell: escaped, on one line."""
-    return md_escape(" ".join(str(text).split()))
+    return md_escape(text)
 
 
 @cache
@@ -34,6 +49,7 @@ def environment() -> Any:
     )
     env.filters["md"] = md_escape
     env.filters["cell"] = md_cell
+    env.filters["code"] = md_code
     return env
 
 
