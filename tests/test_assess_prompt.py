@@ -208,7 +208,7 @@ def test_resume_shipped_questionnaire_asks_only_missing(tmp_path: Path) -> None:
     answers = tmp_path / "client.toml"
     answers.write_text("\n".join(kept) + "\n", encoding="utf-8")
     child = _spawn(tmp_path, "--answers", "client.toml", "--format", "json")
-    child.expect(r"Are roles in the CRM work distributed\?")
+    child.expect(r"Are roles distributed: who does what in the CRM\?")
     assert "Where do you keep" not in (child.before or "")
     _key(child, "4", "\r")  # distributed (4)
     child.expect("Pick an answer to change it")

@@ -21,7 +21,8 @@ READINESS: tuple[str, ...] = ("for", "against")
 MAX_LEVEL = 5
 LEVELS = tuple(range(MAX_LEVEL + 1))
 
-#: The answer "don't know": allowed for every question, scored as the question's lowest level.
+#: The answer "don't know": allowed for every question, scored as the question's lowest level
+#: among the choices that fit the company (``Question.lowest_level_for``).
 DONT_KNOW = "dont_know"
 #: The tag of answers that say the company has no CRM yet (the readiness check applies).
 NO_CRM = "no_crm"
@@ -78,6 +79,19 @@ class Question:
     def lowest_level(self) -> int | None:
         levels = [c.level for c in self.choices if c.level is not None]
         return min(levels) if levels else None
+
+    def lowest_level_for(self, has_crm: bool) -> int | None:
+        """The lowest level among the choices that fit the company.
+
+        A company known to have a CRM does not fit the "no CRM" choices (tagged ``no_crm``);
+        when no other choice counts, this is ``lowest_level``.
+        """
+        levels = [
+            c.level
+            for c in self.choices
+            if c.level is not None and not (has_crm and NO_CRM in c.tags)
+        ]
+        return min(levels) if levels else self.lowest_level
 
     def lowest_choice_at_least(self, level: int) -> Choice | None:
         """The choice of the smallest level that is at least ``level`` (first one on a tie)."""

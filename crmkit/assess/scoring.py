@@ -3,7 +3,8 @@
 A company is at level N when it meets all of level N's criteria, so the level is the highest N
 such that every scored answer evidences at least N (the lowest evidenced level). A dimension's
 level is the lowest level among its answers. "Don't know" counts as the question's lowest level
-(conservatively) and is listed in the result. A multi-choice answer evidences the highest level
+among the choices that fit the company (conservatively: a company with a CRM is not put at a
+"no CRM" choice) and is listed in the result. A multi-choice answer evidences the highest level
 among its chosen choices.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from crmkit.assess.model import (
     DONT_KNOW,
     MAX_LEVEL,
+    NO_CRM,
     Answers,
     Question,
     Questionnaire,
@@ -67,12 +69,16 @@ class Assessment:
         return tuple(a for a in self.actions if a.target == target)
 
 
-def answer_level(question: Question, chosen: tuple[str, ...]) -> int | None:
-    """The level an answer evidences (None when the question does not count)."""
+def answer_level(question: Question, chosen: tuple[str, ...], has_crm: bool = False) -> int | None:
+    """The level an answer evidences (None when the question does not count).
+
+    "Don't know" (or nothing chosen) counts as the lowest level among the choices that fit the
+    company: one known to have a CRM (``has_crm``) is not put at a "no CRM" choice.
+    """
     if not question.scored:
         return None
     if DONT_KNOW in chosen:
-        return question.lowest_level
+        return question.lowest_level_for(has_crm)
     levels = [
         c.level
         for c in (question.choice(i) for i in chosen)
@@ -80,7 +86,7 @@ def answer_level(question: Question, chosen: tuple[str, ...]) -> int | None:
     ]
     if not levels:
         # nothing chosen (or only choices that do not count): the lowest level, conservatively
-        return question.lowest_level
+        return question.lowest_level_for(has_crm)
     return max(levels)
 
 
@@ -110,9 +116,26 @@ def _actions(questionnaire: Questionnaire, scored: list[ScoredAnswer], level: in
     return actions
 
 
+def _has_crm(questionnaire: Questionnaire, answers: Answers, tags: frozenset[str]) -> bool:
+    """The answers say the company has a CRM: none is a "no CRM" answer, and some scored
+    question has a real answer (all "don't know" says nothing)."""
+    if NO_CRM in tags:
+        return False
+    for question in questionnaire.questions:
+        if not question.scored:
+            continue
+        for choice_id in answers.get(question.id, ()):
+            choice = question.choice(choice_id)
+            if choice is not None and choice.level is not None:
+                return True
+    return False
+
+
 def score(questionnaire: Questionnaire, answers: Answers) -> Assessment:
     """Score complete answers (see ``crmkit.assess.model.missing``)."""
     applied = relevant(questionnaire, answers)
+    tags = tags_of(questionnaire, applied)
+    has_crm = _has_crm(questionnaire, applied, tags)
     all_answers: list[ScoredAnswer] = []
     for question in questionnaire.questions:
         if question.id not in applied:
@@ -123,7 +146,7 @@ def score(questionnaire: Questionnaire, answers: Answers) -> Assessment:
                 question=question.id,
                 dimension=question.dimension,
                 choices=chosen,
-                level=answer_level(question, chosen),
+                level=answer_level(question, chosen, has_crm),
                 dont_know=DONT_KNOW in chosen,
             )
         )
@@ -144,6 +167,6 @@ def score(questionnaire: Questionnaire, answers: Answers) -> Assessment:
         held_back_by=held,
         actions=tuple(_actions(questionnaire, scored, level)),
         dont_know=tuple(a.question for a in all_answers if a.dont_know),
-        tags=tags_of(questionnaire, applied),
+        tags=tags,
         readiness=check_readiness(questionnaire, applied),
     )
