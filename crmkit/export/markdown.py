@@ -8,7 +8,7 @@ from typing import Any
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
 # what would start a block at the beginning of a line: a list item, a setext underline, a rule
-_BLOCK_START = re.compile(r"^(\d+)([.)])|^([-=])")
+_BLOCK_START = re.compile(r"^(\d+)([.)])(?=\s|$)|^([-=])(?=[\s=-]|$)")
 
 
 def md_escape(text: object) -> str:
