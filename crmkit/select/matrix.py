@@ -86,7 +86,11 @@ def normalise(points: Mapping[str, float]) -> dict[str, float]:
     """Weights summing to 1, in the order given. Raises ValueError if none is positive."""
     if any(p < 0 or not math.isfinite(p) for p in points.values()):
         raise ValueError("weights must be finite and not negative")
-    total = math.fsum(points.values())
+    try:
+        total = math.fsum(points.values())
+    except OverflowError:  # points are proportions: scale huge ones down first
+        top = max(points.values())
+        return normalise({k: v / top for k, v in points.items()})
     if total <= 0:
         raise ValueError("all weights are zero")
     return {k: v / total for k, v in points.items()}
@@ -173,18 +177,29 @@ class Ranked:
 
 
 def rank(weights: Mapping[str, float], values: Mapping[str, Mapping[str, float]]) -> list[Ranked]:
-    """Systems best first; equal scores share a rank and are listed by id."""
+    """Systems best first; equal scores share a rank and are listed by id.
+
+    Scores within ``TIE`` of the one before are equal: two totals that are the same number
+    (2.75 = 0.75·3 + 0.25·2 = 0.75·2 + 0.25·5) may differ in the last bit of a float, and that
+    noise must not decide who is listed (and so leads) first.
+    """
     norm = normalise(weights)
     rows = []
     for system, vals in values.items():
         contributions = {c: w * vals[c] for c, w in norm.items()}
-        rows.append((system, weighted_mean(weights, vals), contributions))
+        rows.append((system, weighted_mean(norm, vals), contributions))
     rows.sort(key=lambda r: (-r[1], r[0]))
+    groups: list[list[tuple[str, float, dict[str, float]]]] = []
+    for row in rows:
+        if groups and abs(groups[-1][-1][1] - row[1]) <= TIE:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
     out: list[Ranked] = []
-    for system, score, contributions in rows:
-        tied = bool(out) and abs(out[-1].score - score) <= TIE
-        place = out[-1].rank if tied else len(out) + 1
-        out.append(Ranked(system, score, place, contributions))
+    for group in groups:
+        place = len(out) + 1
+        for system, score, contributions in sorted(group, key=lambda r: r[0]):
+            out.append(Ranked(system, score, place, contributions))
     return out
 
 

@@ -90,6 +90,7 @@ def to_data(result: SelectionResult, lang: Lang) -> dict[str, Any]:
                 "criterion": f.criterion,
                 "weight": _r(f.weight),
                 "flip_weight": _r(f.flip_weight),
+                "flip_points": _r(flip_points(f, m.points)) if m else None,
                 "flips_to": f.flips_to,
                 "relative_move": None
                 if f.relative_move is None or math.isinf(f.relative_move)
@@ -196,6 +197,22 @@ def to_data(result: SelectionResult, lang: Lang) -> dict[str, Any]:
 
 def _dep(value: str, lang: Lang) -> str:
     return msg(f"select.text.dep_{value}", lang)
+
+
+def flip_points(f: Flip, points: dict[str, float]) -> float | None:
+    """``flip_weight`` in the points a consultant gives (and edits in the XLSX).
+
+    ``flip_weight`` is on the scale of the normalised weights with every other weight
+    unchanged; the other points unchanged is the same move, so in points it is
+    ``flip_weight × sum(points)``.
+    """
+    if f.flip_weight is None:
+        return None
+    return f.flip_weight * math.fsum(points.values())
+
+
+def _points(x: float) -> str:
+    return f"{x:.3g}" if abs(x) < 1 else f"{x:.4g}"
 
 
 def _move(f: Flip) -> str:
@@ -417,11 +434,16 @@ def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
                     "name": crit_name[f.criterion],
                     "weight": _fmt(f.weight, 3),
                     "flip": _fmt(f.flip_weight, 3) if f.flip_weight is not None else "—",
+                    "flip_points": _points(fp)
+                    if (fp := flip_points(f, m.points)) is not None
+                    else "—",
+                    "flip_points_value": flip_points(f, m.points),
                     "to": name(f.flips_to) if f.flips_to else "—",
                     "move": _move(f),
                 }
                 for f in m.sensitivity
             ],
+            "flip_rule": t("select.text.flip_rule"),
             "verdict": verdict,
             "verdict_rule": t("select.text.verdict_rule", p=_pct(DECIDE_NOW)),
         }
@@ -485,6 +507,7 @@ def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
                 "weight",
                 "points",
                 "flip",
+                "flip_points",
                 "flips_to",
                 "move",
                 "win",
@@ -573,9 +596,20 @@ def render_text(result: SelectionResult, lang: Lang) -> str:
             )
         out += ["", h["sensitivity"] + ":"]
         out += _table(
-            [col["criterion"], col["weight"], col["flip"], col["flips_to"], col["move"]],
-            [[r["name"], r["weight"], r["flip"], r["to"], r["move"]] for r in s4["sensitivity"]],
+            [
+                col["criterion"],
+                col["weight"],
+                col["flip"],
+                col["flip_points"],
+                col["flips_to"],
+                col["move"],
+            ],
+            [
+                [r["name"], r["weight"], r["flip"], r["flip_points"], r["to"], r["move"]]
+                for r in s4["sensitivity"]
+            ],
         )
+        out += [s4["flip_rule"]]
         out += ["", h["robustness"] + ":", *s4["robustness"], "", s4["verdict"], s4["verdict_rule"]]
     out += ["", h["step5"], ""]
     for sheet in v["s5"]:

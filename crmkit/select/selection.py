@@ -49,6 +49,7 @@ one-line error of the CLI (exit 2).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +124,14 @@ def default_criteria(problems: list[Problem], lib: Library) -> tuple[Criterion, 
         if info is not None:
             out.append(Criterion(cid, info.name, info.rubric))
     return tuple(out)
+
+
+def _finite(node: Node, key: str | int, value: float | None) -> float | None:
+    """``value`` unless it is NaN or infinite (TOML allows ``nan`` and ``inf``): then a problem."""
+    if value is None or math.isfinite(value):
+        return value
+    node.error(f"{value} is not a finite number", key)
+    return None
 
 
 def _key_on_line(text: str, line: int) -> str | None:
@@ -291,14 +300,28 @@ def read_selection(
             else:
                 items = []
                 for item in raw:
-                    if isinstance(item, str):
+                    if isinstance(item, str) and item.strip():
                         items.append(Text(item, item))
-                    elif isinstance(item, dict):
-                        items.append(Text(str(item.get("ru", "")), str(item.get("en", ""))))
-                rubric = tuple(items)
+                    elif (
+                        isinstance(item, dict)
+                        and set(item) <= {"ru", "en"}
+                        and all(isinstance(x, str) for x in item.values())
+                        and any(x.strip() for x in item.values())
+                    ):
+                        items.append(Text(item.get("ru", ""), item.get("en", "")))
+                if len(items) == 5:
+                    rubric = tuple(items)
+                else:
+                    node.error(
+                        'a rubric is five sentences (strings or {ru = "…", en = "…"}): '
+                        "what 1, 2, 3, 4 and 5 mean",
+                        "rubric",
+                    )
         elif info is None:
             node.error("a custom criterion needs a rubric of five sentences", "rubric")
-        min_score = node.float("min_score", minimum=SCORE_MIN, maximum=SCORE_MAX)
+        min_score = _finite(
+            node, "min_score", node.float("min_score", minimum=SCORE_MIN, maximum=SCORE_MAX)
+        )
         node.done()
         criteria.append(Criterion(cid, name, rubric, min_score, custom=info is None))
     if not criteria:
@@ -322,26 +345,30 @@ def read_selection(
         if points_node is not None:
             points: dict[str, float] = {}
             for key in points_node.value:
-                point = points_node.float(key, minimum=0)
+                point = _finite(points_node, key, points_node.float(key, minimum=0))
                 if criterion_key(points_node, key, key) and point is not None:
                     points[key] = point
             points_node.done()
             misspelt = any(key not in crit_ids for key in points_node.value)
             if method == "points" and not misspelt:
                 for cid in crit_ids:
-                    if cid not in points and not partial:
+                    if cid not in points_node.value and not partial:
                         points_node.error(f"no weight for criterion '{cid}'")
-                if points and not any(v > 0 for v in points.values()):
+                read_all = len(points) == len(points_node.value)
+                if points and read_all and not any(v > 0 for v in points.values()):
                     points_node.error(
                         "all weights are zero: give at least one criterion a weight above 0"
                     )
             fields["points"] = points
         comparisons = []
+        compared: set[frozenset[str]] = set()
         pairs = weights.tables("pairwise")
         for node in pairs:
             a = node.str("a", required=True)
             b = node.str("b", required=True)
-            ratio = node.float("ratio", required=True, minimum=1 / 9 - 1e-9, maximum=9)
+            ratio = _finite(
+                node, "ratio", node.float("ratio", required=True, minimum=1 / 9 - 1e-9, maximum=9)
+            )
             ok = a is not None and criterion_key(node, "a", a)
             ok = b is not None and criterion_key(node, "b", b) and ok
             if ok and a == b:
@@ -350,6 +377,11 @@ def read_selection(
             if ok and ratio is not None and ratio <= 0:
                 node.error("the ratio must be above 0", "ratio")
                 ok = False
+            if ok and a and b:
+                if frozenset((a, b)) in compared:
+                    node.error(f"'{a}' and '{b}' are compared twice")
+                    ok = False
+                compared.add(frozenset((a, b)))
             node.done()
             if ok and a and b and ratio:
                 comparisons.append(Comparison(a, b, ratio))
@@ -367,11 +399,18 @@ def read_selection(
     scores_node = top.table("scores", required=not partial)
     scores: dict[str, dict[str, Score]] = {}
     if scores_node is not None:
+        scored_as: dict[str, str] = {}
         for key in scores_node.value:
             sid = system_id(scores_node, key, key)
             row_node = scores_node.table(key)
             if sid is None or row_node is None:
                 continue
+            if sid in scored_as:
+                scores_node.error(
+                    f"{catalog.name(sid)} is scored twice (as '{scored_as[sid]}' and '{key}')", key
+                )
+                continue
+            scored_as[sid] = key
             row: dict[str, Score] = {}
             for cid, value in row_node.value.items():
                 if not criterion_key(row_node, cid, cid):
@@ -400,6 +439,7 @@ def read_selection(
             if sid:
                 finalists.append(sid)
         fields["finalists"] = tuple(finalists)
+        answered_as: dict[str, str] = {}
         for key in vendor.value:
             if key == "finalists":
                 continue
@@ -407,6 +447,13 @@ def read_selection(
             sheet = vendor.table(key)
             if sid is None or sheet is None:
                 continue
+            if sid in answered_as:
+                vendor.error(
+                    f"{catalog.name(sid)} has answers twice (as '{answered_as[sid]}' and '{key}')",
+                    key,
+                )
+                continue
+            answered_as[sid] = key
             got = {}
             for qid in sheet.value:
                 text = sheet.str(qid)
@@ -427,11 +474,15 @@ def _read_score(node: Node, cid: str, value: Any) -> Score | None:
         inner = node.table(cid)
         if inner is None:
             return None
-        number = inner.float("score", required=True, minimum=SCORE_MIN, maximum=SCORE_MAX)
+        number = _finite(
+            inner,
+            "score",
+            inner.float("score", required=True, minimum=SCORE_MIN, maximum=SCORE_MAX),
+        )
         evidence = inner.str("evidence", choices=EVIDENCE, default="none") or "none"
         confidence = inner.str("confidence", choices=CONFIDENCE, default="medium") or "medium"
         note = inner.str("note") or ""
         inner.done()
         return Score(number, evidence, confidence, note) if number is not None else None
-    number = node.float(cid, minimum=SCORE_MIN, maximum=SCORE_MAX)
+    number = _finite(node, cid, node.float(cid, minimum=SCORE_MIN, maximum=SCORE_MAX))
     return Score(number) if number is not None else None

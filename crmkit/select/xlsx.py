@@ -4,12 +4,19 @@ The "Matrix" sheet holds the weights (points, editable) and the scores (editable
 weighted mean of every system is ``ROUND(SUMPRODUCT(weights, scores) / SUM(weights), 6)`` and
 its place ``RANK(score, scores)``, so a client who changes a weight in Excel sees the ranking
 move. The other sheets (evidence, knock-outs, sensitivity, vendor questions) are the values
-crmkit computed for the weights as delivered.
+crmkit computed for the weights as delivered; the sensitivity sheet also gives each flip in
+points, the editable unit (the flip weight times the sum of the points).
+
+Every text cell is written as text (``_put``): a name, note or answer from the selection file
+or a catalog that starts with ``=``, ``+``, ``-`` or ``@`` is never a formula (no formula
+injection); characters XML cannot hold are dropped and a text longer than Excel's cell limit is
+cut, so the workbook opens without a repair prompt.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from crmkit.i18n import Lang, msg
@@ -20,6 +27,18 @@ from crmkit.select.run import SelectionResult
 FUNCTIONS = ("SUM", "SUMPRODUCT", "ROUND", "RANK", "INDEX", "MATCH", "MAX")
 HEADER_ROW = 3
 FIRST_ROW = 4
+#: Excel's limit on the characters of one cell
+CELL_MAX = 32767
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _put(ws: Any, row: int, col: int, value: Any) -> Any:
+    """Write a value; a string is always stored as text, never as a formula."""
+    if not isinstance(value, str):
+        return ws.cell(row, col, value)
+    cell = ws.cell(row, col, _NOT_XML.sub("", value)[:CELL_MAX])
+    cell.data_type = "s"
+    return cell
 
 
 def matrix_layout(n_criteria: int, n_systems: int) -> dict[str, Any]:
@@ -53,9 +72,9 @@ def render_xlsx(result: SelectionResult, lang: Lang) -> bytes:
     bold = Font(bold=True)
     head_fill = PatternFill("solid", fgColor="F1F5F9")
     edit_fill = PatternFill("solid", fgColor="FFF7D6")
-    ws.cell(1, 1, v["title"]).font = Font(bold=True, size=14)
+    _put(ws, 1, 1, v["title"]).font = Font(bold=True, size=14)
     if m is None or not m.ranking:
-        ws.cell(3, 1, t("select.text.no_matrix"))
+        _put(ws, 3, 1, t("select.text.no_matrix"))
         return _save(wb, io)
     systems = [r.system for r in m.ranking]
     crits = list(m.weights)
@@ -67,7 +86,7 @@ def render_xlsx(result: SelectionResult, lang: Lang) -> bytes:
     heads = [t("select.col.criterion"), t("select.col.points"), t("select.col.weight")]
     heads += [result.name(s) for s in systems]
     for col, text in enumerate(heads, 1):
-        cell = ws.cell(HEADER_ROW, col, text)
+        cell = _put(ws, HEADER_ROW, col, text)
         cell.font = bold
         cell.fill = head_fill
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -75,7 +94,7 @@ def render_xlsx(result: SelectionResult, lang: Lang) -> bytes:
     weights_range = f"${pts}${first}:${pts}${last}"
     for i, cid in enumerate(crits):
         row = first + i
-        ws.cell(row, 1, names[cid])
+        _put(ws, row, 1, names[cid])
         point = ws.cell(row, 2, m.points[cid])
         point.fill = edit_fill
         share = ws.cell(row, 3, f"={pts}{row}/SUM({weights_range})")
@@ -83,8 +102,8 @@ def render_xlsx(result: SelectionResult, lang: Lang) -> bytes:
         for j, s in enumerate(systems):
             cell = ws.cell(row, c0 + j, m.scores[s][cid].value)
             cell.fill = edit_fill
-    ws.cell(total_row, 1, t("select.col.score")).font = bold
-    ws.cell(rank_row, 1, t("select.col.rank")).font = bold
+    _put(ws, total_row, 1, t("select.col.score")).font = bold
+    _put(ws, rank_row, 1, t("select.col.rank")).font = bold
     first_total = f"${get_column_letter(c0)}${total_row}"
     last_total = f"${get_column_letter(c1)}${total_row}"
     for j in range(len(systems)):
@@ -98,18 +117,22 @@ def render_xlsx(result: SelectionResult, lang: Lang) -> bytes:
         total.number_format = "0.00"
         ws.cell(rank_row, c0 + j, f"=RANK({col}{total_row},{first_total}:{last_total})")
     leader_row = lay["leader_row"]
-    ws.cell(leader_row, 1, t("select.col.leader")).font = bold
+    _put(ws, leader_row, 1, t("select.col.leader")).font = bold
     header_range = f"${get_column_letter(c0)}${HEADER_ROW}:${get_column_letter(c1)}${HEADER_ROW}"
     totals = f"{first_total}:{last_total}"
     ws.cell(leader_row, 2, f"=INDEX({header_range},1,MATCH(MAX({totals}),{totals},0))").font = bold
-    ws.cell(leader_row + 2, 1, t("select.text.weights_points"))
-    ws.cell(leader_row + 3, 1, t("select.text.absolute"))
+    _put(ws, leader_row + 2, 1, t("select.text.weights_points"))
+    _put(ws, leader_row + 3, 1, t("select.text.absolute"))
     scores_box = f"{get_column_letter(c0)}{first}:{get_column_letter(c1)}{last}"
-    dv = DataValidation(type="decimal", operator="between", formula1="1", formula2="5")
+    dv = DataValidation(
+        type="decimal", operator="between", formula1="1", formula2="5", showErrorMessage=True
+    )
     dv.error = t("select.wiz.bad_number", low=1, high=5)
     ws.add_data_validation(dv)
     dv.add(scores_box)
-    points_dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
+    points_dv = DataValidation(
+        type="decimal", operator="greaterThanOrEqual", formula1="0", showErrorMessage=True
+    )
     ws.add_data_validation(points_dv)
     points_dv.add(f"{pts}{first}:{pts}{last}")
     ws.column_dimensions["A"].width = 34
@@ -168,16 +191,27 @@ def render_xlsx(result: SelectionResult, lang: Lang) -> bytes:
             t("select.col.criterion"),
             t("select.col.weight"),
             t("select.col.flip"),
+            t("select.col.flip_points"),
             t("select.col.flips_to"),
             t("select.col.move"),
         ],
-        [[r["name"], float(r["weight"]), r["flip"], r["to"], r["move"]] for r in s4["sensitivity"]],
+        [
+            [
+                r["name"],
+                float(r["weight"]),
+                r["flip"],
+                r["flip_points_value"] if r["flip_points_value"] is not None else "—",
+                r["to"],
+                r["move"],
+            ]
+            for r in s4["sensitivity"]
+        ],
         bold,
         head_fill,
     )
     row = len(s4["sensitivity"]) + 3
-    for line in [*s4["robustness"], s4["verdict"], s4["verdict_rule"]]:
-        sens.cell(row, 1, line)
+    for line in [s4["flip_rule"], *s4["robustness"], s4["verdict"], s4["verdict_rule"]]:
+        _put(sens, row, 1, line)
         row += 1
     vendor = wb.create_sheet("Vendor")
     rows: list[list[Any]] = []
@@ -198,12 +232,12 @@ def _rows(ws: Any, headers: list[str], rows: list[list[Any]], bold: Any, fill: A
     from openpyxl.utils import get_column_letter
 
     for col, text in enumerate(headers, 1):
-        cell = ws.cell(1, col, text)
+        cell = _put(ws, 1, col, text)
         cell.font = bold
         cell.fill = fill
     for r, values in enumerate(rows, 2):
         for col, value in enumerate(values, 1):
-            ws.cell(r, col, value)
+            _put(ws, r, col, value)
     for col in range(1, len(headers) + 1):
         ws.column_dimensions[get_column_letter(col)].width = 18 if col != 3 else 60
 
