@@ -67,6 +67,20 @@ STANDARD_FIELDS = frozenset(
     }
 )
 
+#: The stages a new deal pipeline gets from Bitrix24 itself (BITRIX24.md §3.2), as C<id>:CODE
+PORTAL_DEAL_STAGES = frozenset(
+    {
+        "NEW",
+        "PREPARATION",
+        "PREPAYMENT_INVOICE",
+        "EXECUTING",
+        "FINAL_INVOICE",
+        "WON",
+        "LOSE",
+        "APOLOGY",
+    }
+)
+
 _STAGE_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 #: Bitrix24's stage order: in progress, then the success stage, then failure stages
 _ORDER = {"process": 0, "success": 1, "failure": 2}
@@ -341,6 +355,8 @@ class _Linter:
             pipeline.kind == "deal"
             and not self.is_default_deal(pipeline)
             and len(code) > self.settings.max_pipeline_stage_code
+            # the stages Bitrix24 itself creates in every new pipeline fit, whatever their length
+            and code not in PORTAL_DEAL_STAGES
         ):
             problem = self.t(
                 "problem.deal_code_long",
