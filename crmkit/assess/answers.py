@@ -25,7 +25,7 @@ from typing import Any
 
 import tomli_w
 
-from crmkit.assess.model import DONT_KNOW, Migration, Questionnaire, parse_questionnaire
+from crmkit.assess.model import DONT_KNOW, Migration, Questionnaire, parse_questionnaire, shown
 from crmkit.files import TomlDocument, parse_toml, read_toml, write_text
 from crmkit.i18n import Lang
 from crmkit.schema import Node, Problems, root
@@ -77,7 +77,7 @@ def _header(
     q_id = node.str("questionnaire")
     if q_id is not None and q_id != questionnaire.id:
         node.error(
-            f"these answers are for the questionnaire '{q_id}', not '{questionnaire.id}'; "
+            f"these answers are for the questionnaire {shown(q_id)}, not '{questionnaire.id}'; "
             "pass it with --questionnaire FILE",
             "questionnaire",
         )
@@ -160,7 +160,7 @@ def parse_answers(doc: TomlDocument, questionnaire: Questionnaire) -> AnswersFil
             question = questionnaire.question(new_key)
             if question is None:
                 table.error(
-                    f"unknown question '{key}'; see `crmkit assess questions` for the ids", key
+                    f"unknown question {shown(key)}; see `crmkit assess questions` for the ids", key
                 )
                 continue
             values: list[str]
@@ -185,7 +185,8 @@ def parse_answers(doc: TomlDocument, questionnaire: Questionnaire) -> AnswersFil
                 if choice_id != DONT_KNOW and question.choice(choice_id) is None:
                     options = ", ".join([*question.choice_ids, DONT_KNOW])
                     table.error(
-                        f"'{choice_id}' is not a choice of '{new_key}'; choose one of: {options}",
+                        f"{shown(choice_id)} is not a choice of '{new_key}'; "
+                        f"choose one of: {options}",
                         key,
                     )
                     valid = False

@@ -34,6 +34,13 @@ if TYPE_CHECKING:
     from crmkit.files import TomlDocument
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def shown(value: object) -> str:
+    """A value from a file, quoted for a one-line message (control characters escaped)."""
+    text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(value))
+    return f"'{text}'"
 
 
 @dataclass(frozen=True)
@@ -203,7 +210,7 @@ def relevant(questionnaire: Questionnaire, answers: Answers) -> dict[str, tuple[
 def _ids(node: Node, key: str, what: str, seen: set[str]) -> str:
     value = node.str(key, required=True, pattern=_ID, pattern_hint="letters, digits, _ or -") or ""
     if value and value in seen:
-        node.error(f"duplicate {what} id '{value}'", key)
+        node.error(f"duplicate {what} id {shown(value)}", key)
     seen.add(value)
     return value
 
@@ -232,7 +239,7 @@ def _read_question(node: Node, dimensions: set[str], seen: set[str]) -> Question
     dimension = node.str("dimension", required=True) or ""
     if dimension and dimension not in dimensions:
         known = ", ".join(sorted(dimensions))
-        node.error(f"unknown dimension '{dimension}'; declared: {known}", "dimension")
+        node.error(f"unknown dimension {shown(dimension)}; declared: {known}", "dimension")
     kind = node.str("kind", default="single", choices=KINDS) or "single"
     choice_ids: set[str] = set()
     choices = tuple(
@@ -339,7 +346,7 @@ def parse_questionnaire(doc: TomlDocument) -> Questionnaire:
             problems.add(
                 doc.source,
                 ("questions", index, "only_if"),
-                f"no choice carries the tag '{question.only_if}'",
+                f"no choice carries the tag {shown(question.only_if)}",
             )
     problems.raise_if_any()
     return Questionnaire(

@@ -6,6 +6,8 @@ HTML is that Markdown in an ``HtmlDocument`` with the profile drawn as inline SV
 
 from __future__ import annotations
 
+import re
+import shlex
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +94,22 @@ def _answer_value(questionnaire: Questionnaire, answer: ScoredAnswer) -> str | l
     return answer.choices[0] if answer.choices else ""
 
 
+def blueprint_command(answers_file: str, questionnaire_file: str | None = None) -> str:
+    """The command that tailors the next-level blueprint, ready to paste into a shell."""
+    args = ["crmkit", "blueprint", "new", "--from-assessment", answers_file]
+    if questionnaire_file:
+        args += ["--questionnaire", questionnaire_file]
+    return " ".join(shlex.quote(" ".join(arg.split())) for arg in args)
+
+
+def _code(text: str) -> str:
+    """A Markdown code span holding ``text`` verbatim (a fence longer than any backtick run)."""
+    runs = [len(run) for run in re.findall(r"`+", text)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def _verdict(readiness: Readiness, lang: Lang) -> str:
     return msg(f"assess.verdict_{readiness.verdict}", lang)
 
@@ -159,6 +177,7 @@ def to_text(
     lang: Lang,
     *,
     answers_file: str | None = None,
+    questionnaire_file: str | None = None,
 ) -> str:
     """The terminal report: readiness (no CRM yet), level, a bar chart per dimension, next steps."""
     lines: list[str] = []
@@ -179,8 +198,8 @@ def to_text(
     width = max((len(n) for n in names.values()), default=0)
     for dimension_id, level in assessment.dimensions.items():
         lines.append(f"  {names[dimension_id]:<{width}}  {_bar(level)} {level}")
-    lines += ["", msg("assess.held_back", lang, level=assessment.level)]
     if assessment.held_back_by:
+        lines += ["", msg("assess.held_back", lang, level=assessment.level)]
         for answer in assessment.held_back_by:
             question = questionnaire.question(answer.question)
             text = question.text.get(lang) if question else answer.question
@@ -188,8 +207,6 @@ def to_text(
                 f"  - {_dimension_name(questionnaire, answer.dimension, lang)}: {text} "
                 f"→ {_answer_text(question, answer, lang)} ({answer.level})"
             )
-    else:
-        lines.append("  " + msg("assess.held_back_none", lang))
     lines += ["", msg("assess.actions", lang)]
     if assessment.actions:
         for target in range(assessment.level + 1, MAX_LEVEL + 1):
@@ -212,7 +229,8 @@ def to_text(
                         "       " + msg("assess.generates", lang, ids=", ".join(action.generates))
                     )
         if answers_file:
-            lines += ["", msg("assess.generate_hint", lang, file=answers_file)]
+            command = blueprint_command(answers_file, questionnaire_file)
+            lines += ["", f"{msg('assess.generate_hint', lang)} {command}"]
     else:
         lines.append("  " + msg("assess.no_actions", lang))
     if assessment.dont_know:
@@ -237,6 +255,7 @@ def _context(
     lang: Lang,
     answers_file: str | None,
     profile_figure: bool,
+    questionnaire_file: str | None = None,
 ) -> dict[str, Any]:
     readiness = assessment.readiness
     info = questionnaire.level_info(assessment.level)
@@ -309,11 +328,11 @@ def _context(
         ],
         "held_heading": msg("assess.held_back", lang, level=assessment.level),
         "held": held,
-        "held_none": msg("assess.held_back_none", lang),
         "actions_heading": msg("assess.actions", lang),
         "action_groups": groups,
         "no_actions": msg("assess.no_actions", lang),
-        "generate_hint": msg("assess.generate_hint", lang, file=answers_file)
+        "generate_hint": msg("assess.generate_hint", lang) if answers_file else "",
+        "generate_command": _code(blueprint_command(answers_file, questionnaire_file))
         if answers_file
         else "",
         "unknown_heading": msg("assess.unknown", lang),
@@ -328,10 +347,11 @@ def to_markdown(
     lang: Lang,
     *,
     answers_file: str | None = None,
+    questionnaire_file: str | None = None,
 ) -> str:
     from crmkit.export.markdown import render_template
 
-    context = _context(questionnaire, assessment, lang, answers_file, profile_figure=False)
+    context = _context(questionnaire, assessment, lang, answers_file, False, questionnaire_file)
     return render_template("assessment.md.j2", **context)
 
 
@@ -359,11 +379,12 @@ def to_html(
     *,
     answers_file: str | None = None,
     footer: str = "",
+    questionnaire_file: str | None = None,
 ) -> str:
     from crmkit.export.html import HtmlDocument
     from crmkit.export.markdown import render_template
 
-    context = _context(questionnaire, assessment, lang, answers_file, profile_figure=True)
+    context = _context(questionnaire, assessment, lang, answers_file, True, questionnaire_file)
     markdown = render_template("assessment.md.j2", **context)
     before, _, after = markdown.partition(_PROFILE_MARK)
     document = HtmlDocument(title=context["title"], lang=lang, footer=footer)

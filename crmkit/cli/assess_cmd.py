@@ -61,15 +61,18 @@ def assess(
         note(line)
     q, result, lang = outcome.questionnaire, outcome.assessment, app.lang
     shown_file = str(answers_path or save_path or outcome.answers_file or "") or None
+    own = str(questionnaire_path) if questionnaire_path else None
     if fmt == "json":
         text = to_json(report.to_data(q, result, lang))
     elif fmt == "md":
-        text = report.to_markdown(q, result, lang, answers_file=shown_file)
+        text = report.to_markdown(q, result, lang, answers_file=shown_file, questionnaire_file=own)
     elif fmt == "html":
         footer = app.t("assess.footer", version=__version__, questionnaire=q.id, qversion=q.version)
-        text = report.to_html(q, result, lang, answers_file=shown_file, footer=footer)
+        text = report.to_html(
+            q, result, lang, answers_file=shown_file, footer=footer, questionnaire_file=own
+        )
     else:
-        text = report.to_text(q, result, lang, answers_file=shown_file)
+        text = report.to_text(q, result, lang, answers_file=shown_file, questionnaire_file=own)
     emit(text, app.resolve(out) if out else None)
 
 
