@@ -453,3 +453,13 @@ def test_fuzz_mutated_selection_files_never_crash(text):
 @given(mangled_texts())
 def test_fuzz_mangled_toml_never_crashes(text):
     _load_and_render(text)
+
+
+def test_a_candidate_between_two_near_ties_does_not_reorder_them():
+    """Ties are decided per system (its score rounded), never by chaining neighbours: a system
+    scoring between two others cannot merge them into one tie and re-sort them by id."""
+    weights = {"c": 1.0}
+    two = {"z": {"c": 1.0 + 1.5e-9}, "a": {"c": 1.0}}
+    three = {**two, "m": {"c": 1.0 + 0.75e-9}}
+    order = [r.system for r in rank(weights, two)]
+    assert [r.system for r in rank(weights, three) if r.system != "m"] == order

@@ -53,6 +53,8 @@ DRAWS = 2000
 DECIDE_NOW = 0.8
 #: scores closer than this are a tie
 TIE = 1e-9
+#: the ranking calls two scores tied when they are equal to this many decimals
+TIE_DIGITS = 9
 
 
 @dataclass(frozen=True)
@@ -179,33 +181,30 @@ class Ranked:
 def rank(weights: Mapping[str, float], values: Mapping[str, Mapping[str, float]]) -> list[Ranked]:
     """Systems best first; equal scores share a rank and are listed by id.
 
-    Scores within ``TIE`` of the one before are equal: two totals that are the same number
+    Scores equal to ``TIE_DIGITS`` decimals are equal: two totals that are the same number
     (2.75 = 0.75·3 + 0.25·2 = 0.75·2 + 0.25·5) may differ in the last bit of a float, and that
-    noise must not decide who is listed (and so leads) first.
+    noise must not decide who is listed (and so leads) first. The rounding is per system, so a
+    candidate added between two others never merges them into one tie (the order of the
+    others never depends on who else is ranked).
     """
     norm = normalise(weights)
     rows = []
     for system, vals in values.items():
         contributions = {c: w * vals[c] for c, w in norm.items()}
-        rows.append((system, weighted_mean(norm, vals), contributions))
-    rows.sort(key=lambda r: (-r[1], r[0]))
-    groups: list[list[tuple[str, float, dict[str, float]]]] = []
-    for row in rows:
-        if groups and abs(groups[-1][-1][1] - row[1]) <= TIE:
-            groups[-1].append(row)
-        else:
-            groups.append([row])
+        score = weighted_mean(norm, vals)
+        rows.append((-round(score, TIE_DIGITS), system, score, contributions))
+    rows.sort(key=lambda r: (r[0], r[1]))
     out: list[Ranked] = []
-    for group in groups:
-        place = len(out) + 1
-        for system, score, contributions in sorted(group, key=lambda r: r[0]):
-            out.append(Ranked(system, score, place, contributions))
+    for i, (key, system, score, contributions) in enumerate(rows):
+        tied = i > 0 and rows[i - 1][0] == key
+        out.append(Ranked(system, score, out[-1].rank if tied else i + 1, contributions))
     return out
 
 
 def place_of(score: float, ranking: Sequence[Ranked]) -> int:
     """Where a system with ``score`` would rank among ``ranking``."""
-    return 1 + sum(1 for r in ranking if r.score > score + TIE)
+    key = round(score, TIE_DIGITS)
+    return 1 + sum(1 for r in ranking if round(r.score, TIE_DIGITS) > key)
 
 
 # -- sensitivity -------------------------------------------------------------------------------
