@@ -463,3 +463,13 @@ def test_a_candidate_between_two_near_ties_does_not_reorder_them():
     three = {**two, "m": {"c": 1.0 + 0.75e-9}}
     order = [r.system for r in rank(weights, two)]
     assert [r.system for r in rank(weights, three) if r.system != "m"] == order
+
+
+def test_freshoffice_training_materials_are_not_its_support():
+    """Seed 001 says FreshOffice's vendor has training materials for the start; it says nothing
+    about its technical support, so support is unknown (not "training materials")."""
+    system = shipped_catalog().get("freshoffice")
+    data = system.to_dict("en")
+    assert data["support"] == "unknown"
+    assert "training materials" in data["notes"]
+    assert system.deployment == "both"
