@@ -473,3 +473,26 @@ def test_freshoffice_training_materials_are_not_its_support():
     assert data["support"] == "unknown"
     assert "training materials" in data["notes"]
     assert system.deployment == "both"
+
+
+def test_xlsx_ranks_break_ties_like_crmkit():
+    """S2 scores 1e-7 above Megaplan: crmkit ranks them 3 and 4, so must the workbook."""
+    from test_select_xlsx import Sheet
+
+    text = replace_once(
+        TEXT,
+        'support = {score = 4, evidence = "trial", confidence = "medium"}\n\n[scores.envycrm]',
+        'support = {score = 4.000002, evidence = "trial", confidence = "medium"}\n\n'
+        "[scores.envycrm]",
+    )
+    catalog, lib = shipped_catalog(), library()
+    result = run_selection(
+        read_selection(parse_selection_text(text, "s.toml"), catalog, lib), catalog, lib
+    )
+    m = result.step4
+    assert [(r.system, r.rank) for r in m.ranking][2:] == [("s2", 3), ("megaplan", 4)]
+    ws = openpyxl.load_workbook(io.BytesIO(render_xlsx(result, "en")))["Matrix"]
+    lay = matrix_layout(len(m.weights), len(m.ranking))
+    sheet = Sheet(ws)
+    ranks = [sheet.value(lay["rank_row"], lay["first_system_col"] + j) for j in range(4)]
+    assert ranks == [r.rank for r in m.ranking]

@@ -1,7 +1,8 @@
 """The selection as an Excel workbook with live formulas.
 
 The "Matrix" sheet holds the weights (points, editable) and the scores (editable, 1–5); the
-weighted mean of every system is ``ROUND(SUMPRODUCT(weights, scores) / SUM(weights), 6)`` and
+weighted mean of every system is ``ROUND(SUMPRODUCT(weights, scores) / SUM(weights), 9)`` (the
+tie rule of ``matrix.rank``: scores equal to 9 decimals share a rank) and
 its place ``RANK(score, scores)``, so a client who changes a weight in Excel sees the ranking
 move. The other sheets (evidence, knock-outs, sensitivity, vendor questions) are the values
 crmkit computed for the weights as delivered; the sensitivity sheet also gives each flip in
@@ -20,6 +21,7 @@ import re
 from typing import Any
 
 from crmkit.i18n import Lang, msg
+from crmkit.select.matrix import TIE_DIGITS
 from crmkit.select.report import view
 from crmkit.select.run import SelectionResult
 
@@ -111,7 +113,8 @@ def render_xlsx(result: SelectionResult, lang: Lang) -> bytes:
         total = ws.cell(
             total_row,
             c0 + j,
-            f"=ROUND(SUMPRODUCT({weights_range},{col}{first}:{col}{last})/SUM({weights_range}),6)",
+            f"=ROUND(SUMPRODUCT({weights_range},{col}{first}:{col}{last})"
+            f"/SUM({weights_range}),{TIE_DIGITS})",
         )
         total.font = bold
         total.number_format = "0.00"
