@@ -6,7 +6,21 @@ stderr and its ``exit_code``. Library code raises these and never calls ``sys.ex
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
+
+# line breaks and other control characters in a value quoted by a message would split the one
+# line a user (and a script) reads; they are shown escaped
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    return _CONTROL.sub(
+        lambda m: (
+            "\\x%02x" % ord(m.group()) if ord(m.group()) < 256 else "\\u%04x" % ord(m.group())
+        ),
+        text,
+    )
 
 
 class ExitCode(IntEnum):
@@ -25,6 +39,7 @@ class CrmkitError(Exception):
     exit_code: int = ExitCode.BAD_INPUT
 
     def __init__(self, message: str) -> None:
+        message = one_line(message)
         super().__init__(message)
         self.message = message
 
