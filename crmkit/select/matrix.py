@@ -272,7 +272,8 @@ def sensitivity(
             t_down = max(t for t, _ in down)
             tied = [x for t, x in down if t_down - t <= 1e-12 * max(1.0, t_down)]
             new = _steepest(tied, slope, rising=False)
-            if choice is None or (w_c - t_down) < (choice[0] - w_c):
+            # equally near both ways (within rounding): the rising weight is reported
+            if choice is None or (w_c - t_down) < (choice[0] - w_c) - 1e-12 * max(1.0, w_c):
                 choice = (t_down, new)
         if choice is None:
             out.append(Flip(c, w_c, None, None))
