@@ -79,7 +79,8 @@ class OperatingBudget:
             return (oldest + _WINDOW_BUCKETS) * _BUCKET_SECONDS
 
     def exhausted(self, method: str) -> bool:
-        return self.limit is not None and self.used(method) >= self.limit
+        # refused once the accumulated time *exceeds* the limit (BITRIX24.md §2)
+        return self.limit is not None and self.used(method) > self.limit
 
     def charge(self, method: str, seconds: float) -> None:
         spent = self.cost if self.cost is not None else seconds

@@ -55,8 +55,11 @@ def parse_moment(value: Any) -> datetime | None:
 def _comparable(left: Any, right: Any) -> tuple[Any, Any] | None:
     if left is None or right is None:
         return None
-    if isinstance(left, bool) or isinstance(right, bool):
-        left, right = int(left), int(right)
+    # a JSON true/false compares as 1/0; the other side keeps its own type
+    if isinstance(left, bool):
+        left = int(left)
+    if isinstance(right, bool):
+        right = int(right)
     ls, rs = str(left), str(right)
     if _NUMBER.match(ls) and _NUMBER.match(rs):
         return float(ls), float(rs)
@@ -141,26 +144,54 @@ def apply_filter(
     fold_case: bool = True,
 ) -> list[dict[str, Any]]:
     """Rows passing every condition; ``special`` handles keys with their own meaning
-    (``BINDINGS``, ``LANG``). Field names are matched case-insensitively when ``fold_case``."""
-    special = special or {}
-    compiled: list[tuple[str, str, Any]] = []
-    hooks: list[tuple[Callable[[dict[str, Any], Any], bool], Any]] = []
+    (``BINDINGS``, ``LANG``). Field names are matched case-insensitively when ``fold_case``.
+
+    A numeric key holding an object is a nested group, and a ``logic: "OR"`` key makes its
+    level match when any member does (crm-item-list.md: ``{"0": {"logic": "OR", "0": {…},
+    "1": {…}}, ">=opportunity": 5000}``); the default is AND."""
+    test = _compile(conditions, getter, special or {}, fold_case)
+    return [row for row in rows if test(row)]
+
+
+Test = Callable[[dict[str, Any]], bool]
+
+
+def _compile(
+    conditions: dict[str, Any],
+    getter: Getter,
+    special: dict[str, Callable[[dict[str, Any], Any], bool]],
+    fold_case: bool,
+) -> Test:
+    tests: list[Test] = []
+    any_of = False
     for key, value in conditions.items():
-        if key.lower() == "logic" or key.isdigit():
+        if key.lower() == "logic":
+            any_of = str(value).strip().upper() == "OR"
+            continue
+        if key.isdigit():
+            if isinstance(value, dict):
+                tests.append(_compile(value, getter, special, fold_case))
+            elif isinstance(value, list):
+                group = {str(i): v for i, v in enumerate(value)}
+                tests.append(_compile(group, getter, special, fold_case))
             continue
         op, name = split_key(str(key))
         hook = special.get(name.upper() if fold_case else name)
         if hook is not None:
-            hooks.append((hook, value))
+            tests.append(_hook_test(hook, value))
             continue
-        compiled.append((op, name.upper() if fold_case else name, value))
-    result = []
-    for row in rows:
-        if all(matches(op, getter(row, name), value) for op, name, value in compiled) and all(
-            hook(row, value) for hook, value in hooks
-        ):
-            result.append(row)
-    return result
+        tests.append(_field_test(op, name.upper() if fold_case else name, value, getter))
+    if any_of and tests:
+        return lambda row: any(test(row) for test in tests)
+    return lambda row: all(test(row) for test in tests)
+
+
+def _hook_test(hook: Callable[[dict[str, Any], Any], bool], value: Any) -> Test:
+    return lambda row: hook(row, value)
+
+
+def _field_test(op: str, name: str, value: Any, getter: Getter) -> Test:
+    return lambda row: matches(op, getter(row, name), value)
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:

@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl
 
 from crmkit.sandbox.errors import legacy
 
+#: PHP's max_input_nesting_level: deeper bracket keys drop their variable
+MAX_NESTING = 64
 _KEY = re.compile(r"^([^\[\]]*)((?:\[[^\]]*\])*)")
 
 
@@ -25,6 +27,11 @@ def parse_php_query(query: str) -> dict[str, Any]:
         if match is None or not match.group(1):
             continue
         path = [match.group(1)] + re.findall(r"\[([^\]]*)\]", match.group(2))
+        if len(path) - 1 > MAX_NESTING:
+            # like PHP's max_input_nesting_level: the whole variable is dropped (a later
+            # pair may start it again)
+            root.pop(path[0], None)
+            continue
         node = root
         for index, part in enumerate(path):
             last = index == len(path) - 1

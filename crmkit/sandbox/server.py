@@ -34,6 +34,8 @@ from crmkit.sandbox.store import Store
 
 _PATH = re.compile(r"^/rest/(?:(\d+)/([^/]+)/)?([A-Za-z0-9_.]+?)(?:\.json)?/?$")
 MAX_BODY = 16 * 1024 * 1024
+#: PHP's json_decode refuses documents nested deeper than this (its default ``depth``)
+JSON_MAX_DEPTH = 512
 
 
 def is_loopback(host: str) -> bool:
@@ -83,22 +85,37 @@ class _Handler(BaseHTTPRequestHandler):
         started = sandbox.clock()
         try:
             body = self._read_body()
+        except ApiError as refused:
+            # the body was not read: the connection cannot carry another request
+            self._answer(refused.status, refused.body(), close=True)
+            return
+        try:
             status, payload = sandbox.handle(self.command, self.path, self.headers, body, started)
         except Exception:  # a sandbox bug must still answer like the portal does
             sandbox.internal_errors.append(traceback.format_exc())
             status = 500
             payload = {"error": "INTERNAL_SERVER_ERROR", "error_description": "Internal error"}
+        self._answer(status, payload)
+
+    def _answer(self, status: int, payload: dict[str, Any], close: bool = False) -> None:
         data = json.dumps(payload).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
+        if close:
+            self.send_header("Connection", "close")  # also sets close_connection
         self.end_headers()
         self.wfile.write(data)
 
     def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
+        """The request body; a malformed or oversized Content-Length is refused before any of
+        the body is read (the web server in front of a portal does the same)."""
+        announced = (self.headers.get("Content-Length") or "0").strip()
+        if not re.fullmatch(r"-?[0-9]+", announced):
+            raise ApiError("INVALID_REQUEST", "Invalid Content-Length", 400)
+        length = int(announced)
         if length > MAX_BODY:
-            raise ValueError("body too large")
+            raise ApiError("INVALID_REQUEST", "Request body too large", 413)
         return self.rfile.read(length) if length > 0 else b""
 
 
@@ -213,6 +230,11 @@ class Sandbox:
             outcome = self.portal.call(method, params)
         except ApiError as error:
             return error.status, error.body()
+        except RecursionError:  # parameters nested deeper than the handlers walk
+            return 400, {
+                "error": "INVALID_REQUEST",
+                "error_description": "Request parameters are nested too deeply",
+            }
         envelope: dict[str, Any] = {"result": outcome.result}
         if outcome.total is not None:
             envelope["total"] = outcome.total
@@ -237,15 +259,46 @@ class Sandbox:
         if body:
             kind = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
             if kind == "application/json":
-                try:
-                    decoded = json.loads(body.decode("utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                    raise ApiError("INVALID_REQUEST", "Invalid JSON in request body") from exc
+                decoded = _decode_json(body)
                 if isinstance(decoded, dict):
                     params.update(decoded)
             else:
                 params.update(parse_php_query(body.decode("utf-8", errors="replace")))
         return method, params
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _decode_json(body: bytes) -> Any:
+    """A JSON body as PHP's json_decode reads it: strict JSON (no NaN/Infinity), nested at
+    most ``JSON_MAX_DEPTH`` levels; anything else is an invalid body."""
+    try:
+        decoded = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ApiError("INVALID_REQUEST", "Invalid JSON in request body") from exc
+    if _depth(decoded) > JSON_MAX_DEPTH:
+        raise ApiError("INVALID_REQUEST", "Invalid JSON in request body")
+    return decoded
+
+
+def _depth(value: Any) -> int:
+    """How deeply arrays/objects nest in ``value`` (a scalar is 0); iterative, so a hostile
+    body cannot exhaust the stack."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        node, level = pending.pop()
+        if isinstance(node, dict):
+            children: Iterable[Any] = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, level)
+        pending.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def start_sandbox(

@@ -48,9 +48,12 @@ def entity_type(portal: Portal, params: dict[str, Any]) -> int:
         raise ApiError("NOT_FOUND", "Smart process not found")
     if etid in (DEAL, CONTACT, COMPANY):
         return etid
-    if etid in _NAMES or etid < 128:
-        name = _NAMES.get(etid, str(etid))
-        raise ApiError("ENTITY_TYPE_NOT_SUPPORTED", f"Entity type `{name}` is not supported")
+    if etid in _NAMES:  # a CRM object without funnels (leads, quotes)
+        raise ApiError(
+            "ENTITY_TYPE_NOT_SUPPORTED", f"Entity type `{_NAMES[etid]}` is not supported"
+        )
+    # any other number must be a smart process's entityTypeId; its row ``id`` passed by
+    # mistake is NOT_FOUND too (how-to-add-category-to-spa.md)
     kind = smart_type(portal.store, etid)
     if kind is None:
         raise ApiError("NOT_FOUND", "Smart process not found")

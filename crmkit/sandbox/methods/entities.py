@@ -7,6 +7,7 @@ methods with filters, ordering, paging and ``select``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -46,10 +47,17 @@ def to_legacy_value(value: Any) -> Any:
         return "Y" if value else "N"
     if isinstance(value, float):
         return f"{value:.2f}"
+    # plain loops, not comprehensions: one stack frame per level of a deeply nested value
     if isinstance(value, list):
-        return [to_legacy_value(v) for v in value]
+        items = []
+        for item in value:
+            items.append(to_legacy_value(item))
+        return items
     if isinstance(value, dict):
-        return {k: to_legacy_value(v) for k, v in value.items()}
+        members = {}
+        for key, member in value.items():
+            members[key] = to_legacy_value(member)
+        return members
     return str(value)
 
 
@@ -334,7 +342,12 @@ def _legacy_row(portal: Portal, kind: str, params: dict[str, Any]) -> Record:
 
 
 def _bindings_match(row: Record, wanted: Any) -> bool:
-    entries = list(wanted.values()) if isinstance(wanted, dict) else list(wanted or [])
+    if isinstance(wanted, dict):
+        entries = list(wanted.values())
+    elif isinstance(wanted, list):
+        entries = wanted
+    else:  # not an array of bindings: nothing is bound to it
+        return False
     pairs = {
         (as_int(e.get("OWNER_TYPE_ID")), as_int(e.get("OWNER_ID")))
         for e in entries
@@ -496,7 +509,7 @@ class _Items:
             "createdTime": fields.get("createdTime") or now,
             "updatedTime": now,
             "movedTime": now,
-            "opportunity": float(fields.get("opportunity") or 0),
+            "opportunity": _amount(fields.get("opportunity")),
             "currencyId": str(fields.get("currencyId") or "RUB"),
             "entityTypeId": self.etid,
         }
@@ -505,6 +518,17 @@ class _Items:
                 row[key] = _store_uf(value, key in self.booleans)
         store.put(f"item{self.etid}", rid, row)
         return row
+
+
+def _amount(value: Any) -> float:
+    """An item's ``opportunity``: a number or a numeric string; anything else counts as 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return 0.0
+    try:
+        amount = float(value)
+    except ValueError:
+        return 0.0
+    return amount if math.isfinite(amount) else 0.0
 
 
 _ITEM_RENAMES = {

@@ -92,6 +92,7 @@ _DEFAULT_SETTINGS: dict[str, dict[str, Any]] = {
     },
     "crm": {"LEAD": "N", "CONTACT": "N", "COMPANY": "N", "DEAL": "N"},
 }
+_ENUM_KEYS = {"XMLID": "XML_ID"}
 _NAME_CHARS = re.compile(r"^[A-Z0-9_]+$")
 MAX_NAME = 50
 
@@ -129,11 +130,18 @@ def _enum_items(
     """Apply LIST/enum changes: items with ID update (``DEL=Y`` deletes), items without ID are
     added, items not mentioned stay; empty VALUEs are dropped silently."""
     result = [dict(i) for i in (known or [])]
-    entries = list(items.values()) if isinstance(items, dict) else list(items or [])
+    # anything but an array (a number, a string, true) carries no items, as in PHP's is_array
+    if isinstance(items, dict):
+        entries = list(items.values())
+    elif isinstance(items, list):
+        entries = items
+    else:
+        entries = []
     for raw in entries:
         if not isinstance(raw, dict):
             continue
-        entry = {str(k).upper(): v for k, v in raw.items()}
+        # LIST items are UPPER_CASE, userfieldconfig's enum items camelCase (xmlId)
+        entry = {_ENUM_KEYS.get(str(k).upper(), str(k).upper()): v for k, v in raw.items()}
         iid = as_int(entry.get("ID"))
         if iid is not None:
             target = next((i for i in result if i["ID"] == iid), None)
