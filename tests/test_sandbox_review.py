@@ -99,6 +99,26 @@ def test_nested_or_filters_on_item_and_type_lists(sb: Sandbox) -> None:
     assert sorted(t["title"] for t in listed) == ["Договоры", "Доставка"]
 
 
+# --- §1.2: every method also accepts multipart/form-data --------------------------------------
+def test_multipart_form_data_bodies_use_bracket_notation(sb: Sandbox) -> None:
+    parts = {
+        "fields[ENTITY_ID]": (None, "SOURCE"),
+        "fields[STATUS_ID]": (None, "FAIR"),
+        "fields[NAME]": (None, "Ярмарка"),
+    }
+    response = requests.post(sb.webhook_url + "crm.status.add", files=parts, timeout=TIMEOUT)
+    assert response.status_code == 200, response.text
+    row = result(sb, "crm.status.get", {"id": response.json()["result"]})
+    assert (row["STATUS_ID"], row["NAME"]) == ("FAIR", "Ярмарка")
+    broken = requests.post(
+        sb.webhook_url + "user.current",
+        data=b"--x\r\nnonsense",
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+        timeout=TIMEOUT,
+    )
+    assert broken.status_code == 200
+
+
 # --- §3.2: a smart process's id passed as entityTypeId is NOT_FOUND ---------------------------
 def test_unknown_entity_type_id_in_the_funnel_api_is_not_found(sb: Sandbox) -> None:
     for unknown in (13, 99):

@@ -9,6 +9,10 @@ on plain dicts and lists whatever the encoding was.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -21,8 +25,34 @@ _KEY = re.compile(r"^([^\[\]]*)((?:\[[^\]]*\])*)")
 
 def parse_php_query(query: str) -> dict[str, Any]:
     """``a[b][]=1&a[b][]=2&c=3`` → ``{"a": {"b": ["1", "2"]}, "c": "3"}``."""
+    return php_params(parse_qsl(query, keep_blank_values=True))
+
+
+def parse_multipart(body: bytes, content_type: str) -> dict[str, Any]:
+    """A ``multipart/form-data`` body (``content_type`` with its boundary) read like a form:
+    each part's ``name`` is a bracket key, its content the value."""
+    head = b"Content-Type: " + content_type.encode("latin-1", errors="replace") + b"\r\n\r\n"
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    pairs: list[tuple[str, str]] = []
+    if isinstance(message, EmailMessage) and message.is_multipart():
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            if not isinstance(name, str) or not name:
+                continue
+            payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
+            charset = part.get_content_charset() or "utf-8"
+            try:
+                pairs.append((name, data.decode(charset, errors="replace")))
+            except LookupError:  # an unknown charset name
+                pairs.append((name, data.decode("utf-8", errors="replace")))
+    return php_params(pairs)
+
+
+def php_params(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """Name/value pairs with bracket keys → nested dicts and lists, as PHP builds ``$_REQUEST``."""
     root: dict[str, Any] = {}
-    for key, value in parse_qsl(query, keep_blank_values=True):
+    for key, value in pairs:
         match = _KEY.match(key)
         if match is None or not match.group(1):
             continue

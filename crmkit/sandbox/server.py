@@ -26,7 +26,7 @@ from crmkit.sandbox.errors import ApiError, method_not_found, no_auth
 from crmkit.sandbox.limiter import Clock, Faults, LeakyBucket, OperatingBudget
 from crmkit.sandbox.listing import PORTAL_TZ
 from crmkit.sandbox.methods import build_registry
-from crmkit.sandbox.params import parse_php_query
+from crmkit.sandbox.params import parse_multipart, parse_php_query
 from crmkit.sandbox.portal import ALL_SCOPES, Portal
 from crmkit.sandbox.seed import add_base_users, seed_portal
 from crmkit.sandbox.stages import bootstrap
@@ -262,6 +262,8 @@ class Sandbox:
                 decoded = _decode_json(body)
                 if isinstance(decoded, dict):
                     params.update(decoded)
+            elif kind == "multipart/form-data":
+                params.update(parse_multipart(body, headers.get("Content-Type") or ""))
             else:
                 params.update(parse_php_query(body.decode("utf-8", errors="replace")))
         return method, params
