@@ -15,12 +15,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
 def one_line(text: str) -> str:
-    return _CONTROL.sub(
-        lambda m: (
-            "\\x%02x" % ord(m.group()) if ord(m.group()) < 256 else "\\u%04x" % ord(m.group())
-        ),
-        text,
-    )
+    def escape(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        return f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"
+
+    return _CONTROL.sub(escape, text)
 
 
 class ExitCode(IntEnum):
