@@ -258,3 +258,22 @@ def test_cli_unknown_rule_to_disable(crmkit: Callable[..., object], tmp_path: Pa
     good.write_text(SMALL, encoding="utf-8")
     result = crmkit("blueprint", "lint", str(good), "--disable", "BP999")
     assert result.code == 2 and "BP999" in result.err
+
+
+def test_blueprint_new_from_the_library(crmkit: Callable[..., object], tmp_path: Path) -> None:
+    out = tmp_path / "client.toml"
+    made = crmkit("blueprint", "new", "--from", "deal-b2b-short", "--out", str(out))
+    assert made.code == 0, made.err
+    bp = load_blueprint(out, Library.default().resolver())
+    assert [p.code for p in bp.pipelines] == ["deal_b2b_full", "deal_b2b_short"]
+    assert "include" not in out.read_text(encoding="utf-8")  # self-contained
+    before = out.read_text(encoding="utf-8")
+    again = crmkit("blueprint", "new", "--from", "lead-funnel", "--out", str(out))
+    assert again.code == 2 and "--force" in again.err
+    assert out.read_text(encoding="utf-8") == before  # nothing lost
+    assert (
+        crmkit("blueprint", "new", "--from", "lead-funnel", "--out", str(out), "--force").code == 0
+    )
+    assert crmkit("blueprint", "new").code == 2
+    both = crmkit("blueprint", "new", "--from", "x", "--from-assessment", "y.toml")
+    assert both.code == 2 and both.err.count("\n") == 1

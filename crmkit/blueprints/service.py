@@ -67,3 +67,48 @@ def lint_target(
 ) -> LintReport:
     blueprint = library.load_path_or_id(target)
     return LintReport(target, lint(blueprint, settings or default_settings(), lang))
+
+
+@dataclass(frozen=True)
+class NewBlueprint:
+    blueprint: Blueprint
+    #: the TOML to write, with a header saying how it was made
+    text: str
+    errors: int
+
+
+def new_blueprint(
+    *,
+    library: Library,
+    lang: Lang,
+    today: str,
+    assessment: Path | None = None,
+    base: str | None = None,
+    base_path: Path | None = None,
+    questionnaire: Path | None = None,
+    origin: str = "",
+) -> NewBlueprint:
+    """A self-contained blueprint: tailored from an assessment, or a library blueprint (or file)
+    with its includes resolved. Exactly one of ``assessment``, ``base`` / ``base_path``."""
+    from crmkit import __version__
+    from crmkit.blueprints.dump import dump_blueprint
+    from crmkit.i18n import msg
+
+    if assessment is not None:
+        # the assessment package builds on this one, so it is imported only when asked for
+        from crmkit.assess.answers import load_questionnaire
+        from crmkit.assess.tailor import tailor_from_assessment
+
+        chosen = load_questionnaire(questionnaire) if questionnaire else None
+        result = tailor_from_assessment(assessment, library, lang, chosen)
+    elif base_path is not None:
+        result = library.load_path_or_id(str(base_path))
+    else:
+        assert base is not None
+        result = library.load(base)
+    header = [
+        msg("blueprint.new.header", lang, version=__version__, date=today),
+        f"crmkit blueprint new {origin}".strip(),
+    ]
+    errors = [f for f in lint(result, lang=lang) if f.severity == "error"]
+    return NewBlueprint(result, dump_blueprint(result, comment=header), len(errors))

@@ -141,8 +141,9 @@ def new_cmd(
     force: bool,
     library_dirs: tuple[str, ...],
 ) -> None:
-    from crmkit.blueprints.dump import dump_blueprint
-    from crmkit.blueprints.lint import lint
+    from datetime import date
+
+    from crmkit.blueprints.service import new_blueprint
     from crmkit.errors import UsageError
 
     app = app_of(ctx)
@@ -151,31 +152,20 @@ def new_cmd(
     target = app.resolve(out) if out else None
     if target is not None and target.exists() and not force:
         raise UsageError(app.t("blueprint.new.exists", path=str(out)))
-    library = _library(ctx, library_dirs)
-    if assessment is not None:
-        from crmkit.assess.answers import load_questionnaire
-        from crmkit.assess.tailor import tailor_from_assessment
-
-        chosen = load_questionnaire(app.resolve(questionnaire)) if questionnaire else None
-        result = tailor_from_assessment(app.resolve(assessment), library, app.lang, chosen)
-        origin = f"--from-assessment {assessment}"
-    else:
-        assert base is not None
-        path_like = base.endswith(".toml") or "/" in base
-        result = library.load_path_or_id(str(app.resolve(base)) if path_like else base)
-        origin = f"--from {base}"
-    from datetime import date
-
-    from crmkit import __version__
-
-    header = [
-        app.t("blueprint.new.header", version=__version__, date=date.today().isoformat()),
-        f"crmkit blueprint new {origin}",
-    ]
-    emit(dump_blueprint(result, comment=header), target)
-    errors = [f for f in lint(result, lang=app.lang) if f.severity == "error"]
+    path_like = base is not None and (base.endswith(".toml") or "/" in base)
+    made = new_blueprint(
+        library=_library(ctx, library_dirs),
+        lang=app.lang,
+        today=date.fromtimestamp(app.clock()).isoformat(),
+        assessment=app.resolve(assessment) if assessment else None,
+        base=None if path_like else base,
+        base_path=app.resolve(base) if base is not None and path_like else None,
+        questionnaire=app.resolve(questionnaire) if questionnaire else None,
+        origin=f"--from-assessment {assessment}" if assessment else f"--from {base}",
+    )
+    emit(made.text, target)
     if target is not None:
-        note = app.t("blueprint.new.written", path=str(out), pipelines=len(result.pipelines))
-        click.echo(note, err=True)
-    if errors:
-        raise ValidationFailed(app.t("lint.failed", errors=len(errors), warnings=0))
+        pipelines = len(made.blueprint.pipelines)
+        click.echo(app.t("blueprint.new.written", path=str(out), pipelines=pipelines), err=True)
+    if made.errors:
+        raise ValidationFailed(app.t("lint.failed", errors=made.errors, warnings=0))
