@@ -266,7 +266,7 @@ def test_blueprint_new_from_the_library(crmkit: Callable[..., object], tmp_path:
     assert made.code == 0, made.err
     bp = load_blueprint(out, Library.default().resolver())
     assert [p.code for p in bp.pipelines] == ["deal_b2b_full", "deal_b2b_short"]
-    assert "include" not in out.read_text(encoding="utf-8")  # self-contained
+    assert "\ninclude = " not in out.read_text(encoding="utf-8")  # self-contained
     before = out.read_text(encoding="utf-8")
     again = crmkit("blueprint", "new", "--from", "lead-funnel", "--out", str(out))
     assert again.code == 2 and "--force" in again.err
