@@ -1,15 +1,26 @@
-"""The file adapter: reading TOML with positions, and atomic writes.
+"""The file adapter: reading bounded input files, TOML with positions, and atomic writes.
 
-Everything crmkit writes goes through ``write_text`` / ``write_bytes``: the content is written to
-a temporary file beside the target and renamed over it, so a failed run never leaves a
-half-written report or answers file.
+Reading: every input is a regular file of bounded size (``MAX_INPUT_BYTES``), opened without
+blocking, so a FIFO with no writer, ``/dev/zero`` or a sparse 1 GiB file is refused at once
+instead of hanging or eating the machine. A TOML text is checked for nesting and for integers
+TOML itself does not allow (beyond 64 bits) before anything walks it.
+
+Writing: everything crmkit writes goes through ``write_text`` / ``write_bytes``: the content is
+written to a temporary file beside the target, named after the writer's pid, and renamed over
+the target, so a failed or killed run never leaves a half-written report or answers file. A run
+stopped by a signal removes its temporary file (``crmkit.cli`` turns SIGTERM and SIGHUP into an
+exception); one killed outright leaves it for the next write of that file to clear away. Only
+regular files are replaced: ``--out /dev/null`` run as root must not turn the device into a file.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
-import tempfile
+import secrets
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +28,23 @@ from typing import Any
 
 from crmkit.errors import InputError
 from crmkit.schema import Source
-from crmkit.tomlpos import locate
+from crmkit.tomlpos import KeyPath, format_path, locate
+
+#: the largest input file crmkit reads (the biggest real one, a selection, is ~20 KB)
+MAX_INPUT_BYTES = 8 * 1024 * 1024
+#: how deeply arrays and tables may nest, in the text and in the parsed data (crmkit's formats
+#: need about 10; tomllib and everything that walks the data recurse, so a limit keeps the stack)
+MAX_NESTING = 32
+#: TOML integers are 64-bit (toml.io: "out of range ... MUST throw an error")
+_INT64 = (-(2**63), 2**63 - 1)
+#: what an error message quotes of a wrong value, at most (a 10 MB value is not shown whole)
+QUOTE_LIMIT = 100
+
+
+def shown(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``value`` as a message quotes it: at most ``limit`` characters, the cut marked ``…``."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -32,6 +59,7 @@ _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
 def parse_toml(text: str, name: str) -> TomlDocument:
     """Parse TOML text; a syntax error becomes ``InputError`` naming ``name:line:column``."""
+    _check_text_nesting(text, name)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -45,50 +73,272 @@ def parse_toml(text: str, name: str) -> TomlDocument:
             where = f"{name}:{text.count(chr(10)) + 1}"
             message = message[: -len("(at end of document)")].rstrip() + " at the end of the file"
         raise InputError(f"not valid TOML: {message}", where=where) from None
-    return TomlDocument(data=data, source=Source(name, locate(text)), text=text)
+    except ValueError:  # an integer of more than 4300 digits (Python's conversion limit)
+        raise InputError(_HUGE_INTEGER, where=_huge_integer_line(text, name)) from None
+    except RecursionError:  # nesting the text scan could not see (e.g. endless dotted keys)
+        raise InputError(_TOO_DEEP, where=name) from None
+    positions = locate(text)
+    source = Source(name, positions)
+    _check_values(data, source)
+    return TomlDocument(data=data, source=source, text=text)
+
+
+_TOO_DEEP = f"arrays or tables nested more than {MAX_NESTING} levels deep"
+_HUGE_INTEGER = "an integer out of range: TOML integers are 64-bit"
+
+
+def _check_text_nesting(text: str, name: str) -> None:
+    """Refuse brackets nested deeper than ``MAX_NESTING`` before tomllib recurses into them.
+
+    A small lexer: it follows strings (basic, literal, multi-line) and comments so that a
+    bracket inside them does not count; anything it gets wrong only makes tomllib speak."""
+    depth, line, i, n = 0, 1, 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            line += 1
+        elif ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif ch in "\"'":
+            triple = text.startswith(ch * 3, i)
+            closing = ch * 3 if triple else ch
+            j = i + len(closing)
+            while j < n:
+                if ch == '"' and text[j] == "\\":
+                    j += 2
+                    continue
+                if text.startswith(closing, j):
+                    j += len(closing)
+                    break
+                if not triple and text[j] == "\n":  # unterminated: tomllib will say so
+                    break
+                j += 1
+            line += text.count("\n", i, j)
+            i = j
+            continue
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise InputError(_TOO_DEEP, where=f"{name}:{line}")
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+
+
+def _huge_integer_line(text: str, name: str) -> str:
+    match = re.search(r"[0-9_]{4300,}", text)
+    return f"{name}:{text.count(chr(10), 0, match.start()) + 1}" if match else name
+
+
+def _check_values(data: dict[str, Any], source: Source) -> None:
+    """Nesting of the parsed data (dotted keys nest without brackets) and 64-bit integers;
+    iterative, so the check itself cannot run out of stack."""
+    pending: list[tuple[Any, KeyPath]] = [(data, ())]
+    while pending:
+        value, path = pending.pop()
+        if len(path) > MAX_NESTING:
+            raise InputError(_TOO_DEEP, where=source.where(path[:MAX_NESTING]))
+        if isinstance(value, dict):
+            pending.extend((child, (*path, key)) for key, child in value.items())
+        elif isinstance(value, list):
+            pending.extend((child, (*path, index)) for index, child in enumerate(value))
+        elif isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
+            raise InputError(_HUGE_INTEGER, where=source.where(path), key=format_path(path) or None)
+
+
+# -- reading files --------------------------------------------------------------------------------
+
+_KINDS = (
+    (stat.S_ISDIR, "is a directory, expected a file"),
+    (stat.S_ISFIFO, "is a pipe (FIFO), expected a regular file"),
+    (stat.S_ISCHR, "is a device, expected a regular file"),
+    (stat.S_ISBLK, "is a device, expected a regular file"),
+    (stat.S_ISSOCK, "is a socket, expected a regular file"),
+)
+
+
+def _not_regular(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    return next((text for test, text in _KINDS if test(mode)), "is not a regular file")
+
+
+def _os_problem(exc: OSError, verb: str) -> str:
+    if exc.errno == errno.ENAMETOOLONG:
+        return "the file name is longer than the file system allows"
+    if exc.errno == errno.ENOENT:
+        return "no such file"
+    if exc.errno == errno.EISDIR:
+        return "is a directory, expected a file"
+    return f"cannot {verb}: {exc.strerror or exc}"
+
+
+def read_bytes(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; ``InputError`` otherwise."""
+    where = shown(path, 200)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise InputError(_os_problem(exc, "read"), where=where) from None
+    try:
+        info = os.fstat(fd)
+        problem = _not_regular(info.st_mode)
+        if problem is not None:
+            raise InputError(problem, where=where)
+        if info.st_size > limit:
+            raise InputError(_too_large(info.st_size, limit), where=where)
+        chunks, size = [], 0
+        while size <= limit:  # a file that grows while we read is still bounded
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise InputError(_too_large(size, limit), where=where)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise InputError(_os_problem(exc, "read"), where=where) from None
+    finally:
+        os.close(fd)
+
+
+def _too_large(size: int, limit: int) -> str:
+    return f"too large ({size / 2**20:.1f} MB); crmkit reads files of at most {limit // 2**20} MB"
 
 
 def read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", where=str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected a file", where=str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", where=str(path)) from None
+    raw = read_bytes(path)
     try:
         # utf-8-sig: Windows editors save "UTF-8 with BOM", which TOML itself does not allow
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", where=str(path)) from None
+        raise InputError(_not_utf8(raw, exc.start), where=_line_col(path, raw, exc.start)) from None
+
+
+def _line_col(path: Path, raw: bytes, at: int) -> str:
+    line_start = raw.rfind(b"\n", 0, at) + 1
+    column = len(raw[line_start:at].decode("utf-8", errors="replace")) + 1
+    line = raw.count(b"\n", 0, at) + 1
+    return f"{shown(path, 200)}:{line}:{column}"
+
+
+def _not_utf8(raw: bytes, at: int) -> str:
+    """The complaint about bytes that are not UTF-8; Russian text saved by an old Windows
+    editor is Windows-1251, which says so."""
+    problem = "not UTF-8 text"
+    high = [b for b in raw if b >= 0x80]
+    # Windows-1251 letters: А-я at 0xC0-0xFF, Ё/ё at 0xA8/0xB8; mostly letters means Russian
+    letters = sum(1 for b in high if b >= 0xC0 or b in (0xA8, 0xB8))
+    if high and letters / len(high) > 0.8:
+        problem += "; it looks like Windows-1251: save the file as UTF-8"
+    return problem
 
 
 def read_toml(path: Path) -> TomlDocument:
-    return parse_toml(read_text(path), str(path))
+    return parse_toml(read_text(path), shown(path, 200))
+
+
+def is_file(path: Path) -> bool:
+    """``path.is_file()`` that answers False instead of raising (a name too long, a loop)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+# -- writing files --------------------------------------------------------------------------------
 
 
 def write_bytes(path: Path, content: bytes) -> None:
-    """Write atomically: a temporary file in the same folder, then a rename."""
-    path = Path(path)
+    """Write atomically: a temporary file in the same folder, complete before it is named,
+    then a rename over the target."""
+    path = _writable_target(Path(path))
     folder = path.parent if str(path.parent) else Path()
+    where = shown(path, 200)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror}", where=str(path)) from None
+        raise InputError(_os_problem(exc, "write"), where=where) from None
+    _sweep_stale(folder, path.name)
+    mode = _existing_mode(path)
+    named: str | None = None
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        # mkstemp creates 0600; give the file the mode a plain open() would have
-        Path(tmp).chmod(_existing_mode(path))
-        Path(tmp).replace(path)
+        named = _temp_name(folder, path.name)
+        _write_file(os.open(named, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), content)
+        Path(named).chmod(mode)
+        Path(named).replace(path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"cannot write: {exc.strerror}", where=str(path)) from None
+        if named is not None:
+            Path(named).unlink(missing_ok=True)
+        raise InputError(_os_problem(exc, "write"), where=where) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if named is not None:
+            Path(named).unlink(missing_ok=True)
         raise
+
+
+def _write_file(fd: int, content: bytes) -> None:
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def write_text(path: Path, content: str) -> None:
+    write_bytes(path, content.encode("utf-8"))
+
+
+def _writable_target(path: Path) -> Path:
+    """The file to replace: a symlink's target (the link stays), never a device, pipe or folder."""
+    where = shown(path, 200)
+    try:
+        if path.is_symlink():
+            path = Path(os.path.realpath(path))
+        info = path.stat()
+    except FileNotFoundError:
+        return path
+    except OSError as exc:
+        raise InputError(_os_problem(exc, "write"), where=where) from None
+    problem = _not_regular(info.st_mode)
+    if problem is not None:
+        raise InputError(f"{problem}; use --out - for the standard output", where=where)
+    return path
+
+
+def _temp_name(folder: Path, name: str) -> str:
+    """``.<name>.<pid>.<random>.tmp``: the pid lets a later write clear away what a killed
+    writer left."""
+    return str(folder / f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
+_STALE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
+
+
+def _sweep_stale(folder: Path, name: str) -> None:
+    """Remove temporary files of ``name`` left by writers that no longer run (killed ones)."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            match = _STALE.match(entry.name)
+            if match is None or match.group("name") != name:
+                continue
+            pid = int(match.group("pid"))
+            if pid != os.getpid() and not _alive(pid):
+                with contextlib.suppress(OSError):
+                    Path(entry.path).unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, under another user
+        return True
+    return True
 
 
 def _existing_mode(path: Path) -> int:
@@ -98,7 +348,3 @@ def _existing_mode(path: Path) -> int:
         mask = os.umask(0)
         os.umask(mask)
         return 0o666 & ~mask
-
-
-def write_text(path: Path, content: str) -> None:
-    write_bytes(path, content.encode("utf-8"))

@@ -135,8 +135,9 @@ def _random_toml() -> st.SearchStrategy[str]:
     )
 
 
-def _check(tmp_path: Path, args: list[str], name: str) -> None:
-    """Run crmkit; a failure is exit 2 with one line naming the file, and nothing written."""
+def _check(tmp_path: Path, args: list[str], *names: str) -> None:
+    """Run crmkit; a failure is exit 2 with one line naming one of the files ``names``, and
+    nothing written."""
     before = sorted(p.name for p in tmp_path.iterdir())
     save, out = tmp_path / "saved.toml", tmp_path / "report.html"
     app = AppContext(lang="en", cwd=tmp_path, interactive=False, environ={})
@@ -155,13 +156,13 @@ def _check(tmp_path: Path, args: list[str], name: str) -> None:
     assert std.getvalue() == ""
     lines = message.strip().splitlines()
     assert len(lines) == 1, message
-    path = str(tmp_path / name)
+    paths = "|".join(re.escape(str(tmp_path / name)) for name in names)
     # a missing answer or a missing top-level table has no line to name: it names the ids/key
     no_line = re.compile(r"^crmkit: \S+: required key '\w+' is missing( \(\+\d+ more\))?$")
     if "no answers to" not in lines[0] and not no_line.match(lines[0]):
-        assert re.match(rf"crmkit: {re.escape(path)}:\d+(:\d+)?: ", lines[0]), lines[0]
+        assert re.match(rf"crmkit: ({paths}):\d+(:\d+)?: ", lines[0]), lines[0]
         if "not valid TOML" not in lines[0]:
-            assert re.match(rf"crmkit: {re.escape(path)}:\d+: [\w.\[\]\"-]+: ", lines[0]), lines[0]
+            assert re.match(rf"crmkit: ({paths}):\d+: [\w.\[\]\"-]+: ", lines[0]), lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
@@ -188,6 +189,8 @@ def test_fuzz_questionnaire_file(tmp_path: Path, text: str) -> None:
         tmp_path,
         ["assess", "--questionnaire", str(own), "--answers", str(answers), "--format", "md"],
         "own.toml",
+        # a question renamed in the questionnaire makes the (valid) answers name an unknown id
+        "answers.toml",
     )
 
 

@@ -7,6 +7,7 @@ Where LibreOffice is installed the workbook is also recalculated headless.
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import shutil
@@ -248,14 +249,26 @@ def test_libreoffice_recalculates_the_same_scores(tmp_path):  # pragma: no cover
     result = result_for("selection.toml")
     src = tmp_path / "s.xlsx"
     src.write_bytes(render_xlsx(result, "en"))
+    # the filter options: comma, double quote, character set 76 (UTF-8), from the first line;
+    # a profile of its own, so a LibreOffice the user has open does not take the job
     subprocess.run(
-        ["soffice", "--headless", "--convert-to", "csv", "--outdir", str(tmp_path), str(src)],
+        [
+            "soffice",
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1",
+            "--outdir",
+            str(tmp_path),
+            str(src),
+        ],
         check=True,
         timeout=120,
         capture_output=True,
     )
-    rows = (tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()
+    text = (tmp_path / "s.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
     lay = matrix_layout(len(result.step4.weights), len(result.step4.ranking))
-    totals = rows[lay["total_row"] - 1].split(",")[lay["first_system_col"] - 1 :]
+    totals = rows[lay["total_row"] - 1][lay["first_system_col"] - 1 :]
     for cell, r in zip(totals, result.step4.ranking, strict=False):
         assert float(cell) == pytest.approx(r.score, abs=1e-2)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
+from types import FrameType
 
 import click
 
@@ -11,6 +15,8 @@ from crmkit import __version__
 from crmkit.cli.base import LazyGroup, app_of, option
 from crmkit.cli.context import AppContext
 from crmkit.errors import CrmkitError, ExitCode
+from crmkit.files import shown
+from crmkit.push.webhook import mask_secrets
 
 #: subcommand → "module:attribute"; imported only when that command runs
 COMMANDS = {
@@ -39,33 +45,61 @@ def cli(ctx: click.Context, lang: str | None) -> None:
         app.lang = lang  # type: ignore[assignment]
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (a closed terminal): handled like Ctrl-C, so what a person entered is
+    saved and temporary files are cleared, but the exit code says which signal it was."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(signum)
+
+
+def _say(app: AppContext, text: str) -> None:
+    """One line on stderr, secrets masked; a closed terminal (SIGHUP) must not turn it into a
+    second failure."""
+    with contextlib.suppress(OSError, ValueError):
+        click.echo(f"crmkit: {mask_secrets(text)}", err=True)
+
+
 def run(args: list[str], app: AppContext) -> int:
     """Run the CLI with ``args``; returns the exit code. Errors become one line on stderr."""
     try:
         cli.main(args=args, prog_name="crmkit", obj=app, standalone_mode=False)
     except CrmkitError as exc:
-        click.echo(f"crmkit: {exc}", err=True)
+        _say(app, str(exc))
         return int(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("crmkit: " + app.t("error.interrupted"), err=True)
-        return int(ExitCode.INTERRUPTED)
-    except KeyboardInterrupt:
-        click.echo("crmkit: " + app.t("error.interrupted"), err=True)
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+        _say(app, app.t("error.interrupted"))
+        if isinstance(exc, Terminated):
+            return 128 + exc.signum
         return int(ExitCode.INTERRUPTED)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
+    except click.exceptions.NoArgsIsHelpError as exc:  # a group without its command
+        if exc.ctx is not None:
+            click.echo(exc.ctx.get_help())
+        return int(ExitCode.OK)
+    except click.UsageError as exc:
+        from crmkit.cli.usage import usage_line
+
+        _say(app, usage_line(exc, app.lang, cli, args))
+        return int(ExitCode.BAD_INPUT)
     except click.ClickException as exc:
-        exc.show()
-        return int(exc.exit_code)
+        _say(app, exc.format_message())
+        return int(ExitCode.BAD_INPUT)
     except BrokenPipeError:
         return int(ExitCode.OK)
     except Exception as exc:  # a bug: say so in one line, keep the traceback for developers
         if os.environ.get("CRMKIT_DEBUG"):
             raise
-        click.echo(
-            f"crmkit: internal error: {type(exc).__name__}: {exc} "
+        _say(
+            app,
+            f"internal error: {type(exc).__name__}: {shown(exc, 300)} "
             "(set CRMKIT_DEBUG=1 to see the traceback, and please report it)",
-            err=True,
         )
         return 70
     return int(ExitCode.OK)
@@ -73,4 +107,8 @@ def run(args: list[str], app: AppContext) -> int:
 
 def main() -> None:
     args = sys.argv[1:]
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), _raise_terminated)
     sys.exit(run(args, AppContext.from_environment(args)))
