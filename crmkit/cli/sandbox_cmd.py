@@ -77,6 +77,8 @@ def sandbox(
         try:
             click.echo(f"READY {portal.webhook_url}")
             sys.stdout.flush()  # a parent process waits for this line
+            if portal.port_changed:
+                note(app.t("sandbox.port_changed", port=portal.port))
             note(app.t("sandbox.running"))
             while not stop.wait(0.2):
                 pass

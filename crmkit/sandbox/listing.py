@@ -239,6 +239,16 @@ def page_of(rows: list[Any], start_param: Any) -> Page:
     return Page(chunk, len(rows), following)
 
 
+def equality(conditions: dict[str, Any], field: str) -> str | None:
+    """The value a filter requires ``field`` to equal exactly (a plain string condition), so a
+    list can start from the store's index instead of every row; None if there is none."""
+    for key, value in conditions.items():
+        op, name = split_key(str(key))
+        if op in ("", "=") and name.upper() == field.upper() and isinstance(value, str):
+            return value
+    return None
+
+
 def list_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """``filter``, ``order`` and ``select`` of a list call, validated like the portal does."""
     conditions = _checked(params, "filter")

@@ -126,7 +126,14 @@ class Portal:
         perf = time.perf_counter()
         try:
             with self.lock:
-                value = method.fn(self, params)
+                if method.batchable:
+                    # one call, one transaction: a portal killed mid-call (or a call that
+                    # fails half-way) leaves nothing half-made; ``batch`` is not one, each of
+                    # its commands is
+                    with self.store.transaction():
+                        value = method.fn(self, params)
+                else:
+                    value = method.fn(self, params)
         finally:
             processing = time.perf_counter() - perf
             if method.batchable:  # the outer batch is not charged; its commands are

@@ -6,17 +6,20 @@ returns a ``Sandbox`` handle; ``crmkit sandbox`` is a thin wrapper around it.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
+import queue
 import re
 import secrets
 import socket
+import sys
 import threading
 import time
 import traceback
 from collections.abc import Iterable
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -48,21 +51,84 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Server(HTTPServer):
+    """An HTTP server with a listen backlog that holds a burst of clients and a bounded pool of
+    worker threads, grown on demand (``ThreadingHTTPServer`` keeps socketserver's backlog of 5,
+    so a 6th simultaneous client is reset, and starts a thread per connection without bound)."""
 
-    def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
+    allow_reuse_address = True
+    #: the listen backlog: connections the kernel holds while every worker is busy
+    request_queue_size = 256
+
+    def __init__(self, address: tuple[str, int], sandbox: Sandbox, workers: int = 32) -> None:
         self.sandbox = sandbox
         if ":" in address[0]:  # ::1
             self.address_family = socket.AF_INET6
+        self._jobs: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
+        self._max_workers = workers
+        self._workers: list[threading.Thread] = []
+        self._idle = 0
+        self._pool_lock = threading.Lock()
+        #: connections being served (closed on stop, so no worker waits on an idle client)
+        self._open: set[Any] = set()
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._pool_lock:
+            if self._idle == 0 and len(self._workers) < self._max_workers:
+                worker = threading.Thread(target=self._work, name="crmkit-sandbox-worker")
+                worker.daemon = True
+                self._workers.append(worker)
+                self._idle += 1
+                worker.start()
+            self._idle -= 1
+        self._jobs.put((request, client_address))
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            request, client_address = job
+            with self._pool_lock:
+                self._open.add(request)
+            try:
+                self.finish_request(request, client_address)
+            except Exception:
+                self.handle_error(request, client_address)
+            finally:
+                self.shutdown_request(request)
+                with self._pool_lock:
+                    self._open.discard(request)
+                    self._idle += 1
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # a client that hangs up early is no sandbox bug and no reason to print: only real
+        # failures are kept (never printed: a traceback may quote the webhook path)
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        self.sandbox.internal_errors.append(traceback.format_exc())
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._pool_lock:
+            for request in self._open:
+                with contextlib.suppress(OSError):
+                    request.shutdown(socket.SHUT_RDWR)
+        for _ in self._workers:
+            self._jobs.put(None)
+        deadline = time.monotonic() + 2.0
+        for worker in self._workers:
+            worker.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     server_version = "crmkit-sandbox"
+    #: an idle keep-alive connection is closed after this many seconds (it holds a worker)
+    timeout = 30
 
     def setup(self) -> None:
         super().setup()
@@ -108,15 +174,41 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _read_body(self) -> bytes:
-        """The request body; a malformed or oversized Content-Length is refused before any of
-        the body is read (the web server in front of a portal does the same)."""
+        """The request body, by Content-Length or chunked; a malformed or oversized one is
+        refused before more of it is read (the web server in front of a portal does the same)."""
+        coding = (self.headers.get("Transfer-Encoding") or "").strip().lower()
+        if coding:
+            if coding != "chunked":
+                raise ApiError("INVALID_REQUEST", "Unsupported Transfer-Encoding", 501)
+            return self._read_chunked()
         announced = (self.headers.get("Content-Length") or "0").strip()
-        if not re.fullmatch(r"-?[0-9]+", announced):
+        if not re.fullmatch(r"[0-9]+", announced):
             raise ApiError("INVALID_REQUEST", "Invalid Content-Length", 400)
         length = int(announced)
         if length > MAX_BODY:
             raise ApiError("INVALID_REQUEST", "Request body too large", 413)
         return self.rfile.read(length) if length > 0 else b""
+
+    def _read_chunked(self) -> bytes:
+        body = bytearray()
+        while True:
+            line = self.rfile.readline(1024)
+            size_text = line.split(b";", 1)[0].strip()
+            if not line.endswith(b"\n") or not re.fullmatch(rb"[0-9A-Fa-f]{1,8}", size_text):
+                raise ApiError("INVALID_REQUEST", "Invalid chunked body", 400)
+            size = int(size_text, 16)
+            if len(body) + size > MAX_BODY:
+                raise ApiError("INVALID_REQUEST", "Request body too large", 413)
+            if size == 0:
+                break
+            chunk = self.rfile.read(size)
+            if len(chunk) != size or self.rfile.read(2) != b"\r\n":
+                raise ApiError("INVALID_REQUEST", "Invalid chunked body", 400)
+            body += chunk
+        for _ in range(64):  # trailers, up to the empty line
+            if self.rfile.readline(1024) in (b"\r\n", b"\n", b""):
+                return bytes(body)
+        raise ApiError("INVALID_REQUEST", "Invalid chunked body", 400)
 
 
 class Sandbox:
@@ -127,7 +219,7 @@ class Sandbox:
         *,
         host: str,
         port: int,
-        code: str,
+        code: str | None,
         state_dir: Path | None,
         rate: float | None,
         burst: int,
@@ -142,11 +234,13 @@ class Sandbox:
         if not is_loopback(host):
             raise ValueError(f"the sandbox serves loopback addresses only, not {host!r}")
         self.host = host
-        self.code = code
         self.user_id = user_id
         self.clock = clock
         self.limit_status = limit_status
         self.store = Store(state_dir)
+        # a portal kept in a folder keeps its address and webhook across restarts, so a saved
+        # CRMKIT_WEBHOOK goes on working
+        self.code = code or self.store.meta("code") or secrets.token_hex(8)
         if self.store.meta("initialized") is None:
             bootstrap(self.store)
             add_base_users(self.store, datetime.fromtimestamp(clock(), PORTAL_TZ))
@@ -169,8 +263,21 @@ class Sandbox:
         #: the webhook code)
         self.internal_errors: list[str] = []
         self._count_lock = threading.Lock()
-        self._server = _Server((host, port), self)
+        remembered = int(self.store.meta("port") or 0) if state_dir is not None else 0
+        #: the port of the last run could not be had again (another program holds it)
+        self.port_changed = False
+        if port == 0 and remembered:
+            try:
+                self._server = _Server((host, remembered), self)
+            except OSError:
+                self.port_changed = True
+                self._server = _Server((host, 0), self)
+        else:
+            self._server = _Server((host, port), self)
         self.port: int = self._server.server_address[1]
+        if state_dir is not None:
+            self.store.set_meta("code", self.code)
+            self.store.set_meta("port", str(self.port))
         # a short poll interval makes stop() return at once (tests start many sandboxes)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -328,7 +435,7 @@ def start_sandbox(
     return Sandbox(
         host=host,
         port=port,
-        code=code or secrets.token_hex(8),
+        code=code,
         state_dir=Path(state_dir) if state_dir is not None else None,
         rate=rate,
         burst=burst,

@@ -166,7 +166,8 @@ def find_category(store: Store, entity_type_id: int, category_id: int) -> Record
 
 
 def smart_type(store: Store, entity_type_id: int) -> Record | None:
-    return next((t for t in store.rows("type") if t["entityTypeId"] == entity_type_id), None)
+    found = store.find("type", entityTypeId=entity_type_id)
+    return found[0] if found else None
 
 
 def describe(store: Store, entity_id: str) -> Dictionary | None:
@@ -216,14 +217,13 @@ def all_dictionaries(store: Store) -> list[Dictionary]:
     names = ["STATUS", *DROPDOWNS, "DEAL_STAGE"]
     names += [
         stage_entity_id(DEAL, c["id"])
-        for c in store.rows("category")
+        for c in store.scan("category")
         if c["entityTypeId"] == DEAL and c["id"] != 0
     ]
-    for kind in store.rows("type"):
+    for kind in store.scan("type"):
         names += [
             stage_entity_id(kind["entityTypeId"], c["id"])
-            for c in store.rows("category")
-            if c["entityTypeId"] == kind["entityTypeId"]
+            for c in store.find("category", entityTypeId=kind["entityTypeId"])
         ]
     found = [describe(store, name) for name in names]
     return [d for d in found if d is not None]
@@ -286,8 +286,7 @@ def create_default_stages(store: Store, dictionary: Dictionary, defs: tuple[Stag
 
 
 def statuses_of(store: Store, entity_id: str) -> list[Record]:
-    rows = [r for r in store.rows("status") if r["ENTITY_ID"] == entity_id]
-    return sorted(rows, key=lambda r: (r["SORT"], r["ID"]))
+    return sorted(store.find("status", ENTITY_ID=entity_id), key=lambda r: (r["SORT"], r["ID"]))
 
 
 def semantic_letter(store: Store, entity_id: str, code: str) -> str:
@@ -302,11 +301,11 @@ def items_in_stage(store: Store, dictionary: Dictionary, code: str) -> bool:
     """Whether any lead/deal/item still sits in the stage ``code``."""
     etid = dictionary.entity_type_id
     if etid == LEAD:
-        return any(r.get("STATUS_ID") == code for r in store.rows("lead"))
+        return store.exists("lead", STATUS_ID=code)
     if etid == DEAL:
-        return any(r.get("STAGE_ID") == code for r in store.rows("deal"))
+        return store.exists("deal", STAGE_ID=code)
     if etid is not None:
-        return any(r.get("stageId") == code for r in store.rows(f"item{etid}"))
+        return store.exists(f"item{etid}", stageId=code)
     return False
 
 

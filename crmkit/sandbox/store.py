@@ -1,13 +1,17 @@
 """The sandbox's state: records by kind and id, kept in memory and written through to SQLite.
 
-Every record is a JSON object stored under ``(kind, id)``; the working set is small (hundreds
-to a few thousand rows), so reads come from memory and filtering happens in Python, while each
-change is written to SQLite at once so a ``state_dir`` survives restarts. ``None`` as the folder
-keeps an in-memory database (nothing written to disk).
+Every record is a JSON object stored under ``(kind, id)``; reads come from memory and filtering
+happens in Python, while each change is written to SQLite at once so a ``state_dir`` survives
+restarts. ``None`` as the folder keeps an in-memory database (nothing written to disk).
+
+Reads that must stay fast on a big portal do not copy whole tables: ``scan`` walks the records
+of a kind in id order without copying them (its callers only read), ``find`` uses an index per
+field that is built on first use and kept up to date by every write.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import sqlite3
 import threading
@@ -19,6 +23,11 @@ from typing import Any
 Record = dict[str, Any]
 
 DB_FILE = "sandbox.sqlite3"
+
+
+def _index_key(value: Any) -> Any:
+    """A field value as an index key (lists and tables, unhashable, by their JSON text)."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value
 
 
 def _copy(record: Record) -> Record:
@@ -50,16 +59,90 @@ class Store:
         )
         self._lock = threading.RLock()
         self._depth = 0
+        #: inside a transaction, the state before it of every record and sequence it touched
+        #: (a rollback restores memory as SQLite restores the file)
+        self._undo_rows: dict[tuple[str, int], Record | None] = {}
+        self._undo_seq: dict[str, int | None] = {}
         self._rows: dict[str, dict[int, Record]] = {}
         for kind, rid, data in self._db.execute("SELECT kind, id, data FROM records ORDER BY id"):
             self._rows.setdefault(kind, {})[rid] = json.loads(data)
+        #: kind → ids in ascending order (None: to be sorted again after an out-of-order insert)
+        self._order: dict[str, list[int] | None] = {}
+        #: (kind, field) → field value → ids holding it
+        self._index: dict[tuple[str, str], dict[Any, set[int]]] = {}
         self._seq: dict[str, int] = dict(self._db.execute("SELECT kind, value FROM sequences"))
 
     # --- reading: callers get copies, so a handler cannot change state without ``put``
     def rows(self, kind: str) -> list[Record]:
         with self._lock:
             table = self._rows.get(kind, {})
-            return [_copy(table[k]) for k in sorted(table)]
+            return [_copy(table[k]) for k in self._ids(kind)]
+
+    def scan(self, kind: str, after: int | None = None) -> Iterator[Record]:
+        """The records of ``kind`` in id order (those with ids above ``after``), *not* copied:
+        read them, never change them (``put`` a copy instead)."""
+        with self._lock:
+            table = self._rows.get(kind, {})
+            ids = self._ids(kind)
+            start = 0 if after is None else bisect.bisect_right(ids, after)
+            selected = [table[rid] for rid in ids[start:]]
+        return iter(selected)
+
+    def find(self, kind: str, **equal: Any) -> list[Record]:
+        """Copies of the records of ``kind`` whose fields equal ``equal``, in id order."""
+        with self._lock:
+            return [_copy(r) for r in self._matching(kind, equal)]
+
+    def exists(self, kind: str, **equal: Any) -> bool:
+        with self._lock:
+            return next(iter(self._matching(kind, equal)), None) is not None
+
+    def _matching(self, kind: str, equal: dict[str, Any]) -> list[Record]:
+        table = self._rows.get(kind, {})
+        if not equal:
+            return [table[rid] for rid in self._ids(kind)]
+        first, value = next(iter(equal.items()))
+        ids = sorted(self._index_of(kind, first).get(_index_key(value), ()))
+        rest = [(k, v) for k, v in equal.items() if k != first]
+        return [table[rid] for rid in ids if all(table[rid].get(k) == v for k, v in rest)]
+
+    def _ids(self, kind: str) -> list[int]:
+        ids = self._order.get(kind)
+        if ids is None:
+            ids = sorted(self._rows.get(kind, {}))
+            self._order[kind] = ids
+        return ids
+
+    def _index_of(self, kind: str, name: str) -> dict[Any, set[int]]:
+        index = self._index.get((kind, name))
+        if index is None:
+            index = {}
+            for rid, record in self._rows.get(kind, {}).items():
+                index.setdefault(_index_key(record.get(name)), set()).add(rid)
+            self._index[(kind, name)] = index
+        return index
+
+    def _reindex(self, kind: str, rid: int, before: Record | None, after: Record | None) -> None:
+        """Keep the order and the indexes of ``kind`` right after a record changed."""
+        ids = self._order.get(kind)
+        if ids is not None and before is None and after is not None:  # a new record
+            if not ids or rid > ids[-1]:
+                ids.append(rid)
+            else:
+                self._order[kind] = None
+        elif ids is not None and before is not None and after is None:  # a deleted one
+            at = bisect.bisect_left(ids, rid)
+            if at < len(ids) and ids[at] == rid:
+                del ids[at]
+        for (index_kind, name), index in self._index.items():
+            if index_kind != kind:
+                continue
+            if before is not None:
+                holders = index.get(_index_key(before.get(name)))
+                if holders is not None:
+                    holders.discard(rid)
+            if after is not None:
+                index.setdefault(_index_key(after.get(name)), set()).add(rid)
 
     def get(self, kind: str, rid: int) -> Record | None:
         with self._lock:
@@ -78,6 +161,8 @@ class Store:
     def new_id(self, kind: str, first: int = 1) -> int:
         with self._lock:
             value = max(self._seq.get(kind, first - 1) + 1, first)
+            if self._depth:
+                self._undo_seq.setdefault(kind, self._seq.get(kind))
             self._seq[kind] = value
             self._write(
                 "INSERT INTO sequences(kind, value) VALUES(?, ?) "
@@ -89,8 +174,12 @@ class Store:
     def put(self, kind: str, rid: int, record: Record) -> None:
         with self._lock:
             data = json.dumps(record, ensure_ascii=False)
+            self._remember(kind, rid)
             # memory holds exactly what the database holds (and what a restart reads back)
-            self._rows.setdefault(kind, {})[rid] = json.loads(data)
+            table = self._rows.setdefault(kind, {})
+            before = table.get(rid)
+            table[rid] = json.loads(data)
+            self._reindex(kind, rid, before, table[rid])
             self._write(
                 "INSERT OR REPLACE INTO records(kind, id, data) VALUES(?, ?, ?)",
                 (kind, rid, data),
@@ -98,7 +187,10 @@ class Store:
 
     def delete(self, kind: str, rid: int) -> None:
         with self._lock:
-            self._rows.get(kind, {}).pop(rid, None)
+            self._remember(kind, rid)
+            before = self._rows.get(kind, {}).pop(rid, None)
+            if before is not None:
+                self._reindex(kind, rid, before, None)
             self._write("DELETE FROM records WHERE kind = ? AND id = ?", (kind, rid))
 
     def meta(self, key: str) -> str | None:
@@ -112,11 +204,16 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Group many writes into one commit (seeding hundreds of rows stays fast)."""
+        """Group writes into one commit: all of them happen or none (a pipeline and its default
+        stages are one), and many writes cost one commit (seeding stays fast). An exception
+        rolls back the file and the memory alike; a killed process leaves the file as it was
+        before the transaction."""
         with self._lock:
             outer = self._depth == 0
             if outer:
                 self._db.execute("BEGIN")
+                self._undo_rows.clear()
+                self._undo_seq.clear()
             self._depth += 1
             try:
                 yield
@@ -124,10 +221,32 @@ class Store:
                 self._depth -= 1
                 if outer:
                     self._db.execute("ROLLBACK")
+                    self._restore()
                 raise
             self._depth -= 1
             if outer:
                 self._db.execute("COMMIT")
+                self._undo_rows.clear()
+                self._undo_seq.clear()
+
+    def _remember(self, kind: str, rid: int) -> None:
+        if self._depth and (kind, rid) not in self._undo_rows:
+            self._undo_rows[(kind, rid)] = self._rows.get(kind, {}).get(rid)
+
+    def _restore(self) -> None:
+        for (kind, rid), before in self._undo_rows.items():
+            table = self._rows.setdefault(kind, {})
+            now = table.pop(rid, None)
+            if before is not None:
+                table[rid] = before
+            self._reindex(kind, rid, now, before)
+        for kind, value in self._undo_seq.items():
+            if value is None:
+                self._seq.pop(kind, None)
+            else:
+                self._seq[kind] = value
+        self._undo_rows.clear()
+        self._undo_seq.clear()
 
     def _write(self, sql: str, args: tuple[Any, ...]) -> None:
         self._db.execute(sql, args)

@@ -65,7 +65,7 @@ def entity_type(portal: Portal, params: dict[str, Any]) -> int:
 
 
 def categories_of(portal: Portal, etid: int) -> list[Record]:
-    rows = [c for c in portal.store.rows("category") if c["entityTypeId"] == etid]
+    rows = portal.store.find("category", entityTypeId=etid)
     if etid in (CONTACT, COMPANY) and not any(c["id"] == 0 for c in rows):
         # contacts and companies always have their default funnel with id 0 as well
         rows.insert(0, default_category_record(etid, 0, "General", 0, True))
@@ -129,10 +129,9 @@ def category_add(portal: Portal, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _demote_defaults(portal: Portal, etid: int) -> None:
-    for other in portal.store.rows("category"):
-        if other["entityTypeId"] == etid and other["isDefault"] == "Y":
-            other["isDefault"] = "N"
-            portal.store.put("category", other["id"], other)
+    for other in portal.store.find("category", entityTypeId=etid, isDefault="Y"):
+        other["isDefault"] = "N"
+        portal.store.put("category", other["id"], other)
 
 
 @registry.method("crm.category.update")
@@ -168,7 +167,7 @@ def category_delete(portal: Portal, params: dict[str, Any]) -> None:
     if etid == DEAL:
         if cid == 0:
             raise ApiError("0", "Default deal category cannot be deleted")
-        if any(d.get("CATEGORY_ID") == cid for d in portal.store.rows("deal")):
+        if portal.store.exists("deal", CATEGORY_ID=cid):
             raise ApiError("0", "Deals related to the funnel found")
     elif etid in (CONTACT, COMPANY):
         if row["isDefault"] == "Y":
@@ -176,12 +175,11 @@ def category_delete(portal: Portal, params: dict[str, Any]) -> None:
     else:
         if row["isDefault"] == "Y":
             raise ApiError("BX_ERROR", "This funnel is the default funnel")
-        if any(i.get("categoryId") == cid for i in portal.store.rows(f"item{etid}")):
+        if portal.store.exists(f"item{etid}", categoryId=cid):
             raise ApiError("BX_ERROR", "Elements related to the funnel found")
     entity_id = stage_entity_id(etid, cid)
     with portal.store.transaction():
-        for status in portal.store.rows("status"):
-            if status["ENTITY_ID"] == entity_id:
-                portal.store.delete("status", status["ID"])
+        for status in portal.store.find("status", ENTITY_ID=entity_id):
+            portal.store.delete("status", status["ID"])
         portal.store.delete("category", cid)
     return None

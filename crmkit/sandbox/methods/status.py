@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from crmkit.sandbox.errors import ApiError, legacy
-from crmkit.sandbox.listing import Page, apply_filter, apply_order, list_params
+from crmkit.sandbox.listing import Page, apply_filter, apply_order, equality, list_params
 from crmkit.sandbox.params import as_int, as_mapping, as_yn, pick
 from crmkit.sandbox.portal import Portal, Registry
 from crmkit.sandbox.stages import (
@@ -67,7 +67,9 @@ def status_list(portal: Portal, params: dict[str, Any]) -> Page:
     conditions, order, _ = list_params(params)
     dictionaries: dict[str, Dictionary | None] = {}
     rows = []
-    for row in portal.store.rows("status"):
+    wanted = equality(conditions, "ENTITY_ID")
+    found = portal.store.find("status", ENTITY_ID=wanted) if wanted else portal.store.rows("status")
+    for row in found:
         entity_id = row["ENTITY_ID"]
         if entity_id not in dictionaries:
             dictionaries[entity_id] = describe(portal.store, entity_id)
