@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from http_util import Answer, serve
 
 from crmkit.errors import CrmRefused
 from crmkit.push.client import Bitrix24Client
@@ -36,7 +33,6 @@ from crmkit.push.webhook import parse_webhook
 from crmkit.sandbox import start_sandbox
 
 CODE = "r3vi3wc0de4242"
-Answer = tuple[int, dict[str, str], bytes]
 
 
 class Clock:
@@ -52,42 +48,6 @@ class Clock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += max(seconds, 0.0)
-
-
-@contextmanager
-def serve(
-    script: Callable[[str, bytes], Answer], limit: int = 50
-) -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
-    """A local server answering POSTs with ``script(path, body)``; after ``limit`` requests it
-    answers 599 so a client that loops cannot loop for long."""
-    seen: list[tuple[str, bytes]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server spelling
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            seen.append((self.path, body))
-            if len(seen) > limit:
-                status, headers, payload = 599, {}, b"too many requests in a test"
-            else:
-                status, headers, payload = script(self.path, body)
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def answer(status: int, body: Any) -> Answer:

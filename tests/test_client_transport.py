@@ -6,59 +6,16 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from http_util import Answer, serve
 
 from crmkit.push.client import Bitrix24Client
 from crmkit.push.errors import RateLimited, Refused, ReplyLost, Unavailable
 from crmkit.push.webhook import parse_webhook
 
 CODE = "tr4nsp0rtc0de99"
-# (status, headers, body) for one request
-Answer = tuple[int, dict[str, str], bytes]
-Script = Callable[[str, bytes], Answer]
-
-
-@contextmanager
-def serve(script: Script) -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
-    """A local server answering every POST with ``script(path, body)``; yields its origin and
-    the list of requests it saw."""
-    seen: list[tuple[str, bytes]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server spelling
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            seen.append((self.path, body))
-            status, headers, payload = script(self.path, body)
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def do_GET(self) -> None:  # noqa: N802
-            seen.append(("GET " + self.path, b""))
-            self.send_response(405)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def ok(result: object) -> Answer:

@@ -9,7 +9,7 @@ import click
 
 from crmkit import __version__
 from crmkit.cli.base import LazyGroup, LocalizedCommand, app_of, format_option, lang_option, option
-from crmkit.cli.output import emit, note, to_json
+from crmkit.cli.output import emit, note, out_path, to_json
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 
@@ -73,7 +73,7 @@ def assess(
         )
     else:
         text = report.to_text(q, result, lang, answers_file=shown_file, questionnaire_file=own)
-    emit(text, app.resolve(out) if out else None)
+    emit(text, out_path(app, out))
 
 
 @assess.command("questions", cls=LocalizedCommand)

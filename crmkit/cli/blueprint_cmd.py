@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from crmkit.cli.base import LazyGroup, LocalizedCommand, app_of, format_option, lang_option, option
-from crmkit.cli.output import emit, to_json
+from crmkit.cli.output import emit, out_path, to_json
 from crmkit.errors import ValidationFailed
 from crmkit.schema import LoadError
 
@@ -149,9 +149,7 @@ def new_cmd(
     app = app_of(ctx)
     if (assessment is None) == (base is None):
         raise UsageError(app.t("blueprint.new.one_source"))
-    target = app.resolve(out) if out else None
-    if target is not None and target.exists() and not force:
-        raise UsageError(app.t("blueprint.new.exists", path=str(out)))
+    target = out_path(app, out, edited=True, force=force)
     path_like = base is not None and (base.endswith(".toml") or "/" in base)
     made = new_blueprint(
         library=_library(ctx, library_dirs),

@@ -28,6 +28,10 @@ class AppContext:
     library_dirs: tuple[Path, ...] = ()
     #: whether --lang was given explicitly (a subcommand's --lang still wins)
     lang_explicit: bool = False
+    #: the longest a call waits for a portal that does not answer (tests shorten it)
+    portal_patience: float = 60.0
+    #: seconds without an answer before "waiting for the portal…" is printed
+    portal_notice_after: float = 5.0
 
     @classmethod
     def from_environment(cls, argv: list[str] | None = None) -> AppContext:

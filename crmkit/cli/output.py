@@ -8,11 +8,28 @@ from typing import Any
 
 import click
 
+from crmkit.cli.context import AppContext
+from crmkit.errors import UsageError
 from crmkit.files import write_bytes, write_text
 
 
 def to_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def out_path(
+    app: AppContext, out: Path | None, *, edited: bool = False, force: bool = False
+) -> Path | None:
+    """Where ``--out`` asks a result to go: None (the terminal) for no option or ``-``.
+
+    ``edited``: the file is one a person edits (a pulled blueprint, answers, a selection), so
+    an existing one is replaced only with ``--force`` — hand edits are never lost silently."""
+    if out is None or str(out) == "-":
+        return None
+    target = app.resolve(out)
+    if edited and not force and target.exists():
+        raise UsageError(app.t("out.exists", path=str(out)))
+    return target
 
 
 def emit(text: str, out: Path | None = None) -> None:
@@ -25,7 +42,7 @@ def emit(text: str, out: Path | None = None) -> None:
 
 def emit_bytes(content: bytes, out: Path | None) -> None:
     if out is None:
-        raise click.UsageError("binary output (xlsx) needs --out FILE")
+        raise UsageError("binary output (xlsx) needs --out FILE, not the terminal")
     write_bytes(out, content)
 
 

@@ -7,33 +7,25 @@ from pathlib import Path
 import click
 
 from crmkit.cli.base import app_of, command, format_option, lang_option, option
-from crmkit.cli.output import emit, note
+from crmkit.cli.output import emit, note, out_path
+from crmkit.cli.portal import open_client, webhook_of
 from crmkit.push.pull import pull_portal
-from crmkit.push.webhook import parse_webhook
-
-ENV_WEBHOOK = "CRMKIT_WEBHOOK"
 
 
 @command("pull")
 @option("--webhook", "webhook", default=None, metavar="URL")
 @option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@option("--force", is_flag=True, default=False)
 @lang_option()
 @format_option(("toml", "json"), default="toml")
 @click.pass_context
-def pull(ctx: click.Context, webhook: str | None, out: Path | None, fmt: str) -> None:
+def pull(ctx: click.Context, webhook: str | None, out: Path | None, force: bool, fmt: str) -> None:
     app = app_of(ctx)
-    # the environment comes from the AppContext (not click's envvar) so tests inject it
-    source = "--webhook" if webhook is not None else ENV_WEBHOOK
-    hook = parse_webhook(
-        webhook if webhook is not None else app.environ.get(ENV_WEBHOOK, ""),
-        source=source,
-        lang=app.lang,
-    )
-    from crmkit.push.client import Bitrix24Client  # requests: only when a command needs it
-
-    with Bitrix24Client(hook, clock=app.clock, sleep=app.sleep, lang=app.lang) as client:
+    hook = webhook_of(app, webhook)
+    # a pulled blueprint is the consultant's to edit: checked before the portal is read
+    target = out_path(app, out, edited=True, force=force)
+    with open_client(app, hook) as client:
         result = pull_portal(client, source=hook.origin, lang=app.lang, now=app.clock())
-    target = app.resolve(out) if out is not None else None
     emit(result.json() if fmt == "json" else result.toml(), target)
     if target is not None:
         bp = result.blueprint

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from crmkit.cli.base import LocalizedCommand, app_of, format_option, lang_option, option
-from crmkit.cli.output import emit
+from crmkit.cli.output import emit, out_path
 
 
 @click.command("render", cls=LocalizedCommand)
@@ -26,4 +26,4 @@ def render(
     app = app_of(ctx)
     library = Library.default(tuple(app.resolve(p) for p in library_dirs) + app.library_dirs)
     text = render_file(app.resolve(file), fmt, app.lang, library)
-    emit(text, app.resolve(out) if out else None)
+    emit(text, out_path(app, out))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from crmkit.cli.base import LazyGroup, app_of, command, format_option, lang_option, option
-from crmkit.cli.output import emit, emit_bytes, note, to_json
+from crmkit.cli.output import emit, emit_bytes, note, out_path, to_json
 from crmkit.errors import UsageError
 from crmkit.i18n import Lang
 
@@ -47,7 +47,7 @@ def select(
     app = app_of(ctx)
     if fmt == "xlsx" and out is None:
         raise UsageError(app.t("select.xlsx_needs_out"))
-    out = app.resolve(out) if out is not None else None
+    out = out_path(app, out)
     catalog = load_catalog(app.resolve(catalog_path) if catalog_path else None)
     lib = library()
     if input_path is not None:

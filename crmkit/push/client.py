@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import random as _random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -33,7 +34,7 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from crmkit import __version__
 from crmkit.errors import InputError
-from crmkit.i18n import Lang
+from crmkit.i18n import Lang, msg
 from crmkit.push.encoding import command, normalize
 from crmkit.push.errors import (
     AuthFailed,
@@ -60,6 +61,16 @@ log = logging.getLogger("crmkit.push.client")
 
 BATCH_LIMIT = 50
 BACKOFF = (1.0, 2.0, 4.0, 8.0)
+#: a portal that accepts the connection and never answers is given up after this many seconds
+#: (a Bitrix24 cloud portal cuts every request off at 60 s itself, BITRIX24.md §2)
+PATIENCE = 60.0
+#: 503 QUERY_LIMIT_EXCEEDED is retried for this long: the portal refused before running the
+#: call, so asking again is always safe, and its bucket drains within a minute
+LIMIT_PATIENCE = 120.0
+#: after this many seconds without an answer, the person at the terminal is told we wait
+NOTICE_AFTER = 5.0
+#: retries of reads that failed or got no answer, when max_retries is not given
+READ_RETRIES = len(BACKOFF)
 
 #: the webhook's code itself is not accepted (WRONG_AUTH_TYPE is not here: the code is fine,
 #: the method wants an application's OAuth context, so that is a refusal with its own text)
@@ -72,6 +83,8 @@ _FINAL = {"PORTAL_DELETED"}
 #: the last part of a method name that only reads (anything else counts as a write)
 _READS = {"list", "get", "fields", "types", "items", "current", "gettypes", "getbyentitytypeid"}
 _LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
+CONNECT_TIMEOUT = 10.0
+_TLS = "TLS failure: the portal's certificate or encryption was not accepted"
 
 
 def is_read(method: str) -> bool:
@@ -156,22 +169,35 @@ class Bitrix24Client:
         webhook: Webhook,
         session: requests.Session | None = None,
         *,
-        timeout: float | tuple[float, float] = (5.0, 65.0),
+        timeout: float | tuple[float, float] | None = None,
+        patience: float = PATIENCE,
+        limit_patience: float = LIMIT_PATIENCE,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         random: Callable[[], float] = _random.random,
         rate: float | None = 2.0,
         burst: int = 10,
-        max_retries: int = len(BACKOFF),
+        max_retries: int | None = None,
         max_pause: float = 600.0,
         max_redirects: int = 3,
         lang: Lang = "en",
+        notify: Callable[[str], None] | None = None,
+        notice_after: float = NOTICE_AFTER,
     ) -> None:
         self.webhook = webhook
         self.session = session if session is not None else requests.Session()
+        #: a fixed (connect, read) timeout per attempt; None: what is left of ``patience``
         self.timeout = timeout
+        #: the longest one call waits for a portal that does not answer, all attempts together
+        self.patience = patience
+        #: how long one call goes on retrying 503 QUERY_LIMIT_EXCEEDED (refused before it ran)
+        self.limit_patience = limit_patience
         self.lang: Lang = lang
+        #: retries of one call at most; None: rate-limit retries by time only, others 4
         self.max_retries = max_retries
+        #: where lines for the person at the terminal go (retries, waiting); never the secret
+        self.notify = notify
+        self.notice_after = notice_after
         #: the longest an OPERATION_TIME_LIMIT pause may be before we give up (the budget
         #: window is 10 minutes, so a longer wait means the portal's clock or ours is off)
         self.max_pause = max_pause
@@ -344,20 +370,28 @@ class Bitrix24Client:
 
     def _call(self, method: str, payload: dict[str, Any], *, write: bool) -> Reply:
         attempt = 0
+        started = self._clock()
         while True:
             self._wait_if_paused(method)
             lost: tuple[PortalError, bool] | None = None
             try:
-                response = self._post(method, payload)
+                response = self._post(method, payload, started)
             except requests.RequestException as exc:
                 # requests' exceptions carry the URL, secret included: keep nothing of them,
                 # not even as the ``__context__`` of what we raise (so: raise outside ``except``)
-                lost = (self._transport_error(exc, method, write), _sent(exc))
+                sent = _sent(exc) and not isinstance(exc, requests.exceptions.SSLError)
+                lost = (self._transport_error(exc, method, write), sent)
             if lost is not None:
                 error, sent = lost
-                if isinstance(error, ReplyLost) or attempt >= self.max_retries or not sent:
+                # a write may have run; a portal we never reached (refused, unknown host, TLS
+                # refused) will not be there a second later either
+                if (
+                    isinstance(error, ReplyLost)
+                    or not sent
+                    or not self._may_retry(attempt, started, limited=False)
+                ):
                     raise error
-                attempt = self._backoff(attempt, method, "lost reply")
+                attempt = self._backoff(attempt, method, error.detail or "no answer")
                 continue
             body = _json(response)
             status = response.status_code
@@ -380,9 +414,9 @@ class Bitrix24Client:
                     lang=self.lang,
                     detail=f"HTTP {status} without a JSON reply",
                 )
-                if write or attempt >= self.max_retries:
+                if write or not self._may_retry(attempt, started, limited=False):
                     raise error
-                attempt = self._backoff(attempt, method, f"HTTP {status} not JSON")
+                attempt = self._backoff(attempt, method, f"HTTP {status}")
                 continue
             raw = body if isinstance(body, dict) else {}
             code = str(raw.get("error", "")).upper()
@@ -391,25 +425,50 @@ class Bitrix24Client:
                 # rejected before execution: safe to send again, writes included
                 if self.bucket is not None:
                     self.bucket.drain()
-                if attempt >= self.max_retries:
+                if not self._may_retry(attempt, started, limited=True):
                     raise self._error(status, raw, method, write=write)
                 attempt = self._backoff(attempt, method, f"{status} {code or 'no body'}")
                 continue
             error = self._error(status, raw, method, write=write)
             if code == "OPERATION_TIME_LIMIT":
-                if self._note_pause(method, error, raw.get("time")) and attempt < self.max_retries:
+                if self._note_pause(method, error, raw.get("time")) and self._may_retry(
+                    attempt, started, limited=True, waiting=False
+                ):
                     attempt += 1
                     continue
                 raise error
             final = code in _FINAL
             if isinstance(error, Unavailable) and not write and not final:
-                if attempt >= self.max_retries:
+                if not self._may_retry(attempt, started, limited=False):
                     raise error
                 attempt = self._backoff(attempt, method, f"HTTP {status}")
                 continue
             raise error
 
-    def _post(self, method: str, payload: dict[str, Any]) -> requests.Response:
+    def _may_retry(
+        self, attempt: int, started: float, *, limited: bool, waiting: bool = True
+    ) -> bool:
+        """Whether one more try fits: the count (``max_retries``, or ``READ_RETRIES`` for what
+        is not a rate limit) and the time budget (``limit_patience`` for rate limits, else
+        ``patience``), the next backoff included."""
+        cap = (
+            self.max_retries
+            if self.max_retries is not None
+            else (None if limited else READ_RETRIES)
+        )
+        if cap is not None and attempt >= cap:
+            return False
+        budget = self.limit_patience if limited else self.patience
+        delay = BACKOFF[min(attempt, len(BACKOFF) - 1)] if waiting else 0.0
+        return self._clock() - started + delay <= budget
+
+    def _timeout(self, started: float) -> float | tuple[float, float]:
+        if self.timeout is not None:
+            return self.timeout
+        left = max(1.0, self.patience - (self._clock() - started))
+        return (min(CONNECT_TIMEOUT, left), left)
+
+    def _post(self, method: str, payload: dict[str, Any], started: float) -> requests.Response:
         url = f"{self.webhook.base_url}{method}.json"
         headers = {
             "Accept": "application/json",
@@ -420,9 +479,7 @@ class Bitrix24Client:
                 self.bucket.acquire()
             self.requests_sent += 1
             log.debug("POST %s%s.json", self.webhook.masked, method)
-            response = self.session.post(
-                url, json=payload, headers=headers, timeout=self.timeout, allow_redirects=False
-            )
+            response = self._send(url, payload, headers, started)
             location = response.headers.get("Location")
             if response.status_code not in _REDIRECTS or not location:
                 return response
@@ -436,6 +493,35 @@ class Bitrix24Client:
             lang=self.lang,
             detail=f"more than {self.max_redirects} redirects",
         )
+
+    def _send(
+        self, url: str, payload: dict[str, Any], headers: dict[str, str], started: float
+    ) -> requests.Response:
+        """One POST; if no answer comes within ``notice_after`` seconds the person at the
+        terminal is told that we are waiting, and for how long at most."""
+        timer: threading.Timer | None = None
+        if self.notify is not None and self.notice_after > 0:
+            timeout = self._timeout(started)
+            limit = timeout[1] if isinstance(timeout, tuple) else timeout
+            text = msg("push.client.waiting", self.lang, seconds=round(limit))
+            timer = threading.Timer(self.notice_after, self._tell, args=(text,))
+            timer.daemon = True
+            timer.start()
+        try:
+            return self.session.post(
+                url,
+                json=payload,
+                headers=headers,
+                timeout=self._timeout(started),
+                allow_redirects=False,
+            )
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _tell(self, text: str) -> None:
+        if self.notify is not None:
+            self.notify(text)
 
     def _follow(self, url: str, target: str, method: str) -> None:
         """Check a redirect target; remember the portal's new address when it moved (§1.2)."""
@@ -458,14 +544,18 @@ class Bitrix24Client:
             except InputError:  # not webhook-shaped: follow this once, keep the base
                 return
             if moved.base_url != self.webhook.base_url:
-                log.warning("the portal moved: %s -> %s", self.webhook.masked, moved.masked)
+                log.debug("the portal moved: %s -> %s", self.webhook.masked, moved.masked)
+                self._tell(
+                    msg("push.client.moved", self.lang, old=self.webhook.masked, new=moved.masked)
+                )
                 self.webhook = moved
         log.debug("redirect %s -> %s", mask_secrets(url), mask_secrets(target))
 
     def _backoff(self, attempt: int, method: str, why: str) -> int:
         delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
         delay += self._random() * delay / 4  # jitter: clients that failed together spread out
-        log.warning("%s on %s; retrying in %.1f s", why, method, delay)
+        log.debug("%s on %s; retrying in %.1f s", why, method, delay)
+        self._tell(msg("push.client.retry", self.lang, why=why, method=method, seconds=delay))
         self.retries += 1
         self._sleep(delay)
         return attempt + 1
@@ -476,7 +566,8 @@ class Bitrix24Client:
             return
         wait = until - self._clock()
         if wait > 0:
-            log.warning("%s paused by the portal's time budget for %.0f s", method, wait)
+            log.debug("%s paused by the portal's time budget for %.0f s", method, wait)
+            self._tell(msg("push.client.paused", self.lang, method=method, seconds=round(wait)))
             self._sleep(wait)
         del self.paused_until[method]
 
@@ -553,6 +644,9 @@ class Bitrix24Client:
         self, exc: requests.RequestException, method: str, write: bool
     ) -> PortalError:
         where = {"url": self.webhook.masked, "method": method, "lang": self.lang}
+        if isinstance(exc, requests.exceptions.SSLError):
+            # the TLS handshake failed: nothing was sent, and asking again will not mend it
+            return Unavailable(**where, detail=_TLS)  # type: ignore[arg-type]
         if not _sent(exc):
             if _name_not_resolved(exc):
                 detail = "host name not found"
