@@ -14,12 +14,34 @@ from enum import IntEnum
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
+#: a quoted value in a message is shown up to this many characters (a 10 MB value is cut)
+QUOTED_LIMIT = 100
+#: and a whole message up to this many (where it happened comes first, so it survives)
+MESSAGE_LIMIT = 1000
+_LONG = QUOTED_LIMIT + 1
+_QUOTED = re.compile(rf"'([^'\n]{{{_LONG},}})'|«([^»\n]{{{_LONG},}})»")
+
+
 def one_line(text: str) -> str:
     def escape(match: re.Match[str]) -> str:
         code = ord(match.group())
         return f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"
 
     return _CONTROL.sub(escape, text)
+
+
+def bounded(text: str) -> str:
+    """``text`` with every quoted value longer than ``QUOTED_LIMIT`` shortened (``'abc…'``) and
+    the whole at most ``MESSAGE_LIMIT`` characters: an error quoting what a user typed must not
+    grow with it."""
+
+    def cut(match: re.Match[str]) -> str:
+        plain, russian = match.group(1), match.group(2)
+        inner = (plain if plain is not None else russian)[: QUOTED_LIMIT - 1] + "…"
+        return f"'{inner}'" if plain is not None else f"«{inner}»"
+
+    text = _QUOTED.sub(cut, text)
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
 
 class ExitCode(IntEnum):
@@ -38,7 +60,7 @@ class CrmkitError(Exception):
     exit_code: int = ExitCode.BAD_INPUT
 
     def __init__(self, message: str) -> None:
-        message = one_line(message)
+        message = bounded(one_line(message))
         super().__init__(message)
         self.message = message
 
@@ -59,7 +81,9 @@ class InputError(CrmkitError):
         self.problem = problem
         self.where = where
         self.key = key
-        parts = [p for p in (where, key) if p]
+        # a key path is quoted from the input too: a 10 MB key must not make a 10 MB message
+        shown_key = key if key is None or len(key) <= 200 else key[:199] + "…"
+        parts = [p for p in (where, shown_key) if p]
         super().__init__(": ".join([*parts, problem]))
 
 

@@ -78,6 +78,10 @@ def _type_name(value: object) -> str:
 
 
 _MISSING = object()
+#: the longest string any crmkit file may hold (a stage description is a few hundred): a
+#: document repeats names in many places, so one 10 MB name would make hundreds of MB of output
+MAX_TEXT = 10_000
+_TOO_LONG = f"too long: at most {MAX_TEXT} characters"
 
 
 # Node has methods named str/int/float/bool; inside its body those names are the methods, so its
@@ -172,6 +176,9 @@ class Node:
             return default
         if not self._typed(key, value, (str,), "a string"):
             return default
+        if len(value) > MAX_TEXT:
+            self.error(_TOO_LONG, key)
+            return default
         if choices is not None and value not in choices:
             self.error(f"'{value}' is not one of: {', '.join(choices)}", key)
             return default
@@ -239,7 +246,9 @@ class Node:
             return []
         out: list[_Str] = []
         for index, item in enumerate(value):
-            if isinstance(item, _Str):
+            if isinstance(item, _Str) and len(item) > MAX_TEXT:
+                self.problems.add(self.source, self.path + (key, index), _TOO_LONG)
+            elif isinstance(item, _Str):
                 out.append(item)
             else:
                 self.problems.add(
@@ -255,6 +264,9 @@ class Node:
         if value is _MISSING:
             return Text()
         if isinstance(value, _Str):
+            if len(value) > MAX_TEXT:
+                self.error(_TOO_LONG, key)
+                return Text()
             if required and not value.strip():
                 self.error("the text is empty", key)
             return Text(ru=value, en=value)

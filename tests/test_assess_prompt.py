@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -191,6 +192,23 @@ def test_ctrl_c_keeps_the_partial_answers(tmp_path: Path, small: Path) -> None:
     assert _finish(child) == 0
     resumed = parse_toml((tmp_path / "partial.toml").read_text(encoding="utf-8"), "a").data
     assert resumed["answers"] == {"q1": "b", "q2": ["m1"], "q3": "y"}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_a_closed_terminal_keep_the_answers_too(
+    tmp_path: Path, small: Path, sig: signal.Signals
+) -> None:
+    """Ctrl-C kept the answers; SIGTERM and SIGHUP (the terminal window closed) lost them."""
+    child = _spawn(tmp_path, "--questionnaire", str(small), "--save", "partial.toml")
+    child.expect(r"First question\?")
+    _key(child, "2", "\r")
+    child.expect(r"Second question\?")
+    child.kill(sig)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.signalstatus is None  # it ended itself, not killed by the signal
+    saved = parse_toml((tmp_path / "partial.toml").read_text(encoding="utf-8"), "a").data
+    assert saved["answers"] == {"q1": "b"}
 
 
 def test_ctrl_c_before_any_answer_writes_nothing(tmp_path: Path, small: Path) -> None:

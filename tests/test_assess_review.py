@@ -58,6 +58,12 @@ VALUES = [
     "2025-01-01T10:00:00",
     "10:00:00",
     '"2025-13-45"',
+    # hostile: nested past the limit, beyond 64 bits, longer than any text may be
+    "[" * 40 + "]" * 40,
+    "{a = " * 40 + "1" + "}" * 40,
+    "9" * 4400,
+    "9223372036854775808",
+    '"' + "x" * 10_001 + '"',
 ]
 LINES = [
     "[x]",
@@ -159,7 +165,11 @@ def _check(tmp_path: Path, args: list[str], *names: str) -> None:
     paths = "|".join(re.escape(str(tmp_path / name)) for name in names)
     # a missing answer or a missing top-level table has no line to name: it names the ids/key
     no_line = re.compile(r"^crmkit: \S+: required key '\w+' is missing( \(\+\d+ more\))?$")
-    if "no answers to" not in lines[0] and not no_line.match(lines[0]):
+    # refused before the keys are read: too deep, or an integer TOML does not allow
+    no_key = "nested more than" in lines[0] or "64-bit" in lines[0]
+    if no_key:
+        assert re.match(rf"crmkit: ({paths}):\d+: ", lines[0]), lines[0]
+    elif "no answers to" not in lines[0] and not no_line.match(lines[0]):
         assert re.match(rf"crmkit: ({paths}):\d+(:\d+)?: ", lines[0]), lines[0]
         if "not valid TOML" not in lines[0]:
             assert re.match(rf"crmkit: ({paths}):\d+: [\w.\[\]\"-]+: ", lines[0]), lines[0]

@@ -342,8 +342,13 @@ def _mutate(value: object, rnd: random.Random) -> object:
         if rnd.random() < 0.2:
             out_list.append(rnd.choice([1, "x", {}, []]))
         return out_list
+    deep: object = 1
+    for _ in range(40):
+        deep = {"a": deep}
     return rnd.choice(
         [0, -1, True, "", "ОЧЕНЬ длинный <script>", [], {}, {"ru": 1}, 1.5, "1d", "A:B"]
+        # hostile: nested past the limit, beyond 64 bits, longer than any text, a long name
+        + [deep, 2**70, "x" * 20_000, "n" * 300 + ".toml"]
     )
 
 

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from crmkit.cli import run
 from crmkit.cli.context import AppContext
 from crmkit.errors import CrmkitError
+from crmkit.schema import MAX_TEXT
 from crmkit.select import report
 from crmkit.select.catalog import load_catalog, shipped_catalog
 from crmkit.select.matrix import normalise, rank, sensitivity
@@ -239,7 +240,8 @@ def test_xlsx_text_from_the_selection_file_is_never_a_formula(tmp_path):
 
 
 def test_xlsx_long_text_fits_an_excel_cell(tmp_path):
-    text = replace_once(TEXT, 'note = "чат и телефон"', 'note = "' + "ж" * 40000 + '"')
+    # the longest text a file may hold (MAX_TEXT); Excel's cell limit is 32,767
+    text = replace_once(TEXT, 'note = "чат и телефон"', 'note = "' + "ж" * MAX_TEXT + '"')
     catalog, lib = shipped_catalog(), library()
     result = run_selection(
         read_selection(parse_selection_text(text, "s.toml"), catalog, lib), catalog, lib
@@ -323,12 +325,22 @@ def test_text_and_markdown_show_the_flip_in_points_too():
 
 # -- fuzzing the loader ----------------------------------------------------------------------------
 
+
+def _nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 CATALOG, LIB = shipped_catalog(), library()
 BASES = [tomllib.loads(TEXT), tomllib.loads(TEXT_AHP)]
 ODD_VALUES = [
     0, -1, 1, 2.5, 9, 10, 1 / 9, 1e308, math.inf, -math.inf, math.nan, True, "", "x", "=1+1",
     "bitrix24", "AmoCRM", "tasks", "ahp", "points", [], [1], ["x"], ["bitrix24", "bitrix24"],
     {}, {"ru": "a"}, {"score": 3}, {"score": math.nan}, 2**70,
+    # hostile: nested past the limit, beyond 64 bits, longer than any text may be
+    _nested(40), -(2**64), "N" * (MAX_TEXT + 1),
 ]  # fmt: skip
 KEYS = ["extra", "x", "bitrix24", "Bitrix24", "tasks", "score", "ru", "a", "ratio"]
 

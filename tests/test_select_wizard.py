@@ -118,7 +118,15 @@ pexpect = pytest.importorskip("pexpect")
 
 
 def spawn(args: list[str], cwd: Path):
-    env = {**os.environ, "CRMKIT_LANG": "en", "TERM": "xterm", "COLUMNS": "120", "LINES": "40"}
+    # no cursor-position request: a terminal that never answers it costs seconds per prompt
+    env = {
+        **os.environ,
+        "CRMKIT_LANG": "en",
+        "TERM": "xterm",
+        "COLUMNS": "120",
+        "LINES": "40",
+        "PROMPT_TOOLKIT_NO_CPR": "1",
+    }
     env.pop("CRMKIT_DEBUG", None)
     return pexpect.spawn(
         sys.executable,

@@ -382,11 +382,13 @@ def to_html(
     questionnaire_file: str | None = None,
 ) -> str:
     from crmkit.export.html import HtmlDocument
-    from crmkit.export.markdown import render_template
+    from crmkit.export.markdown import html_values, render_template
 
-    context = _context(questionnaire, assessment, lang, answers_file, True, questionnaire_file)
-    markdown = render_template("assessment.md.j2", **context)
-    before, _, after = markdown.partition(_PROFILE_MARK)
-    document = HtmlDocument(title=context["title"], lang=lang, footer=footer)
-    document.markdown(before).figure(profile_svg(questionnaire, assessment, lang)).markdown(after)
+    with html_values():
+        context = _context(questionnaire, assessment, lang, answers_file, True, questionnaire_file)
+        markdown = render_template("assessment.md.j2", **context)
+        before, _, after = markdown.partition(_PROFILE_MARK)
+        document = HtmlDocument(title=context["title"], lang=lang, footer=footer)
+        document.markdown(before).figure(profile_svg(questionnaire, assessment, lang))
+        document.markdown(after)
     return document.render()

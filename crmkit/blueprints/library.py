@@ -13,6 +13,7 @@ from pathlib import Path
 
 from crmkit.blueprints.loader import Resolver, load_blueprint
 from crmkit.blueprints.model import Blueprint
+from crmkit.files import is_file, shown
 from crmkit.resources import shipped_folder
 
 
@@ -31,7 +32,7 @@ class Library:
     def find(self, name: str) -> Path | None:
         for folder in self.dirs:
             candidate = folder / f"{name}.toml"
-            if candidate.is_file():
+            if is_file(candidate):
                 return candidate
         return None
 
@@ -48,7 +49,7 @@ class Library:
             if "/" in name or "\\" in name or name.endswith(".toml"):
                 base = including.parent if including is not None else Path()
                 target = base / name
-                return target if target.is_file() else None
+                return target if is_file(target) else None
             return self.find(name)
 
         return resolve
@@ -58,12 +59,14 @@ class Library:
         if path is None:
             from crmkit.errors import InputError
 
-            raise InputError(f"no blueprint '{name}' in the library; see `crmkit blueprint list`")
+            raise InputError(
+                f"no blueprint '{shown(name)}' in the library; see `crmkit blueprint list`"
+            )
         return load_blueprint(path, self.resolver())
 
     def load_path_or_id(self, target: str) -> Blueprint:
         """A blueprint by file path, or by library id when no such file exists."""
         path = Path(target)
-        if path.is_file() or target.endswith(".toml") or "/" in target:
+        if is_file(path) or target.endswith(".toml") or "/" in target:
             return load_blueprint(path, self.resolver())
         return self.load(target)

@@ -32,6 +32,7 @@ from crmkit.blueprints.model import (
     Stage,
     parse_duration,
 )
+from crmkit.errors import InputError
 from crmkit.files import TomlDocument, parse_toml, read_text
 from crmkit.i18n import Text
 from crmkit.schema import Node, Origins, Problems, Source, root
@@ -55,6 +56,10 @@ _CODE = re.compile(r"(?s).*\S.*")
 _BLANK = "a code must not be blank (leave the key out instead)"
 
 
+#: what one load may include (the whole shipped library is 14 files, complete-b2b 13 includes)
+MAX_INCLUDED_FILES = 64
+MAX_INCLUDES = 256
+
 #: Finds an include: (name as written, the including file) → the file to read, or None.
 Resolver = Callable[[str, Path | None], Path | None]
 
@@ -75,10 +80,17 @@ class _Layers:
         self.problems = problems
         self.origins = Origins()
         self.documents: list[str] = []
+        #: each included file is read, parsed and merged once per load: a diamond of includes
+        #: (A includes B and C, both include D, …) must not double the work at every level
+        self._layers: dict[Path, dict[str, Any] | None] = {}
+        self._includes = 0
 
     def load_file(self, path: Path, stack: tuple[Path, ...]) -> dict[str, Any] | None:
-        doc = parse_toml(read_text(path), str(path))
-        return self.load_document(doc, path, stack)
+        resolved = stack[-1] if stack else path.resolve()
+        if resolved not in self._layers:
+            doc = parse_toml(read_text(path), str(path))
+            self._layers[resolved] = self.load_document(doc, path, stack)
+        return self._layers[resolved]
 
     def load_document(
         self, doc: TomlDocument, path: Path | None, stack: tuple[Path, ...]
@@ -113,6 +125,10 @@ class _Layers:
             if resolved in stack or (path is not None and resolved == path.resolve()):
                 self.problems.add(doc.source, where_path, f"'{name}' includes itself (a cycle)")
                 continue
+            self._includes += 1
+            if self._includes > MAX_INCLUDES or len(self._layers) >= MAX_INCLUDED_FILES:
+                limit = f"at most {MAX_INCLUDED_FILES} files and {MAX_INCLUDES} includes in all"
+                raise InputError(f"too many includes ({limit})", where=doc.source.where(where_path))
             layer = self.load_file(target, stack + (resolved,))
             if layer is not None:
                 merged = self.merge(merged, layer)

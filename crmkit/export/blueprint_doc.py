@@ -22,7 +22,7 @@ from crmkit.blueprints.model import (
 )
 from crmkit.export.funnel import funnel_mermaid, funnel_svg
 from crmkit.export.html import HtmlDocument
-from crmkit.export.markdown import render_template
+from crmkit.export.markdown import html_values, render_template
 from crmkit.i18n import Lang, Text, has_msg, msg
 
 #: Where a funnel figure goes in the rendered Markdown; a fresh random token per render, so no
@@ -347,6 +347,11 @@ def blueprint_markdown(bp: Blueprint, lang: Lang) -> str:
 
 
 def blueprint_html(bp: Blueprint, lang: Lang) -> str:
+    with html_values():
+        return _blueprint_html(bp, lang)
+
+
+def _blueprint_html(bp: Blueprint, lang: Lang) -> str:
     import secrets
 
     token = f"{_FIGURE_PREFIX}{secrets.token_hex(8)}:"

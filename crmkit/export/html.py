@@ -21,10 +21,12 @@ def markdown_to_html(text: str) -> str:
     """Markdown (CommonMark + tables + strikethrough) to an HTML fragment; raw HTML is escaped."""
     from markdown_it import MarkdownIt
 
+    from crmkit.export.markdown import fill_values
+
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
     rendered: str = md.render(text)
-    return rendered
+    return fill_values(rendered)
 
 
 @dataclass

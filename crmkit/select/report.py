@@ -702,6 +702,13 @@ def sensitivity_svg(result: SelectionResult, lang: Lang) -> str:
 
 
 def render_html(result: SelectionResult, lang: Lang) -> str:
+    from crmkit.export.markdown import html_values
+
+    with html_values():
+        return _render_html(result, lang)
+
+
+def _render_html(result: SelectionResult, lang: Lang) -> str:
     from crmkit.export.html import HtmlDocument
 
     v = view(result, lang)
