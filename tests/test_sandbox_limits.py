@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import requests
 from sandbox_util import FakeClock, ok, post
 
@@ -88,10 +86,13 @@ def test_no_limit_when_rate_is_none() -> None:
         assert codes == {200}
 
 
-def test_real_time_small_burst_then_recovery() -> None:
-    with start_sandbox(port=0, rate=5.0, burst=3) as sb, requests.Session() as session:
+def test_a_small_burst_then_recovery() -> None:
+    """On the sandbox's clock, so a slow machine cannot drain the bucket between requests."""
+    clock = FakeClock()
+    with start_sandbox(port=0, rate=5.0, burst=3, clock=clock) as sb, requests.Session() as session:
         url = sb.webhook_url + "user.current"
         codes = [session.post(url, timeout=5).status_code for _ in range(4)]
         assert codes == [200, 200, 200, 503]
-        time.sleep(0.3)  # drains 1.5 requests
+        clock.advance(0.3)  # drains 1.5 requests
         assert session.post(url, timeout=5).status_code == 200
+        assert session.post(url, timeout=5).status_code == 503
