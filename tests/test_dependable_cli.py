@@ -333,3 +333,29 @@ def test_pull_never_replaces_an_existing_file_without_force(
     assert run.code == 2 and "--force" in run.err and SECRET not in run.err
     assert edited.read_text(encoding="utf-8") == "# my edits\n"
     assert re.search(r"already exists", run.err)
+
+
+def test_a_signal_swallowed_by_a_gc_callback_is_delivered_again() -> None:
+    """SIGTERM that lands in a weakref callback raises where Python only prints and ignores the
+    exception: the questionnaire then waited forever. It is sent again and reaches the code."""
+    code = (
+        "import signal, sys, time, weakref\n"
+        "from crmkit.cli import Terminated, _raise_terminated, _signal_again\n"
+        "signal.signal(signal.SIGTERM, _raise_terminated)\n"
+        "sys.unraisablehook = _signal_again\n"
+        "class Thing: pass\n"
+        "def callback(_ref):\n"
+        "    raise Terminated(signal.SIGTERM)\n"
+        "thing = Thing()\n"
+        "ref = weakref.ref(thing, callback)\n"
+        "try:\n"
+        "    del thing\n"
+        "    time.sleep(5)\n"
+        "    print('lost')\n"
+        "except Terminated:\n"
+        "    print('delivered')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=20, cwd=ROOT
+    )
+    assert done.stdout.strip() == "delivered", done.stdout + done.stderr

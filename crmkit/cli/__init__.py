@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import Any
 
 import click
 
@@ -56,6 +57,20 @@ class Terminated(KeyboardInterrupt):
 
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:
     raise Terminated(signum)
+
+
+def _signal_again(hook: Any) -> None:
+    """A signal that arrived inside a garbage-collector callback raised its exception where
+    Python can only print and ignore it (the questionnaire then waited forever): send it again,
+    from a moment later, so it lands in ordinary code."""
+    error = hook.exc_value
+    if isinstance(error, KeyboardInterrupt):
+        signum = error.signum if isinstance(error, Terminated) else signal.SIGINT
+        timer = threading.Timer(0.01, os.kill, args=(os.getpid(), signum))
+        timer.daemon = True
+        timer.start()
+        return
+    sys.__unraisablehook__(hook)
 
 
 def _say(app: AppContext, text: str) -> None:
@@ -111,4 +126,5 @@ def main() -> None:
         for name in ("SIGTERM", "SIGHUP"):
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), _raise_terminated)
+        sys.unraisablehook = _signal_again
     sys.exit(run(args, AppContext.from_environment(args)))
