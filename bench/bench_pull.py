@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from crmkit.push.client import Bitrix24Client
+from crmkit.push.bitrix24.client import Bitrix24Client
+from crmkit.push.bitrix24.webhook import parse_webhook
 from crmkit.push.pull import pull_portal
-from crmkit.push.webhook import parse_webhook
 from crmkit.sandbox import start_sandbox
 
 DEAL_PIPELINES = 18  # the default one and 17 more

@@ -149,9 +149,9 @@ def run_demo(
 
     # 5. a live portal: the sandbox, pulled back -------------------------------------------
     started = time.perf_counter()
-    from crmkit.push.client import Bitrix24Client
+    from crmkit.push.bitrix24.client import Bitrix24Client
+    from crmkit.push.bitrix24.webhook import parse_webhook
     from crmkit.push.pull import pull_portal
-    from crmkit.push.webhook import parse_webhook
     from crmkit.sandbox import start_sandbox
 
     with start_sandbox(port=0, seed=SANDBOX_SEED) as sandbox:

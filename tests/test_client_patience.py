@@ -11,9 +11,9 @@ import pytest
 from http_util import Answer, serve, silent_server
 
 from crmkit.cli.context import AppContext
-from crmkit.push.client import LIMIT_PATIENCE, PATIENCE, Bitrix24Client
+from crmkit.push.bitrix24.client import LIMIT_PATIENCE, PATIENCE, Bitrix24Client
+from crmkit.push.bitrix24.webhook import parse_webhook
 from crmkit.push.errors import RateLimited, Unavailable
-from crmkit.push.webhook import parse_webhook
 from crmkit.sandbox import start_sandbox
 
 CODE = "p4ti3nc3c0de77"

@@ -17,8 +17,9 @@ import pytest
 from http_util import Answer, serve
 
 from crmkit.errors import CrmRefused
-from crmkit.push.client import Bitrix24Client
-from crmkit.push.encoding import command, encode_query
+from crmkit.push.bitrix24.client import Bitrix24Client
+from crmkit.push.bitrix24.encoding import command, encode_query
+from crmkit.push.bitrix24.webhook import parse_webhook
 from crmkit.push.errors import (
     AuthFailed,
     NotFound,
@@ -29,7 +30,6 @@ from crmkit.push.errors import (
     ScopeMissing,
     Unavailable,
 )
-from crmkit.push.webhook import parse_webhook
 from crmkit.sandbox import start_sandbox
 
 CODE = "r3vi3wc0de4242"

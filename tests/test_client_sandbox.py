@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from crmkit.push.client import Bitrix24Client
+from crmkit.push.bitrix24.client import Bitrix24Client
+from crmkit.push.bitrix24.webhook import parse_webhook
 from crmkit.push.errors import AuthFailed, RateLimited, Refused, ReplyLost, ScopeMissing
-from crmkit.push.webhook import parse_webhook
 from crmkit.sandbox import Sandbox, start_sandbox
 
 CODE = "sandb0xc0de1234"

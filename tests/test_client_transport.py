@@ -11,9 +11,9 @@ import time
 import pytest
 from http_util import Answer, serve
 
-from crmkit.push.client import Bitrix24Client
+from crmkit.push.bitrix24.client import Bitrix24Client
+from crmkit.push.bitrix24.webhook import parse_webhook
 from crmkit.push.errors import RateLimited, Refused, ReplyLost, Unavailable
-from crmkit.push.webhook import parse_webhook
 
 CODE = "tr4nsp0rtc0de99"
 

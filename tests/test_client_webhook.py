@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from crmkit.errors import ExitCode, InputError
-from crmkit.push.encoding import command, encode_query, normalize
-from crmkit.push.replies import as_mapping, rows_of
-from crmkit.push.webhook import Webhook, is_loopback, mask_secrets, parse_webhook
+from crmkit.push.bitrix24.encoding import command, encode_query, normalize
+from crmkit.push.bitrix24.replies import as_mapping, rows_of
+from crmkit.push.bitrix24.webhook import Webhook, is_loopback, mask_secrets, parse_webhook
 
 CODE = "s3cr3tc0de4242xy"
 

@@ -111,8 +111,8 @@ def test_help_in_both_languages(crmkit: Callable[..., Any]) -> None:
 def test_without_the_userfieldconfig_scope_smart_process_fields_are_noted(
     crmkit: Callable[..., Any], tmp_path: Path
 ) -> None:
-    from crmkit.push.client import Bitrix24Client
-    from crmkit.push.webhook import parse_webhook
+    from crmkit.push.bitrix24.client import Bitrix24Client
+    from crmkit.push.bitrix24.webhook import parse_webhook
 
     with start_sandbox(port=0, rate=None, code=CODE, scopes=["crm"]) as sb:
         with Bitrix24Client(parse_webhook(sb.webhook_url), rate=None) as client:

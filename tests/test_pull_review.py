@@ -12,9 +12,9 @@ import pytest
 from sandbox_util import result
 
 from crmkit.blueprints.lint import lint
-from crmkit.push.client import Bitrix24Client
+from crmkit.push.bitrix24.client import Bitrix24Client
+from crmkit.push.bitrix24.webhook import parse_webhook
 from crmkit.push.pull import PullResult, pull_portal
-from crmkit.push.webhook import parse_webhook
 from crmkit.sandbox import Sandbox, start_sandbox
 
 CODE = "pu11r3vi3wc0de"

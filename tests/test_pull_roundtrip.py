@@ -17,9 +17,9 @@ from crmkit.blueprints.loader import load_blueprint
 from crmkit.blueprints.model import FIELD_ENTITIES, Blueprint, CustomField, Pipeline, Stage
 from crmkit.cli import run
 from crmkit.cli.context import AppContext
-from crmkit.push.client import Bitrix24Client
+from crmkit.push.bitrix24.client import Bitrix24Client
+from crmkit.push.bitrix24.webhook import parse_webhook
 from crmkit.push.pull import strip_prefix
-from crmkit.push.webhook import parse_webhook
 from crmkit.sandbox import start_sandbox
 
 SEMANTICS = {"process": "", "success": "S", "failure": "F"}

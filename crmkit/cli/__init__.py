@@ -17,7 +17,7 @@ from crmkit.cli.base import LazyGroup, app_of, option
 from crmkit.cli.context import AppContext
 from crmkit.errors import CrmkitError, ExitCode
 from crmkit.files import shown
-from crmkit.push.webhook import mask_secrets
+from crmkit.push.bitrix24.webhook import mask_secrets
 
 #: subcommand → "module:attribute"; imported only when that command runs
 COMMANDS = {

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from crmkit.cli.context import AppContext
 from crmkit.cli.output import note
-from crmkit.push.webhook import Webhook, parse_webhook
+from crmkit.push.bitrix24.webhook import Webhook, parse_webhook
 
 if TYPE_CHECKING:
-    from crmkit.push.client import Bitrix24Client
+    from crmkit.push.bitrix24.client import Bitrix24Client
 
 ENV_WEBHOOK = "CRMKIT_WEBHOOK"
 
@@ -24,7 +24,7 @@ def webhook_of(app: AppContext, option: str | None) -> Webhook:
 
 
 def open_client(app: AppContext, hook: Webhook) -> Bitrix24Client:
-    from crmkit.push.client import Bitrix24Client  # requests: only when a command needs it
+    from crmkit.push.bitrix24.client import Bitrix24Client  # requests: only when a command needs it
 
     return Bitrix24Client(
         hook,

@@ -14,7 +14,7 @@ import click
 
 from crmkit.files import shown
 from crmkit.i18n import Lang, msg
-from crmkit.push.webhook import mask_secrets
+from crmkit.push.bitrix24.webhook import mask_secrets
 
 _EXTRA = re.compile(r"^Got unexpected extra arguments? \((?P<args>.*)\)$", re.S)
 _NEEDS_VALUE = re.compile(r"requires (an argument|\d+ arguments)")

@@ -48,8 +48,8 @@ from crmkit.blueprints.model import (
     Stage,
 )
 from crmkit.i18n import LANGS, Lang, Text, msg
+from crmkit.push.bitrix24.replies import BatchItem, BatchResult, int_or_none, rows_of
 from crmkit.push.errors import ScopeMissing
-from crmkit.push.replies import BatchItem, BatchResult, int_or_none, rows_of
 
 Commands = dict[str, tuple[str, dict[str, Any]]]
 

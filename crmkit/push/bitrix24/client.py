@@ -35,7 +35,17 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from crmkit import __version__
 from crmkit.errors import InputError
 from crmkit.i18n import Lang, msg
-from crmkit.push.encoding import command, normalize
+from crmkit.push.bitrix24.encoding import command, normalize
+from crmkit.push.bitrix24.replies import (
+    PAGE_SIZE,
+    BatchItem,
+    BatchResult,
+    Reply,
+    as_mapping,
+    int_or_none,
+    rows_of,
+)
+from crmkit.push.bitrix24.webhook import Webhook, is_loopback, mask_secrets, parse_webhook
 from crmkit.push.errors import (
     AuthFailed,
     NotFound,
@@ -46,18 +56,8 @@ from crmkit.push.errors import (
     ScopeMissing,
     Unavailable,
 )
-from crmkit.push.replies import (
-    PAGE_SIZE,
-    BatchItem,
-    BatchResult,
-    Reply,
-    as_mapping,
-    int_or_none,
-    rows_of,
-)
-from crmkit.push.webhook import Webhook, is_loopback, mask_secrets, parse_webhook
 
-log = logging.getLogger("crmkit.push.client")
+log = logging.getLogger("crmkit.push.bitrix24.client")
 
 BATCH_LIMIT = 50
 BACKOFF = (1.0, 2.0, 4.0, 8.0)
