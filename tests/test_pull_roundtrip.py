@@ -19,7 +19,7 @@ from crmkit.cli import run
 from crmkit.cli.context import AppContext
 from crmkit.push.bitrix24.client import Bitrix24Client
 from crmkit.push.bitrix24.webhook import parse_webhook
-from crmkit.push.pull import strip_prefix
+from crmkit.push.state import strip_prefix
 from crmkit.sandbox import start_sandbox
 
 SEMANTICS = {"process": "", "success": "S", "failure": "F"}

@@ -237,7 +237,7 @@ def manual_checklist(bp: Blueprint, lang: Lang) -> list[dict[str, Any]]:
         p_name = pipeline.name.get(lang) or pipeline.code
         for stage in pipeline.stages:
             s_name = stage.name.get(lang) or stage.code
-            for rule in stage.automation:
+            for index, rule in enumerate(stage.automation, start=1):
                 robot = _t(f"robot.{rule.action}", lang)
                 path = _t(
                     f"robot.path_{pipeline.kind}",
@@ -250,12 +250,21 @@ def manual_checklist(bp: Blueprint, lang: Lang) -> list[dict[str, Any]]:
                 details = [describe_rule(rule, pipeline, names)]
                 if rule.text:
                     details.append(rule.text.get(lang))
-                items.append({"number": len(items) + 1, "path": path, "details": details})
+                items.append(
+                    {
+                        "number": len(items) + 1,
+                        # stable: a push plan lists it under this id until it is done
+                        "id": f"robot.{pipeline.code}.{stage.code}.{index}",
+                        "path": path,
+                        "details": details,
+                    }
+                )
             for required in stage.required_fields:
                 entity = {"lead": "lead", "deal": "deal"}.get(pipeline.kind, pipeline.process or "")
                 items.append(
                     {
                         "number": len(items) + 1,
+                        "id": f"required.{pipeline.code}.{stage.code}.{required}",
                         "path": _t(
                             "robot.required_path",
                             lang,

@@ -1,0 +1,402 @@
+"""Reading a Bitrix24 portal's CRM set-up into a ``PortalState``: the one reader that ``pull``,
+``push`` and ``audit`` share.
+
+Every read is packed into ``batch`` requests, three in a row because each depends on the one
+before:
+
+1. deal pipelines, smart processes, lead stages, every stage dictionary, user fields (labels in
+   ru and en);
+2. the stages of every deal pipeline, the pipelines and fields of every smart process, the
+   items of enumeration fields if the list did not carry them;
+3. the stages of every smart-process pipeline.
+
+A big portal needs more only when a list outgrows one page or a batch outgrows 50 commands.
+What the webhook may not read is skipped and named in ``PortalState.unread`` instead of failing
+the whole read: smart processes without a CRM administrator (``crm.type.list`` answers
+ACCESS_DENIED), their fields without the ``userfieldconfig`` scope.
+
+The client is passed in (anything with ``batch_many``/``iter_list``/``requests_sent``), so this
+module never sees the webhook's secret.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol
+
+from crmkit.blueprints.model import FIELD_ENTITIES, Semantics
+from crmkit.i18n import LANGS, Lang
+from crmkit.push.bitrix24.replies import BatchItem, BatchResult, int_or_none, rows_of
+from crmkit.push.errors import Refused, ScopeMissing
+from crmkit.push.state import (
+    DEAL_TYPE,
+    LEAD_TYPE,
+    EnumItemState,
+    FieldState,
+    FunnelState,
+    PortalState,
+    ProcessState,
+    StageState,
+    Unread,
+    stage_entity_id,
+)
+
+Commands = dict[str, tuple[str, dict[str, Any]]]
+
+_SEMANTICS: dict[str, Semantics] = {"S": "success", "F": "failure"}
+_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+#: the flags of a smart process the state keeps (crm.type fields, BITRIX24.md §3.5)
+_FLAGS = (
+    "isCategoriesEnabled",
+    "isStagesEnabled",
+    "isClientEnabled",
+    "isBeginCloseDatesEnabled",
+    "isLinkWithProductsEnabled",
+    "isAutomationEnabled",
+    "isBizProcEnabled",
+)
+
+
+class PortalReader(Protocol):
+    requests_sent: int
+
+    def batch_many(self, commands: Commands, *, halt: bool = False) -> BatchResult: ...
+
+    def iter_list(
+        self, method: str, params: Mapping[str, Any] | None = None, *, key: str | None = None
+    ) -> Iterator[Any]: ...
+
+
+def _list_params(filter_: Mapping[str, Any]) -> dict[str, Any]:
+    return {"filter": dict(filter_), "order": {"SORT": "ASC", "ID": "ASC"}}
+
+
+def _rows(
+    reader: PortalReader, item: BatchItem, params: Mapping[str, Any], key: str | None = None
+) -> list[Any]:
+    """The rows of one batched list call, plus further pages if the list did not fit in one."""
+    if item.error is not None:
+        raise item.error
+    rows = rows_of(item.result, key)
+    if item.next is not None:
+        rows.extend(reader.iter_list(item.method, {**params, "start": item.next}, key=key))
+    return [r for r in rows if isinstance(r, Mapping)]
+
+
+def _stages(rows: list[Any]) -> tuple[StageState, ...]:
+    ordered = sorted(
+        (r for r in rows if isinstance(r, Mapping)),
+        key=lambda r: (int_or_none(r.get("SORT")) or 0, int_or_none(r.get("ID")) or 0),
+    )
+    out = []
+    for row in ordered:
+        color = str(row.get("COLOR") or "")
+        out.append(
+            StageState(
+                id=int_or_none(row.get("ID")) or 0,
+                status_id=str(row.get("STATUS_ID") or ""),
+                name=str(row.get("NAME") or "").strip(),
+                sort=int_or_none(row.get("SORT")) or 0,
+                color=color.upper() if _COLOR.fullmatch(color) else "",
+                semantics=_SEMANTICS.get(str(row.get("SEMANTICS") or "").upper(), "process"),
+                system=str(row.get("SYSTEM") or "N").upper() == "Y",
+            )
+        )
+    return tuple(out)
+
+
+def _label(row: Mapping[str, Any]) -> str:
+    for key in ("EDIT_FORM_LABEL", "LIST_COLUMN_LABEL", "LIST_FILTER_LABEL"):
+        value = row.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
+
+
+def _items(rows: list[Any] | None) -> tuple[EnumItemState, ...]:
+    ordered = sorted(
+        (r for r in rows or [] if isinstance(r, Mapping)),
+        key=lambda r: (int_or_none(r.get("SORT")) or 0, int_or_none(r.get("ID")) or 0),
+    )
+    return tuple(
+        EnumItemState(
+            id=int_or_none(r.get("ID")) or 0,
+            value=str(r.get("VALUE") or "").strip(),
+            xml_id=str(r.get("XML_ID") or ""),
+            default=str(r.get("DEF") or "N").upper() == "Y",
+            sort=int_or_none(r.get("SORT")) or 0,
+        )
+        for r in ordered
+    )
+
+
+def _legacy_field(
+    owner: str, by_lang: Mapping[Lang, Mapping[str, Any]], items: list[Any] | None
+) -> FieldState:
+    main = next(row for row in by_lang.values() if row)
+    return FieldState(
+        id=int_or_none(main.get("ID")) or 0,
+        owner=owner,
+        field_name=str(main.get("FIELD_NAME") or ""),
+        type=str(main.get("USER_TYPE_ID") or ""),
+        labels=tuple((lng, _label(row)) for lng, row in by_lang.items() if _label(row)),
+        helps=tuple(
+            (lng, str(row.get("HELP_MESSAGE") or "").strip())
+            for lng, row in by_lang.items()
+            if str(row.get("HELP_MESSAGE") or "").strip()
+        ),
+        mandatory=str(main.get("MANDATORY") or "N").upper() == "Y",
+        multiple=str(main.get("MULTIPLE") or "N").upper() == "Y",
+        xml_id=str(main.get("XML_ID") or ""),
+        sort=int_or_none(main.get("SORT")) or 100,
+        items=_items(items),
+    )
+
+
+def _config_field(owner: str, row: Mapping[str, Any]) -> FieldState:
+    """A ``userfieldconfig.list`` row: camelCase, labels as language maps, ids as strings."""
+
+    def lang_map(key: str) -> tuple[tuple[str, str], ...]:
+        value = row.get(key)
+        if isinstance(value, Mapping):
+            return tuple(
+                (lng, str(value.get(lng) or "").strip())
+                for lng in LANGS
+                if str(value.get(lng) or "").strip()
+            )
+        text = str(value or "").strip()
+        return tuple((lng, text) for lng in LANGS) if text else ()
+
+    items = [
+        {"ID": i.get("id"), "SORT": i.get("sort"), "VALUE": i.get("value"),
+         "XML_ID": i.get("xmlId"), "DEF": i.get("def")}
+        for i in row.get("enum") or []
+        if isinstance(i, Mapping)
+    ]  # fmt: skip
+    return FieldState(
+        id=int_or_none(row.get("id")) or 0,
+        owner=owner,
+        field_name=str(row.get("fieldName") or ""),
+        type=str(row.get("userTypeId") or ""),
+        labels=lang_map("editFormLabel") or lang_map("listColumnLabel"),
+        helps=lang_map("helpMessage"),
+        mandatory=str(row.get("mandatory") or "N").upper() == "Y",
+        multiple=str(row.get("multiple") or "N").upper() == "Y",
+        xml_id=str(row.get("xmlId") or ""),
+        sort=int_or_none(row.get("sort")) or 100,
+        items=_items(items),
+    )
+
+
+def _is_default(category: Mapping[str, Any]) -> bool:
+    return str(category.get("isDefault") or "").upper() == "Y" or category.get("id") in (0, "0")
+
+
+def _hidden_funnels(status_types: list[Mapping[str, Any]], etid: int) -> list[dict[str, Any]]:
+    """The funnels of smart process ``etid`` as ``crm.status.entity.types`` names them, for a
+    process whose categories are switched off (crm.category.list refuses it)."""
+    found = []
+    pattern = re.compile(rf"DYNAMIC_{etid}_STAGE_(\d+)")
+    for row in status_types:
+        match = pattern.fullmatch(str(row.get("ID") or ""))
+        if match:
+            found.append(
+                {
+                    "id": int(match.group(1)),
+                    "name": "",
+                    "sort": row.get("CATEGORY_SORT"),
+                    "isDefault": "Y" if row.get("IS_DEFAULT_CATEGORY") else "N",
+                }
+            )
+    return found
+
+
+def _refused_access(item: BatchItem) -> bool:
+    """crm.type.list answers a webhook that is not a CRM administrator with ACCESS_DENIED."""
+    return isinstance(item.error, Refused) and item.error.error.upper() in (
+        "ACCESS_DENIED",
+        "ALLOWED_ONLY_INTRANET_USER",
+    )
+
+
+def read_portal(reader: PortalReader) -> PortalState:
+    """Read the CRM set-up of the portal behind ``reader``."""
+    before = reader.requests_sent
+    unread: list[Unread] = []
+
+    first: Commands = {
+        "deal_cats": ("crm.category.list", {"entityTypeId": DEAL_TYPE}),
+        "types": ("crm.type.list", {"order": {"id": "ASC"}}),
+        "lead_stages": ("crm.status.list", _list_params({"ENTITY_ID": "STATUS"})),
+        # every stage dictionary: finds the funnel of a smart process whose categories are
+        # switched off (crm.category.list refuses it, yet its stages exist)
+        "status_types": ("crm.status.entity.types", {}),
+    }
+    for entity in FIELD_ENTITIES:
+        for lng in LANGS:
+            first[f"uf_{entity}_{lng}"] = (
+                f"crm.{entity}.userfield.list",
+                {"filter": {"LANG": lng}, "order": {"SORT": "ASC", "ID": "ASC"}},
+            )
+    got = reader.batch_many(first)
+    keys = {"deal_cats": "categories", "types": "types"}
+    rows: dict[str, list[Any]] = {}
+    for label, (_method, params) in first.items():
+        item = got[label]
+        if label == "status_types" and not item.ok:
+            continue  # an older portal without it still reads (only that fallback is lost)
+        if label == "types" and _refused_access(item):
+            unread.append("smart_processes")
+            rows[label] = []
+            continue
+        rows[label] = _rows(reader, item, params, keys.get(label))
+    status_types = rows.get("status_types", [])
+    deal_cats = sorted(
+        rows["deal_cats"],
+        key=lambda c: (
+            not _is_default(c),
+            int_or_none(c.get("sort")) or 0,
+            int_or_none(c.get("id")) or 0,
+        ),
+    )
+    types = rows["types"]
+
+    # request 2: stages of deal pipelines, pipelines and fields of smart processes, enum items
+    second: Commands = {}
+    for cat in deal_cats:
+        cid = int_or_none(cat.get("id")) or 0
+        second[f"ds_{cid}"] = (
+            "crm.status.list",
+            _list_params({"ENTITY_ID": stage_entity_id(DEAL_TYPE, cid)}),
+        )
+    for sp in types:
+        etid = int_or_none(sp.get("entityTypeId"))
+        if etid is not None and str(sp.get("isStagesEnabled", "Y")).upper() != "N":
+            second[f"sc_{etid}"] = ("crm.category.list", {"entityTypeId": etid})
+        type_id = int_or_none(sp.get("id"))
+        if etid is not None and type_id is not None:
+            # smart-process fields live in userfieldconfig under CRM_<type id>, not <etid>
+            second[f"sf_{etid}"] = (
+                "userfieldconfig.list",
+                {
+                    "moduleId": "crm",
+                    "filter": {"entityId": f"CRM_{type_id}"},
+                    "order": {"sort": "ASC", "id": "ASC"},
+                },
+            )
+    legacy_rows: dict[str, list[dict[Lang, Mapping[str, Any]]]] = {}
+    for entity in FIELD_ENTITIES:
+        by_id: dict[str, dict[Lang, Mapping[str, Any]]] = {}
+        for lng in LANGS:
+            for row in rows[f"uf_{entity}_{lng}"]:
+                by_id.setdefault(str(row.get("ID")), {})[lng] = row
+        legacy_rows[entity] = list(by_id.values())
+        for by_lang in legacy_rows[entity]:
+            row = next(iter(by_lang.values()))
+            if row.get("USER_TYPE_ID") == "enumeration" and not isinstance(row.get("LIST"), list):
+                # the list usually carries the items; a portal that leaves them out is asked
+                second[f"ue_{entity}_{row.get('ID')}"] = (
+                    f"crm.{entity}.userfield.get",
+                    {"id": row.get("ID")},
+                )
+    got2 = reader.batch_many(second) if second else BatchResult({}, requests=0)
+
+    # request 3: stages of smart-process pipelines
+    sp_cats: dict[int, list[Mapping[str, Any]]] = {}
+    third: Commands = {}
+    for label in (k for k in second if k.startswith("sc_")):
+        etid = int(label[3:])
+        item = got2[label]
+        if item.error is not None and item.error.error == "ENTITY_TYPE_NOT_SUPPORTED":
+            cats: list[Any] = _hidden_funnels(status_types, etid)
+        else:
+            cats = _rows(reader, item, second[label][1], "categories")
+        sp_cats[etid] = sorted(
+            cats,
+            key=lambda c: (
+                not _is_default(c),
+                int_or_none(c.get("sort")) or 0,
+                int_or_none(c.get("id")) or 0,
+            ),
+        )
+        for cat in sp_cats[etid]:
+            cid = int_or_none(cat.get("id")) or 0
+            third[f"ss_{etid}_{cid}"] = (
+                "crm.status.list",
+                _list_params({"ENTITY_ID": stage_entity_id(etid, cid)}),
+            )
+    got3 = reader.batch_many(third) if third else BatchResult({}, requests=0)
+
+    funnels: list[FunnelState] = []
+    if rows["lead_stages"]:
+        funnels.append(
+            FunnelState("lead", LEAD_TYPE, None, "", 0, True, _stages(rows["lead_stages"]))
+        )
+    for cat in deal_cats:
+        cid = int_or_none(cat.get("id")) or 0
+        funnels.append(
+            FunnelState(
+                kind="deal",
+                entity_type_id=DEAL_TYPE,
+                category_id=cid,
+                name=str(cat.get("name") or "").strip(),
+                sort=int_or_none(cat.get("sort")) or 0,
+                is_default=_is_default(cat),
+                stages=_stages(_rows(reader, got2[f"ds_{cid}"], second[f"ds_{cid}"][1])),
+            )
+        )
+    processes: list[ProcessState] = []
+    fields: list[FieldState] = []
+    for sp in types:
+        etid = int_or_none(sp.get("entityTypeId"))
+        type_id = int_or_none(sp.get("id"))
+        if etid is None or type_id is None:
+            continue
+        process = ProcessState(
+            id=type_id,
+            entity_type_id=etid,
+            title=str(sp.get("title") or "").strip(),
+            flags=tuple((k, str(sp.get(k) or "N").upper()) for k in _FLAGS),
+        )
+        processes.append(process)
+        for cat in sp_cats.get(etid, []):
+            cid = int_or_none(cat.get("id")) or 0
+            label = f"ss_{etid}_{cid}"
+            funnels.append(
+                FunnelState(
+                    kind="smart_process",
+                    entity_type_id=etid,
+                    category_id=cid,
+                    name=str(cat.get("name") or "").strip(),
+                    sort=int_or_none(cat.get("sort")) or 0,
+                    is_default=_is_default(cat),
+                    stages=_stages(_rows(reader, got3[label], third[label][1])),
+                )
+            )
+        label = f"sf_{etid}"
+        item = got2[label]
+        if isinstance(item.error, ScopeMissing):
+            if "smart_process_fields" not in unread:
+                unread.append("smart_process_fields")
+            continue
+        for row in _rows(reader, item, second[label][1], "fields"):
+            fields.append(_config_field(process.owner, row))
+    for entity in FIELD_ENTITIES:
+        for by_lang in legacy_rows[entity]:
+            row = next(iter(by_lang.values()))
+            listed = row.get("LIST")
+            label = f"ue_{entity}_{row.get('ID')}"
+            if label in second:
+                item = got2[label]
+                listed = (
+                    item.result.get("LIST") if item.ok and isinstance(item.result, Mapping) else []
+                )
+            fields.append(_legacy_field(entity, by_lang, rows_of(listed) if listed else None))
+    return PortalState(
+        funnels=tuple(funnels),
+        processes=tuple(processes),
+        fields=tuple(fields),
+        unread=tuple(unread),
+        requests=reader.requests_sent - before,
+    )
