@@ -226,9 +226,17 @@ class _Place:
 
 
 def _concat(*parts: Any) -> Value:
-    if all(isinstance(p, (str, int)) for p in parts):
-        return "".join(str(p) for p in parts)
-    return Concat(tuple(p if isinstance(p, (str, Ref)) else str(p) for p in parts))
+    flat: list[str | Ref] = []
+    for part in parts:
+        if isinstance(part, Concat):
+            flat.extend(part.parts)
+        elif isinstance(part, Ref):
+            flat.append(part)
+        else:
+            flat.append(str(part))
+    if all(isinstance(p, str) for p in flat):
+        return "".join(p for p in flat if isinstance(p, str))
+    return Concat(tuple(flat))
 
 
 @dataclass
@@ -963,13 +971,25 @@ def _plan_process_funnels(p: _Planner, processes: dict[str, _Process]) -> None:
             if process.state is None:
                 if index == 0:
                     # the funnel crm.type.add made comes with the stock stages: reuse them
+                    name = p.name(pipe.name) or pipe.code
+                    rename = Call(
+                        p.label("f"),
+                        "crm.category.update",
+                        {
+                            "entityTypeId": etid,
+                            "id": process.default_category,
+                            "fields": {"name": name},
+                        },
+                        PH_FUNNEL,
+                    )
                     p.add(
                         Entry(
                             address,
                             "funnel",
                             "create",
+                            changes=(Change("name", None, name),),
+                            calls=(rename,),
                             created=True,
-                            changes=(Change("name", None, p.name(pipe.name)),),
                         )
                     )
                     place = _Place("smart_process", etid, process.default_category)
@@ -1022,8 +1042,8 @@ def _plan_fields(p: _Planner, processes: dict[str, _Process]) -> None:
             continue
         owner, prefix, process = resolved
         name = bitrix_field_name(f.code) if process is None else _concat(prefix, f.code.upper())
-        shown = name if isinstance(name, str) else f"UF_CRM_<{f.entity}>_{f.code.upper()}"
-        address = f"field.{f.entity}.{shown}"
+        # a smart process's field by its code: its FIELD_NAME holds the process's id
+        address = f"field.{f.entity}.{name if process is None else f.code.upper()}"
         if process is not None and "smart_process_fields" in p.state.unread:
             p.add(Entry(address, "field", "conflict", note="needs_userfieldconfig"))
             continue

@@ -84,6 +84,9 @@ class Portal:
     budget: OperatingBudget | None = None
     #: the id of the employee who owns the webhook
     user_id: int = 1
+    #: whether that employee is an administrator (smart processes and common card layouts
+    #: need one; BITRIX24.md §7.1)
+    admin: bool = True
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self) -> None:

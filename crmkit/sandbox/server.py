@@ -230,6 +230,7 @@ class Sandbox:
         operating_limit: float | None,
         operating_cost: float | None,
         user_id: int = 1,
+        admin: bool = True,
     ) -> None:
         if not is_loopback(host):
             raise ValueError(f"the sandbox serves loopback addresses only, not {host!r}")
@@ -254,6 +255,7 @@ class Sandbox:
             scopes=frozenset(ALL_SCOPES if scopes is None else scopes),
             budget=self.budget,
             user_id=user_id,
+            admin=admin,
         )
         if seed is not None and self.store.meta("seeded") is None:
             seed_portal(self.portal, seed)
@@ -424,13 +426,15 @@ def start_sandbox(
     limit_status: int = 503,
     operating_limit: float | None = None,
     operating_cost: float | None = None,
+    admin: bool = True,
 ) -> Sandbox:
     """Start a sandbox portal in a background thread; it accepts requests when this returns.
 
     ``rate``/``burst`` set the leaky bucket (``rate`` None or 0 disables it); ``limit_status``
     429 reproduces the older limit answer; ``operating_limit`` (seconds per method over ten
     minutes, each call charged ``operating_cost`` or its real time) enables 429
-    ``OPERATION_TIME_LIMIT``. ``scopes`` restricts the webhook; ``seed`` fills a synthetic company.
+    ``OPERATION_TIME_LIMIT``. ``scopes`` restricts the webhook; ``admin`` False makes its user an
+    employee without administrator rights; ``seed`` fills a synthetic company.
     """
     return Sandbox(
         host=host,
@@ -445,4 +449,5 @@ def start_sandbox(
         limit_status=limit_status,
         operating_limit=operating_limit,
         operating_cost=operating_cost,
+        admin=admin,
     )

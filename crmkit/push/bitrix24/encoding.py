@@ -22,6 +22,22 @@ from typing import Any
 from urllib.parse import quote
 
 
+class BatchRef(str):
+    """A value that refers to an earlier command of the same batch: ``$result[label][key]…``.
+    It goes into the command as it is (the portal substitutes it before parsing the query), so
+    it is never URL-encoded; ``parts`` mixes such references with plain text, which is."""
+
+    parts: tuple[tuple[str, bool], ...]
+
+    def __new__(cls, parts: tuple[tuple[str, bool], ...]) -> BatchRef:
+        made = super().__new__(cls, "".join(text for text, _raw in parts))
+        made.parts = parts
+        return made
+
+    def encoded(self) -> str:
+        return "".join(text if raw else quote(text, safe="") for text, raw in self.parts)
+
+
 def flag(value: bool) -> str:
     return "Y" if value else "N"
 
@@ -62,6 +78,8 @@ def _pairs(prefix: str, value: Any, out: list[tuple[str, str]], top: bool = Fals
     elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         for index, item in enumerate(value):
             _pairs(f"{prefix}[{index}]", item, out)
+    elif isinstance(value, BatchRef):
+        out.append((prefix, value.encoded()))
     else:
         out.append((prefix, quote(_scalar(value, prefix), safe="")))
 

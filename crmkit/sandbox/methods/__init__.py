@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from crmkit.sandbox.methods import batch, category, entities, status, types, userfield, users
+from crmkit.sandbox.methods import (
+    batch,
+    category,
+    entities,
+    status,
+    system,
+    types,
+    userfield,
+    users,
+)
 from crmkit.sandbox.portal import Registry, merged
 
 
 def build_registry() -> Registry:
-    families = (status, category, userfield, types, entities, users, batch)
+    families = (status, category, userfield, types, entities, users, system, batch)
     return merged(family.registry for family in families)

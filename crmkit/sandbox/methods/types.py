@@ -20,6 +20,13 @@ from crmkit.sandbox.store import Record
 
 registry = Registry()
 
+
+def _admin_only(portal: Portal) -> None:
+    """Listing and changing smart processes needs a CRM administrator (crm-type-list.md)."""
+    if not portal.admin:
+        raise ApiError("ACCESS_DENIED", "Access denied", 400)
+
+
 FLAGS = (
     "isCategoriesEnabled",
     "isStagesEnabled",
@@ -97,6 +104,7 @@ def _find(portal: Portal, params: dict[str, Any]) -> Record:
 
 @registry.method("crm.type.add")
 def type_add(portal: Portal, params: dict[str, Any]) -> dict[str, Any]:
+    _admin_only(portal)
     fields = pick(params, "fields")
     if not isinstance(fields, dict) or not fields:
         raise ApiError("100", "Could not find value for parameter {fields}")
@@ -140,6 +148,7 @@ def type_add(portal: Portal, params: dict[str, Any]) -> dict[str, Any]:
 
 @registry.method("crm.type.update")
 def type_update(portal: Portal, params: dict[str, Any]) -> dict[str, Any]:
+    _admin_only(portal)
     rid = as_int(pick(params, "id"))
     row = portal.store.get("type", rid) if rid is not None else None
     if row is None:
@@ -183,6 +192,7 @@ def type_by_entity(portal: Portal, params: dict[str, Any]) -> dict[str, Any]:
 
 @registry.method("crm.type.list")
 def type_list(portal: Portal, params: dict[str, Any]) -> Page:
+    _admin_only(portal)
     conditions, order, _ = list_params(params)
     rows = apply_filter(portal.store.rows("type"), conditions, fold_case=False)
     rows = apply_order(rows, order, id_field="id", fold_case=False)
@@ -192,6 +202,7 @@ def type_list(portal: Portal, params: dict[str, Any]) -> Page:
 
 @registry.method("crm.type.delete")
 def type_delete(portal: Portal, params: dict[str, Any]) -> list[Any]:
+    _admin_only(portal)
     row = _find(portal, params)
     etid = row["entityTypeId"]
     if portal.store.count(f"item{etid}"):
