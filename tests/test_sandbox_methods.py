@@ -65,7 +65,7 @@ def test_dictionary_methods(sb: Sandbox) -> None:
     assert types[f"DEAL_STAGE_{cid}"]["PREFIX"] == f"C{cid}"
     assert types[f"DEAL_STAGE_{cid}"]["SEMANTIC_INFO"]["FINAL_SUCCESS_FIELD"] == f"C{cid}:WON"
     items = result(sb, "crm.status.entity.items", {"entityId": "STATUS"})
-    assert items[0] == {"NAME": "Unassigned", "SORT": 10, "STATUS_ID": "NEW"}
+    assert items[0] == {"NAME": "Not processed", "SORT": 10, "STATUS_ID": "NEW"}
     fields = result(sb, "crm.status.fields")
     assert fields["STATUS_ID"]["isImmutable"] is True and fields["ID"]["isReadOnly"] is True
     lead_stages = stages(sb, "STATUS")

@@ -28,6 +28,9 @@ _CODE = re.compile(r"^[A-Za-z0-9_]{4,64}$")
 @option("--burst", type=click.IntRange(min=1), default=50, show_default=True)
 @option("--seed", type=int, default=None)
 @option("--code", default=None)
+@option("--portal-lang", "portal_lang", type=click.Choice(["en", "ru"]), default="en")
+@option("--no-admin", "no_admin", is_flag=True, default=False)
+@option("--faults", "faults", default="", metavar="SPEC")
 @lang_option()
 @click.pass_context
 def sandbox(
@@ -39,6 +42,9 @@ def sandbox(
     burst: int,
     seed: int | None,
     code: str | None,
+    portal_lang: str,
+    no_admin: bool,
+    faults: str,
 ) -> None:
     app = app_of(ctx)
     from crmkit.sandbox import is_loopback, start_sandbox
@@ -47,6 +53,12 @@ def sandbox(
         raise UsageError(app.t("sandbox.not_loopback", host=host))
     if code is not None and not _CODE.match(code):
         raise UsageError(app.t("sandbox.bad_code"))
+    from crmkit.sandbox.limiter import parse_faults
+
+    try:
+        scheduled = parse_faults(faults)
+    except ValueError as bad:
+        raise UsageError(app.t("sandbox.bad_faults", problem=str(bad))) from None
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -68,6 +80,9 @@ def sandbox(
                 code=code,
                 host=host,
                 clock=app.clock,
+                admin=not no_admin,
+                portal_lang=portal_lang,
+                faults=scheduled,
             )
         except (OSError, sqlite3.Error) as exc:  # port taken, state folder unusable or corrupt
             reason = getattr(exc, "strerror", None) or exc

@@ -98,12 +98,67 @@ class ForcedFault:
     description: str
 
 
+#: what a scheduled fault does to the request it falls on
+AFTER_FAULTS = ("drop-after", "500-after")
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A fault bound to the ``at``-th HTTP request (1-based, counting every request):
+    ``drop-after`` runs the call and then closes the connection without an answer (a lost
+    reply), ``500-after`` runs it and answers 500, ``503`` refuses ``count`` requests from there
+    on before running them (as the rate limiter does)."""
+
+    kind: str
+    at: int
+    count: int = 1
+
+
+def parse_faults(spec: str) -> list[Scheduled]:
+    """``drop-after@5,500-after@9,503x10@3`` → scheduled faults; ValueError if malformed."""
+    out = []
+    for part in (p.strip() for p in spec.split(",") if p.strip()):
+        what, sep, at = part.partition("@")
+        if not sep or not at.isdigit() or int(at) < 1:
+            raise ValueError(f"{part!r}: expected KIND@N with N ≥ 1")
+        if what in AFTER_FAULTS:
+            out.append(Scheduled(what, int(at)))
+            continue
+        if what.startswith("503x") and what[4:].isdigit() and int(what[4:]) >= 1:
+            out.append(Scheduled("503", int(at), int(what[4:])))
+            continue
+        raise ValueError(f"{part!r}: the kinds are drop-after@N, 500-after@N and 503xK@N")
+    return out
+
+
 class Faults:
-    """Answers forced onto the next HTTP requests (e.g. a burst of 503s for retry tests)."""
+    """Answers forced onto the next HTTP requests (e.g. a burst of 503s for retry tests), and
+    faults scheduled for given requests (``schedule``), including ones that run the call first."""
 
     def __init__(self) -> None:
         self._queue: list[ForcedFault] = []
+        self._scheduled: list[Scheduled] = []
         self._lock = threading.Lock()
+
+    def schedule(self, *faults: Scheduled) -> None:
+        with self._lock:
+            self._scheduled.extend(faults)
+
+    def before(self, number: int) -> ForcedFault | None:
+        """A refusal for request ``number`` before it runs (a scheduled 503), if any."""
+        with self._lock:
+            for fault in self._scheduled:
+                if fault.kind == "503" and fault.at <= number < fault.at + fault.count:
+                    return ForcedFault(503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
+        return None
+
+    def after(self, number: int) -> str | None:
+        """What happens to the answer of request ``number`` once it ran, if anything."""
+        with self._lock:
+            return next(
+                (f.kind for f in self._scheduled if f.kind in AFTER_FAULTS and f.at == number),
+                None,
+            )
 
     def force(
         self,
@@ -118,6 +173,7 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self._queue.clear()
+            self._scheduled.clear()
 
     def take(self) -> ForcedFault | None:
         with self._lock:

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crmkit.sandbox.errors import ApiError, method_not_found, no_auth
-from crmkit.sandbox.limiter import Clock, Faults, LeakyBucket, OperatingBudget
+from crmkit.sandbox.limiter import Clock, Faults, LeakyBucket, OperatingBudget, Scheduled
 from crmkit.sandbox.listing import PORTAL_TZ
 from crmkit.sandbox.methods import build_registry
 from crmkit.sandbox.params import parse_multipart, parse_php_query
@@ -49,6 +49,10 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+class ReplyDropped(Exception):
+    """The connection is to be closed without an answer (the ``drop-after`` fault)."""
 
 
 class _Server(HTTPServer):
@@ -157,6 +161,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             status, payload = sandbox.handle(self.command, self.path, self.headers, body, started)
+        except ReplyDropped:
+            # a scheduled fault: the call ran, its answer is lost on the way
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
         except Exception:  # a sandbox bug must still answer like the portal does
             sandbox.internal_errors.append(traceback.format_exc())
             status = 500
@@ -231,6 +241,8 @@ class Sandbox:
         operating_cost: float | None,
         user_id: int = 1,
         admin: bool = True,
+        portal_lang: str = "en",
+        faults: Iterable[Scheduled] = (),
     ) -> None:
         if not is_loopback(host):
             raise ValueError(f"the sandbox serves loopback addresses only, not {host!r}")
@@ -243,10 +255,11 @@ class Sandbox:
         # CRMKIT_WEBHOOK goes on working
         self.code = code or self.store.meta("code") or secrets.token_hex(8)
         if self.store.meta("initialized") is None:
-            bootstrap(self.store)
+            bootstrap(self.store, portal_lang)
             add_base_users(self.store, datetime.fromtimestamp(clock(), PORTAL_TZ))
         self.limiter = LeakyBucket(rate, burst, clock)
         self.faults = Faults()
+        self.faults.schedule(*faults)
         self.budget = OperatingBudget(clock, operating_limit, operating_cost)
         self.portal = Portal(
             self.store,
@@ -325,10 +338,22 @@ class Sandbox:
     ) -> tuple[int, dict[str, Any]]:
         with self._count_lock:
             self.requests += 1
+            number = self.requests
         perf = time.perf_counter()
-        forced = self.faults.take()
+        forced = self.faults.take() or self.faults.before(number)
         if forced is not None:
             return forced.status, {"error": forced.code, "error_description": forced.description}
+        status, payload = self._run(verb, target, headers, body, started, perf)
+        after = self.faults.after(number)
+        if after == "drop-after":
+            raise ReplyDropped
+        if after == "500-after":
+            return 500, {"error": "INTERNAL_SERVER_ERROR", "error_description": "Internal error"}
+        return status, payload
+
+    def _run(
+        self, verb: str, target: str, headers: Any, body: bytes, started: float, perf: float
+    ) -> tuple[int, dict[str, Any]]:
         if not self.limiter.admit():
             return self.limit_status, {
                 "error": "QUERY_LIMIT_EXCEEDED",
@@ -427,6 +452,8 @@ def start_sandbox(
     operating_limit: float | None = None,
     operating_cost: float | None = None,
     admin: bool = True,
+    portal_lang: str = "en",
+    faults: Iterable[Scheduled] = (),
 ) -> Sandbox:
     """Start a sandbox portal in a background thread; it accepts requests when this returns.
 
@@ -434,7 +461,9 @@ def start_sandbox(
     429 reproduces the older limit answer; ``operating_limit`` (seconds per method over ten
     minutes, each call charged ``operating_cost`` or its real time) enables 429
     ``OPERATION_TIME_LIMIT``. ``scopes`` restricts the webhook; ``admin`` False makes its user an
-    employee without administrator rights; ``seed`` fills a synthetic company.
+    employee without administrator rights; ``seed`` fills a synthetic company; ``portal_lang``
+    (``en``/``ru``) names the stages a new portal and new pipelines get; ``faults`` are scheduled
+    for given HTTP requests (``parse_faults``).
     """
     return Sandbox(
         host=host,
@@ -450,4 +479,6 @@ def start_sandbox(
         operating_limit=operating_limit,
         operating_cost=operating_cost,
         admin=admin,
+        portal_lang=portal_lang,
+        faults=faults,
     )

@@ -17,42 +17,78 @@ COMPANY = 4
 LEGACY_KINDS: dict[int, str] = {LEAD: "lead", DEAL: "deal", CONTACT: "contact", COMPANY: "company"}
 
 
+#: the languages a sandbox portal can speak (``crmkit sandbox --portal-lang``)
+PORTAL_LANGS = ("en", "ru")
+
+
 @dataclass(frozen=True)
 class StageDef:
     code: str
-    name: str
+    #: the name in each portal language
+    names: tuple[tuple[str, str], ...]
     color: str
     #: "S" success, "F" failure, None in progress
     semantics: str | None = None
     system: bool = False
     #: EXTRA.SEMANTICS; APOLOGY is a failure stage shown as "apology"
     extra: str | None = None
+    #: SORT of the stage (the default set goes 10, 20, …)
+    sort: int = 0
+
+    def name(self, lang: str) -> str:
+        return dict(self.names).get(lang) or dict(self.names)["en"]
 
 
+def _names(en: str, ru: str) -> tuple[tuple[str, str], ...]:
+    return (("en", en), ("ru", ru))
+
+
+# The stages a portal makes by itself, as the docs show them (BITRIX24.md §7.2; names of a Russian
+# portal from the Russian docs, spelled as they are there — "Cчет на предоплату" begins with a
+# Latin C). Leads: crm-lead-add.md and the real crm.status.list answer of
+# how-to-get-stages-with-semantics.md (NEW, CONVERTED, JUNK: names, colours, sorts); IN_PROCESS
+# and PROCESSED are shown by no example, so their colours and sorts are the sandbox's own.
 LEAD_STAGES = (
-    StageDef("NEW", "Unassigned", "#39A8EF", None, True),
-    StageDef("IN_PROCESS", "In progress", "#2FC6F6"),
-    StageDef("PROCESSED", "Processed", "#55D0E0"),
-    StageDef("CONVERTED", "Good lead", "#7BD500", "S", True),
-    StageDef("JUNK", "Junk lead", "#FF5752", "F", True),
+    StageDef("NEW", _names("Not processed", "Не обработан"), "#00FFFF", None, True, sort=10),
+    StageDef("IN_PROCESS", _names("In process", "В работе"), "#2FC6F6", sort=20),
+    StageDef("PROCESSED", _names("Processed", "Обработан"), "#55D0E0", sort=30),
+    StageDef("CONVERTED", _names("Converted", "Сконвертирован"), "#37B44A", "S", True, sort=50),
+    StageDef(
+        "JUNK", _names("Low-quality lead", "Некачественный лид"), "#F54819", "F", True, sort=60
+    ),
 )
 DEAL_STAGES = (
-    StageDef("NEW", "New", "#39A8EF", None, True),
-    StageDef("PREPARATION", "Preparing documents", "#2FC6F6"),
-    StageDef("PREPAYMENT_INVOICE", "Invoice for prepayment", "#55D0E0"),
-    StageDef("EXECUTING", "In progress", "#47E4C2"),
-    StageDef("FINAL_INVOICE", "Final invoice", "#FFA900"),
-    StageDef("WON", "Deal won", "#7BD500", "S", True),
-    StageDef("LOSE", "Deal lost", "#FF5752", "F", True),
-    StageDef("APOLOGY", "Analyze failure", "#FF5752", "F", False, "apology"),
-)
+    StageDef("NEW", _names("New", "Новая"), "#39A8EF", None, True, sort=10),
+    StageDef(
+        "PREPARATION", _names("Document preparation", "Подготовка документов"), "#2FC6F6", sort=20
+    ),
+    StageDef(
+        "PREPAYMENT_INVOICE", _names("Prepayment invoice", "Cчет на предоплату"), "#55D0E0", sort=30
+    ),
+    StageDef("EXECUTING", _names("In progress", "В работе"), "#47E4C2", sort=40),
+    StageDef("FINAL_INVOICE", _names("Final invoice", "Финальный счет"), "#FFA900", sort=50),
+    StageDef("WON", _names("Deal successful", "Сделка успешна"), "#7BD500", "S", True, sort=60),
+    StageDef("LOSE", _names("Deal failed", "Сделка провалена"), "#FF5752", "F", True, sort=70),
+    StageDef(
+        "APOLOGY", _names("Failure reason analysis", "Анализ причины провала"), "#FF5752", "F",
+        False, "apology", sort=80,
+    ),
+)  # fmt: skip
+#: a smart-process funnel's rows carry NAME_INIT on every stage and no EXTRA
 SMART_STAGES = (
-    StageDef("NEW", "Start", "#39A8EF", None, True),
-    StageDef("PREPARATION", "Preparation", "#2FC6F6"),
-    StageDef("CLIENT", "Awaiting customer response", "#55D0E0"),
-    StageDef("SUCCESS", "Success", "#7BD500", "S", True),
-    StageDef("FAIL", "Failure", "#FF5752", "F", True),
+    StageDef("NEW", _names("Start", "Начало"), "#22B9FF", None, True, sort=10),
+    StageDef("PREPARATION", _names("Preparation", "Подготовка"), "#88B9FF", sort=20),
+    StageDef("CLIENT", _names("Approval", "Согласование"), "#10e5fc", sort=30),
+    StageDef("SUCCESS", _names("Success", "Успех"), "#00ff00", "S", True, sort=40),
+    StageDef("FAIL", _names("Failure", "Провал"), "#ff0000", "F", True, sort=50),
 )
+#: names of the default funnels: the default deal pipeline (crm-category-list.md) and the
+#: first funnel of a smart process (crm-status-entity-types.md)
+DEFAULT_FUNNEL_NAMES = {"en": "General", "ru": "Общая"}
+#: the default deal pipeline's sort in the docs' example
+DEFAULT_DEAL_SORT = 300
+
+
 #: plain dropdowns of a fresh portal (ENTITY_ID → [(STATUS_ID, NAME)])
 DROPDOWNS: dict[str, tuple[tuple[str, str], ...]] = {
     "SOURCE": (
@@ -240,6 +276,7 @@ def add_status(
     semantics: str | None = None,
     system: bool = False,
     extra: str | None = None,
+    name_init: str | None = None,
 ) -> int:
     """Store one row; ``code`` must already carry the prefix."""
     rid = store.new_id("status")
@@ -251,7 +288,7 @@ def add_status(
             "ENTITY_ID": dictionary.entity_id,
             "STATUS_ID": code,
             "NAME": name,
-            "NAME_INIT": name if system else "",
+            "NAME_INIT": (name if system else "") if name_init is None else name_init,
             "SORT": sort,
             "SYSTEM": "Y" if system else "N",
             "CATEGORY_ID": dictionary.category_id,
@@ -270,18 +307,26 @@ def prefixed(dictionary: Dictionary, code: str) -> str:
     return f"{dictionary.prefix}:{code}"
 
 
+def portal_lang(store: Store) -> str:
+    return store.meta("portal_lang") or "en"
+
+
 def create_default_stages(store: Store, dictionary: Dictionary, defs: tuple[StageDef, ...]) -> None:
-    for index, stage in enumerate(defs):
+    lang = portal_lang(store)
+    smart = dictionary.entity_type_id not in (LEAD, DEAL)
+    for stage in defs:
+        name = stage.name(lang)
         add_status(
             store,
             dictionary,
             prefixed(dictionary, stage.code),
-            stage.name,
-            (index + 1) * 10,
+            name,
+            stage.sort,
             color=stage.color,
             semantics=stage.semantics,
             system=stage.system,
             extra=stage.extra,
+            name_init=name if (stage.system or smart) else "",
         )
 
 
@@ -312,22 +357,30 @@ def items_in_stage(store: Store, dictionary: Dictionary, code: str) -> bool:
 def default_category_record(
     entity_type_id: int, cid: int, name: str, sort: int, default: bool
 ) -> dict[str, Any]:
-    return {
+    """A category with its family's keys only (crm-category-add.md): deal pipelines but the
+    default one add ``originId``/``originatorId``, smart-process funnels ``isSystem``/``code``."""
+    record: dict[str, Any] = {
         "id": cid,
-        "entityTypeId": entity_type_id,
         "name": name,
         "sort": sort,
+        "entityTypeId": entity_type_id,
         "isDefault": "Y" if default else "N",
-        "isSystem": "N",
-        "code": None,
-        "originId": "",
-        "originatorId": "",
     }
+    if entity_type_id == DEAL and cid != 0:
+        record.update(originId="", originatorId="")
+    elif entity_type_id not in (DEAL, CONTACT, COMPANY):
+        record.update(isSystem="N", code="")
+    return record
 
 
-def bootstrap(store: Store) -> None:
-    """A fresh portal: lead and deal stages, dropdowns, the default deal pipeline (id 0)."""
+def default_funnel_name(store: Store) -> str:
+    return DEFAULT_FUNNEL_NAMES.get(portal_lang(store), DEFAULT_FUNNEL_NAMES["en"])
+
+
+def bootstrap(store: Store, lang: str = "en") -> None:
+    """A fresh portal in ``lang``: lead and deal stages, dropdowns, the default deal pipeline."""
     with store.transaction():
+        store.set_meta("portal_lang", lang)
         lead = describe(store, "STATUS")
         deal = describe(store, "DEAL_STAGE")
         assert lead is not None and deal is not None
@@ -337,6 +390,10 @@ def bootstrap(store: Store) -> None:
             assert dictionary is not None
             for index, (code, name) in enumerate(rows):
                 add_status(store, dictionary, code, name, (index + 1) * 10, system=True)
-        store.put("category", 0, default_category_record(DEAL, 0, "General", 0, True))
+        store.put(
+            "category",
+            0,
+            default_category_record(DEAL, 0, default_funnel_name(store), DEFAULT_DEAL_SORT, True),
+        )
         create_default_stages(store, deal, DEAL_STAGES)
         store.set_meta("initialized", "1")

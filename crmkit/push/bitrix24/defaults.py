@@ -24,23 +24,32 @@ class StockStage:
     names: tuple[str, ...]
 
 
-# Names: English from the docs (crm-status-list.md, how-to-add-category-to-spa.md); Russian from
-# the Russian twin of the docs and the portals' language files.
+# Names as the docs show them (crm-status-list.md, crm-lead-add.md, how-to-add-category-to-spa.md,
+# how-to-get-stages-with-semantics.md), English and Russian; where two pages differ, both.
 LEAD = (
-    StockStage("NEW", "process", True, ("Unassigned", "Не обработан")),
-    StockStage("IN_PROCESS", "process", False, ("In progress", "В работе")),
+    StockStage("NEW", "process", True, ("Not processed", "Unprocessed", "Не обработан")),
+    StockStage("IN_PROCESS", "process", False, ("In process", "В работе")),
     StockStage("PROCESSED", "process", False, ("Processed", "Обработан")),
-    StockStage("CONVERTED", "success", True, ("Good lead", "Качественный лид")),
-    StockStage("JUNK", "failure", True, ("Junk lead", "Некачественный лид")),
+    StockStage(
+        "CONVERTED",
+        "success",
+        True,
+        ("Converted", "High-quality lead", "Сконвертирован", "Качественный лид"),
+    ),
+    StockStage("JUNK", "failure", True, ("Low-quality lead", "Некачественный лид")),
 )
 DEAL = (
     StockStage("NEW", "process", True, ("New", "Новая")),
     StockStage("PREPARATION", "process", False, ("Document preparation", "Подготовка документов")),
+    # the Russian docs spell it with a Latin C: "Cчет на предоплату"
     StockStage(
-        "PREPAYMENT_INVOICE", "process", False, ("Prepayment invoice", "Счёт на предоплату")
+        "PREPAYMENT_INVOICE",
+        "process",
+        False,
+        ("Prepayment invoice", "Cчет на предоплату", "Счет на предоплату"),
     ),
     StockStage("EXECUTING", "process", False, ("In progress", "В работе")),
-    StockStage("FINAL_INVOICE", "process", False, ("Final invoice", "Финальный счёт")),
+    StockStage("FINAL_INVOICE", "process", False, ("Final invoice", "Финальный счет")),
     StockStage("WON", "success", True, ("Deal successful", "Сделка успешна")),
     StockStage("LOSE", "failure", True, ("Deal failed", "Сделка провалена")),
     StockStage("APOLOGY", "failure", False, ("Failure reason analysis", "Анализ причины провала")),

@@ -22,6 +22,7 @@ from crmkit.sandbox.stages import (
     SMART_STAGES,
     create_default_stages,
     default_category_record,
+    default_funnel_name,
     describe,
     smart_type,
     stage_entity_id,
@@ -68,7 +69,7 @@ def categories_of(portal: Portal, etid: int) -> list[Record]:
     rows = portal.store.find("category", entityTypeId=etid)
     if etid in (CONTACT, COMPANY) and not any(c["id"] == 0 for c in rows):
         # contacts and companies always have their default funnel with id 0 as well
-        rows.insert(0, default_category_record(etid, 0, "General", 0, True))
+        rows.insert(0, default_category_record(etid, 0, default_funnel_name(portal.store), 0, True))
     return sorted(rows, key=lambda c: (c["sort"], c["id"]))
 
 

@@ -13,6 +13,7 @@ from crmkit.sandbox.stages import (
     SMART_STAGES,
     create_default_stages,
     default_category_record,
+    default_funnel_name,
     describe,
     stage_entity_id,
 )
@@ -139,7 +140,8 @@ def type_add(portal: Portal, params: dict[str, Any]) -> dict[str, Any]:
     with portal.store.transaction():
         portal.store.put("type", rid, record)
         cid = portal.store.new_id("category")
-        portal.store.put("category", cid, default_category_record(etid, cid, "Default", 500, True))
+        name = default_funnel_name(portal.store)
+        portal.store.put("category", cid, default_category_record(etid, cid, name, 500, True))
         dictionary = describe(portal.store, stage_entity_id(etid, cid))
         assert dictionary is not None
         create_default_stages(portal.store, dictionary, SMART_STAGES)
