@@ -27,6 +27,7 @@ COMMANDS = {
     "blueprint": "crmkit.cli.blueprint_cmd:blueprint",
     "render": "crmkit.cli.render_cmd:render",
     "pull": "crmkit.cli.pull_cmd:pull",
+    "push": "crmkit.cli.push_cmd:push",
     "sandbox": "crmkit.cli.sandbox_cmd:sandbox",
 }
 

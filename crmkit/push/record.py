@@ -46,6 +46,8 @@ class Record:
     applied_at: str = ""
     managed: dict[str, Managed] = field(default_factory=dict)
     pending: tuple[str, ...] = ()
+    #: the language the names were written in (the next push keeps it unless told otherwise)
+    lang: str = ""
 
     def get(self, address: str) -> Managed | None:
         return self.managed.get(address)
@@ -60,6 +62,7 @@ class Record:
             "portal": self.portal,
             "blueprint": self.blueprint,
             "applied_at": self.applied_at,
+            "lang": self.lang,
             "pending": list(self.pending),
             "managed": {
                 address: {
@@ -102,4 +105,5 @@ def parse_record(text: str, name: str) -> Record:
         applied_at=str(data.get("applied_at") or ""),
         managed=managed,
         pending=tuple(str(p) for p in pending),
+        lang=str(data.get("lang") or ""),
     )

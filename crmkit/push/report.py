@@ -110,7 +110,7 @@ def _shown(value: Any) -> str:
     return f"«{value}»" if isinstance(value, str) else str(value)
 
 
-def _line(entry: Entry, lang: Lang) -> list[str]:
+def _line(entry: Entry, lang: Lang, verbose: bool = True) -> list[str]:
     sign = _SIGNS[entry.action]
     head = f"{sign} {entry.address}"
     if entry.portal and entry.portal not in entry.address:
@@ -125,9 +125,10 @@ def _line(entry: Entry, lang: Lang) -> list[str]:
             lines.append(
                 f"      {change.attribute}: {_shown(change.before)} → {_shown(change.after)}"
             )
-    if entry.note and entry.action in ("conflict", "manual"):
+    if entry.note and entry.action == "conflict":
         lines.append(f"      {entry.text(lang)}")
-    for step in entry.steps:
+    # a manual step: where to do it; what exactly, with --verbose (the documentation has it too)
+    for step in entry.steps if verbose else entry.steps[:1]:
         lines.append(f"      {step}")
     return lines
 
@@ -147,7 +148,7 @@ def plan_text(plan: Plan, *, verbose: bool = False) -> str:
             continue
         out.append(msg(title, lang, count=len(entries)))
         for entry in entries:
-            out.extend(_line(entry, lang))
+            out.extend(_line(entry, lang, verbose or entry.action != "manual"))
         out.append("")
     if plan.drift:
         out.append(msg("push.report.drift", lang, count=len(plan.drift)))
@@ -171,15 +172,24 @@ def plan_text(plan: Plan, *, verbose: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-def outcome_text(outcome: PushOutcome) -> str:
+def preamble(outcome: PushOutcome) -> str:
+    """Which portal, and what the webhook lacks (before the plan)."""
     lang = outcome.plan.lang
-    out = [msg("push.report.portal", lang, portal=outcome.portal)]
-    for key in outcome.capabilities.lacks():
-        out.append("  " + msg(f"push.preflight.{key}", lang))
-    out.append("")
-    out.append(plan_text(outcome.plan).rstrip("\n"))
+    lines = [msg("push.report.portal", lang, portal=outcome.portal)]
+    lines += ["  " + msg(f"push.preflight.{key}", lang) for key in outcome.capabilities.lacks()]
+    return "\n".join(lines) + "\n"
+
+
+def outcome_text(outcome: PushOutcome, *, with_plan: bool = True, verbose: bool = False) -> str:
+    """The plan (unless it was shown already, before asking to apply it) and what was done."""
+    lang = outcome.plan.lang
+    out: list[str] = []
+    if with_plan:
+        out.append(preamble(outcome))
+        out.append(plan_text(outcome.plan, verbose=verbose).rstrip("\n"))
     if outcome.applied:
-        out.append("")
+        if out:
+            out.append("")
         out.append(
             msg(
                 "push.report.applied",

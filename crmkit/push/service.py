@@ -166,7 +166,7 @@ def push(
         # a kill from here on leaves objects only their names tell apart: mark them as ours
         files.save_record(
             Record(record.portal or portal, bp.id, record.applied_at, record.managed,
-                   tuple(sorted(attempted | set(record.pending))))
+                   tuple(sorted(attempted | set(record.pending))), lang=lang)
         )  # fmt: skip
         labels = {c.label: e.address for e in plan.entries for c in e.calls}
         lost_before = outcome.lost
@@ -215,7 +215,9 @@ def _record(
             created=created,
             shape=tuple(sorted(shape_of(entry, reading.state).items())),
         )
-    return Record(portal=portal, blueprint=bp.id, applied_at=now, managed=managed)
+    return Record(
+        portal=portal, blueprint=bp.id, applied_at=now, managed=managed, lang=reading.plan.lang
+    )
 
 
 class NoCrmScope(PortalError):

@@ -18,7 +18,7 @@ from crmkit.errors import InputError
 from crmkit.i18n import Lang, msg
 
 #: ``/rest/<uid>/<code>`` anywhere in a text; the code is what gets hidden
-_SECRET_IN_TEXT = re.compile(r"(/rest/\d+/)([^/\s\"'?#]+)")
+_SECRET_IN_TEXT = re.compile(r"(/rest/\d+/)([A-Za-z0-9_-]+)")
 #: the path of a webhook, optionally followed by a method name (``crm.status.list[.json]``)
 _PATH = re.compile(
     r"(?P<prefix>(?:/[^/]+)*?)/rest/(?P<uid>\d+)/(?P<code>[^/]+)(?:/(?P<method>[^/]*))?/?"
