@@ -732,8 +732,14 @@ def _plan_leftover_stages(
     for slot in leftovers:
         portal = slot.state.status_id if slot.state else slot.code
         stage_address = f"{address}.stage.#{slot.code}"
-        crmkit_made = funnel is None or _recorded_stage(p, address, slot)
-        if not crmkit_made or (funnel is not None and not p.prune):
+        # deletable: the stock stages of a funnel crmkit makes (now, or in a run that was cut
+        # off), and under --prune the stages crmkit made that the blueprint dropped
+        deletable = (
+            funnel is None
+            or (owned and slot.stock)
+            or (p.prune and _recorded_stage(p, address, slot))
+        )
+        if not deletable:
             p.add(
                 Entry(
                     stage_address,
@@ -745,15 +751,17 @@ def _plan_leftover_stages(
             )
             continue
         reason = ""
+        items = 0
         if slot.system:
             reason = "delete_system"
         elif remaining[slot.semantics] <= 1:
             reason = "delete_last_of_group"
         elif slot.state is not None and funnel is not None:
-            items = p.count(("stage", funnel.entity_id, slot.state.status_id))
-            if items is None:
+            counted = p.count(("stage", funnel.entity_id, slot.state.status_id))
+            if counted is None:
                 p.add(Entry(stage_address, "stage", "unmanaged", portal=portal))
                 continue
+            items = counted
             if items:
                 reason = "delete_holds_items"
         if reason:
@@ -764,7 +772,7 @@ def _plan_leftover_stages(
                     "conflict",
                     note=reason,
                     portal=portal,
-                    values=(("name", slot.name or slot.code),),
+                    values=(("name", slot.name or slot.code), ("items", str(items))),
                 )
             )
             continue

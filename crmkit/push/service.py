@@ -215,9 +215,38 @@ def _record(
             created=created,
             shape=tuple(sorted(shape_of(entry, reading.state).items())),
         )
+    # what the blueprint no longer names but the portal still holds stays crmkit's (a later
+    # --prune may delete it); what is gone from the portal is forgotten
+    present = _present_ids(reading.state)
+    for address, known in old.managed.items():
+        if address not in managed and _still_there(known, present):
+            managed[address] = known
     return Record(
         portal=portal, blueprint=bp.id, applied_at=now, managed=managed, lang=reading.plan.lang
     )
+
+
+def _present_ids(state: PortalState) -> set[tuple[str, Any]]:
+    out: set[tuple[str, Any]] = set()
+    for funnel in state.funnels:
+        out.add(("category", (funnel.entity_type_id, funnel.category_id)))
+        out.update(("stage", s.id) for s in funnel.stages)
+    out.update(("field", f.id) for f in state.fields)
+    out.update(("process", p.entity_type_id) for p in state.processes)
+    return out
+
+
+def _still_there(known: Managed, present: set[tuple[str, Any]]) -> bool:
+    ids = dict(known.ids)
+    if "status_id" in ids:
+        return ("stage", ids.get("id")) in present
+    if "field_name" in ids:
+        return ("field", ids.get("id")) in present
+    if "category_id" in ids:
+        return ("category", (ids.get("entity_type_id"), ids.get("category_id"))) in present
+    if "entity_type_id" in ids:
+        return ("process", ids.get("entity_type_id")) in present
+    return False
 
 
 class NoCrmScope(PortalError):
