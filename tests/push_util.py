@@ -102,7 +102,7 @@ def assert_holds(state: PortalState, bp: Blueprint, lang: str) -> None:
         assert present == wanted, (pipe.code, present, wanted)
     assert set(titles.values()) <= holds.processes
     for field in bp.fields:
-        owner = field.entity if field.entity not in titles else titles[field.entity]
+        owner = titles.get(field.entity, field.entity)
         name = field.field_name if field.entity not in titles else field.code.upper()
         assert (owner, name) in holds.fields, (owner, name)
         kind, ru, en, items = holds.fields[(owner, name)]

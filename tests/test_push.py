@@ -37,8 +37,9 @@ def test_every_library_blueprint_lands_whole_and_a_second_push_writes_nothing(
     bp = LIBRARY.load(blueprint_id)
     with start_sandbox(port=0, rate=None, portal_lang=portal_lang) as sb:
         first = push_to(sb, bp, tmp_path, lang=portal_lang)
-        assert first.verified, first.final and [e.address for e in first.final.entries
-                                                 if e.action in CHANGES]  # fmt: skip
+        assert first.verified, first.final and [
+            e.address for e in first.final.entries if e.action in CHANGES
+        ]
         assert not first.failures and not first.plan.conflicts
         assert_holds(state_of(sb), bp, portal_lang)
         before = sb.requests
@@ -73,8 +74,18 @@ def _clean(tmp_path: Path, bp: Any) -> Any:
 
 def _user_made_stage(sb: Any) -> dict[str, Any]:
     """A stage a person made in the UI (a generated code), in the default pipeline."""
-    ok(sb, "crm.status.add", {"fields": {"ENTITY_ID": "DEAL_STAGE", "STATUS_ID": "UC_K2J4PQ",
-                                         "NAME": "Ждём звонка", "SORT": 15}})  # fmt: skip
+    ok(
+        sb,
+        "crm.status.add",
+        {
+            "fields": {
+                "ENTITY_ID": "DEAL_STAGE",
+                "STATUS_ID": "UC_K2J4PQ",
+                "NAME": "Ждём звонка",
+                "SORT": 15,
+            }
+        },
+    )
     rows = result(sb, "crm.status.list", {"filter": {"ENTITY_ID": "DEAL_STAGE"}})
     return next(r for r in rows if r["STATUS_ID"] == "UC_K2J4PQ")
 
@@ -151,15 +162,30 @@ def test_a_push_killed_in_the_middle_then_run_again_ends_like_a_clean_push(
         folder = tmp_path / f"client{attempt}"
         folder.mkdir()
         with start_sandbox(port=0, rate=25.0, burst=3, portal_lang="ru", seed=3) as sb:
-            args = [sys.executable, "-m", "crmkit", "push", "complete-b2b", "--apply", "--yes",
-                    "--names", "ru", "--state", str(folder), "--webhook", sb.webhook_url]  # fmt: skip
-            process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)  # fmt: skip
+            args = [
+                sys.executable,
+                "-m",
+                "crmkit",
+                "push",
+                "complete-b2b",
+                "--apply",
+                "--yes",
+                "--names",
+                "ru",
+                "--state",
+                str(folder),
+                "--webhook",
+                sb.webhook_url,
+            ]
+            process = subprocess.Popen(
+                args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             time.sleep(rng.uniform(0.6, 1.2))
             process.kill()
             process.wait(timeout=20)
-            done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True,
-                                  timeout=120)  # fmt: skip
+            done = subprocess.run(
+                args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+            )
             assert done.returncode == 0, done.stdout[-2000:] + done.stderr
             now = state_of(sb)
             assert_holds(now, bp, "ru")
@@ -179,13 +205,19 @@ def _cli(tmp_path: Path, *args: str, capsys: Any) -> tuple[int, str, str]:
 
 def test_prune_never_deletes_a_stage_that_holds_deals(tmp_path: Path, capsys: Any) -> None:
     bp_file = tmp_path / "bp.toml"
-    assert run(["blueprint", "new", "--from", "deal-b2b-short", "--out", str(bp_file)],
-               AppContext(lang="en", cwd=tmp_path)) == 0  # fmt: skip
+    assert (
+        run(
+            ["blueprint", "new", "--from", "deal-b2b-short", "--out", str(bp_file)],
+            AppContext(lang="en", cwd=tmp_path),
+        )
+        == 0
+    )
     capsys.readouterr()
     with start_sandbox(port=0, rate=None, portal_lang="ru") as sb:
         hook = ["--webhook", sb.webhook_url]
-        code, out, err = _cli(tmp_path, "push", str(bp_file), "--apply", "--yes", *hook,
-                              capsys=capsys)  # fmt: skip
+        code, out, err = _cli(
+            tmp_path, "push", str(bp_file), "--apply", "--yes", *hook, capsys=capsys
+        )
         assert code == 0, err
         # a deal sits in the stage POSTPONED, then the blueprint drops that stage
         stages = result(sb, "crm.status.list", {"filter": {"ENTITY_ID": "DEAL_STAGE"}})
@@ -196,8 +228,9 @@ def test_prune_never_deletes_a_stage_that_holds_deals(tmp_path: Path, capsys: An
         block_start = text.rindex("[[pipelines.stages]]", 0, start)
         block_end = text.find("[[pipelines.stages]]", start)
         bp_file.write_text(text[:block_start] + text[block_end:], encoding="utf-8")
-        code, out, err = _cli(tmp_path, "push", str(bp_file), "--apply", "--yes", "--prune",
-                              *hook, capsys=capsys)  # fmt: skip
+        code, out, err = _cli(
+            tmp_path, "push", str(bp_file), "--apply", "--yes", "--prune", *hook, capsys=capsys
+        )
         assert code == 1, out + err
         assert "holds 1 items" in out and "partly done" in err
         still = result(sb, "crm.status.get", {"id": postponed["ID"]})
@@ -205,8 +238,9 @@ def test_prune_never_deletes_a_stage_that_holds_deals(tmp_path: Path, capsys: An
         # empty now: --prune deletes the stage crmkit made
         deal = result(sb, "crm.deal.list", {"filter": {"STAGE_ID": "POSTPONED"}})[0]
         ok(sb, "crm.deal.update", {"id": deal["ID"], "fields": {"STAGE_ID": "NEW"}})
-        code, out, err = _cli(tmp_path, "push", str(bp_file), "--apply", "--yes", "--prune",
-                              *hook, capsys=capsys)  # fmt: skip
+        code, out, err = _cli(
+            tmp_path, "push", str(bp_file), "--apply", "--yes", "--prune", *hook, capsys=capsys
+        )
         assert code == 0, out + err
         gone = post_status(sb, postponed["ID"])
         assert gone == 400
@@ -222,10 +256,21 @@ def test_a_field_of_the_same_name_and_another_type_is_a_conflict(
     tmp_path: Path, capsys: Any
 ) -> None:
     with start_sandbox(port=0, rate=None) as sb:
-        ok(sb, "crm.deal.userfield.add", {"fields": {"FIELD_NAME": "SCORING_CLASS",
-                                                     "USER_TYPE_ID": "string"}})  # fmt: skip
-        code, out, err = _cli(tmp_path, "push", "fields-scoring", "--apply", "--yes",
-                              "--webhook", sb.webhook_url, capsys=capsys)  # fmt: skip
+        ok(
+            sb,
+            "crm.deal.userfield.add",
+            {"fields": {"FIELD_NAME": "SCORING_CLASS", "USER_TYPE_ID": "string"}},
+        )
+        code, out, err = _cli(
+            tmp_path,
+            "push",
+            "fields-scoring",
+            "--apply",
+            "--yes",
+            "--webhook",
+            sb.webhook_url,
+            capsys=capsys,
+        )
         assert code == 1, out + err
         assert "field.deal.UF_CRM_SCORING_CLASS" in out and "type string" in out
         fields = result(sb, "crm.deal.userfield.list", {})
@@ -238,21 +283,21 @@ def test_a_saved_plan_is_refused_once_the_portal_changed(tmp_path: Path, capsys:
     with start_sandbox(port=0, rate=None) as sb:
         hook = ["--webhook", sb.webhook_url]
         plan = tmp_path / "plan.json"
-        code, out, err = _cli(tmp_path, "push", "deal-retail", "--plan-out", str(plan), *hook,
-                              capsys=capsys)  # fmt: skip
+        code, out, err = _cli(
+            tmp_path, "push", "deal-retail", "--plan-out", str(plan), *hook, capsys=capsys
+        )
         assert code == 0 and plan.exists(), err
         saved = json.loads(plan.read_text(encoding="utf-8"))
         assert saved["kind"] == "crmkit-push-plan" and sb.code not in plan.read_text()
         ok(sb, "crm.category.add", {"entityTypeId": 2, "fields": {"name": "Кто-то добавил"}})
-        code, out, err = _cli(tmp_path, "push", str(plan), "--apply", "--yes", *hook,
-                              capsys=capsys)  # fmt: skip
+        code, out, err = _cli(tmp_path, "push", str(plan), "--apply", "--yes", *hook, capsys=capsys)
         assert code == 1 and "changed since the plan was made" in err
         assert len(result(sb, "crm.category.list", {"entityTypeId": 2})["categories"]) == 2
         # a fresh plan applies, and a saved plan of an unchanged portal applies exactly
-        code, out, err = _cli(tmp_path, "push", "deal-retail", "--plan-out", str(plan), *hook,
-                              capsys=capsys)  # fmt: skip
-        code, out, err = _cli(tmp_path, "push", str(plan), "--apply", "--yes", *hook,
-                              capsys=capsys)  # fmt: skip
+        code, out, err = _cli(
+            tmp_path, "push", "deal-retail", "--plan-out", str(plan), *hook, capsys=capsys
+        )
+        code, out, err = _cli(tmp_path, "push", str(plan), "--apply", "--yes", *hook, capsys=capsys)
         assert code == 0, err
         assert "Verified" in out
 
@@ -261,8 +306,16 @@ def test_a_webhook_that_is_not_an_administrators_pushes_what_it_may(
     tmp_path: Path, capsys: Any
 ) -> None:
     with start_sandbox(port=0, rate=None, admin=False) as sb:
-        code, out, err = _cli(tmp_path, "push", "complete-b2b", "--apply", "--yes",
-                              "--webhook", sb.webhook_url, capsys=capsys)  # fmt: skip
+        code, out, err = _cli(
+            tmp_path,
+            "push",
+            "complete-b2b",
+            "--apply",
+            "--yes",
+            "--webhook",
+            sb.webhook_url,
+            capsys=capsys,
+        )
         assert code == 1, out + err
         assert "not an administrator" in out and "only an administrator" in out
         state = state_of(sb)
@@ -317,7 +370,8 @@ def test_check_exits_3_while_the_plan_is_not_empty(tmp_path: Path, capsys: Any) 
     with start_sandbox(port=0, rate=None) as sb:
         hook = ["--webhook", sb.webhook_url]
         assert _cli(tmp_path, "push", "deal-repeat", "--check", *hook, capsys=capsys)[0] == 3
-        assert _cli(tmp_path, "push", "deal-repeat", "--apply", "--yes", *hook,
-                    capsys=capsys)[0] == 0  # fmt: skip
+        assert (
+            _cli(tmp_path, "push", "deal-repeat", "--apply", "--yes", *hook, capsys=capsys)[0] == 0
+        )
         assert _cli(tmp_path, "push", "deal-repeat", "--check", *hook, capsys=capsys)[0] == 0
     _ = (client_for, signal)

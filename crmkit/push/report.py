@@ -156,9 +156,15 @@ def plan_text(plan: Plan, *, verbose: bool = False) -> str:
             key = "push.report.drift_gone" if d.attribute == "exists" else "push.report.drift_one"
             out.append(
                 "  "
-                + msg(key, lang, address=d.address, attribute=d.attribute,
-                      applied=_shown(d.applied), now=_shown(d.now))
-            )  # fmt: skip
+                + msg(
+                    key,
+                    lang,
+                    address=d.address,
+                    attribute=d.attribute,
+                    applied=_shown(d.applied),
+                    now=_shown(d.now),
+                )
+            )
         out.append("")
     if verbose:
         for action in ("unmanaged", "unchanged"):

@@ -165,9 +165,15 @@ def push(
         attempted |= made_here
         # a kill from here on leaves objects only their names tell apart: mark them as ours
         files.save_record(
-            Record(record.portal or portal, bp.id, record.applied_at, record.managed,
-                   tuple(sorted(attempted | set(record.pending))), lang=lang)
-        )  # fmt: skip
+            Record(
+                record.portal or portal,
+                bp.id,
+                record.applied_at,
+                record.managed,
+                tuple(sorted(attempted | set(record.pending))),
+                lang=lang,
+            )
+        )
         labels = {c.label: e.address for e in plan.entries for c in e.calls}
         lost_before = outcome.lost
         execution = Execution()

@@ -169,11 +169,16 @@ def _config_field(owner: str, row: Mapping[str, Any]) -> FieldState:
         return tuple((lng, text) for lng in LANGS) if text else ()
 
     items = [
-        {"ID": i.get("id"), "SORT": i.get("sort"), "VALUE": i.get("value"),
-         "XML_ID": i.get("xmlId"), "DEF": i.get("def")}
+        {
+            "ID": i.get("id"),
+            "SORT": i.get("sort"),
+            "VALUE": i.get("value"),
+            "XML_ID": i.get("xmlId"),
+            "DEF": i.get("def"),
+        }
         for i in row.get("enum") or []
         if isinstance(i, Mapping)
-    ]  # fmt: skip
+    ]
     return FieldState(
         id=int_or_none(row.get("id")) or 0,
         owner=owner,
