@@ -128,9 +128,11 @@ def _put_stages(client: Bitrix24Client, entity_id: str, stages: tuple[Stage, ...
     existing = {strip_prefix(r["STATUS_ID"]): r for r in rows}
     wanted = {s.code for s in stages}
     commands: dict[str, tuple[str, dict[str, object]]] = {}
+    deletes: dict[str, tuple[str, dict[str, object]]] = {}
     for code, row in existing.items():
         if code not in wanted:  # system stages too: the blueprint replaces the default set
-            commands[f"del_{row['ID']}"] = (
+            # deleted last: a funnel never loses the last stage of a group (the portal refuses)
+            deletes[f"del_{row['ID']}"] = (
                 "crm.status.delete",
                 {"id": row["ID"], "params": {"FORCED": "Y"}},
             )
@@ -164,7 +166,7 @@ def _put_stages(client: Bitrix24Client, entity_id: str, stages: tuple[Stage, ...
                     }
                 },
             )
-    result = client.batch_many(commands, halt=True)
+    result = client.batch_many({**commands, **deletes}, halt=True)
     assert result.ok, {k: str(v) for k, v in result.errors.items()}
 
 

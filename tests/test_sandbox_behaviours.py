@@ -88,7 +88,13 @@ def test_3_system_stages_need_forced_and_occupied_stages_refuse(sb: Sandbox) -> 
     refused = fail(sb, "crm.status.delete", {"id": won})
     assert refused["error"] == ""
     assert "FORCED" in refused["error_description"]
-    assert result(sb, "crm.status.delete", {"id": won, "params": {"FORCED": "Y"}}) is True
+    # FORCED deletes a system stage, but never the one success stage (the last of its group)
+    last = fail(sb, "crm.status.delete", {"id": won, "params": {"FORCED": "Y"}})
+    assert last["error"] == "" and "last stage of a group" in last["error_description"]
+    lose = by_code[f"C{cid}:LOSE"]["ID"]  # APOLOGY is a failure stage too
+    assert result(sb, "crm.status.delete", {"id": lose, "params": {"FORCED": "Y"}}) is True
+    apology = by_code[f"C{cid}:APOLOGY"]["ID"]
+    assert "last stage" in fail(sb, "crm.status.delete", {"id": apology})["error_description"]
     busy = by_code[f"C{cid}:EXECUTING"]
     result(
         sb,

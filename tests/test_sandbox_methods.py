@@ -151,11 +151,13 @@ def test_userfieldconfig_pages_updates_and_deletes(sb: Sandbox) -> None:
         },
     )["field"]
     assert [e["value"] for e in changed["enum"]] == ["B"] and changed["mandatory"] == "Y"
-    assert result(sb, "userfieldconfig.delete", {"moduleId": "crm", "id": enum["id"]}) is True
-    assert (
-        fail(sb, "userfieldconfig.get", {"moduleId": "crm", "id": enum["id"]})["error"]
-        == "NOT_FOUND"
-    )
+    # delete answers null; a deleted id is answered like a refusal, not "not found" (§7.3)
+    assert result(sb, "userfieldconfig.delete", {"moduleId": "crm", "id": enum["id"]}) is None
+    gone = fail(sb, "userfieldconfig.get", {"moduleId": "crm", "id": enum["id"]})
+    assert gone == {
+        "error": "",
+        "error_description": "You do not have permission to view user field settings",
+    }
     duplicate = fail(
         sb,
         "userfieldconfig.add",
@@ -298,4 +300,4 @@ def test_deal_update_moves_and_recomputes(sb: Sandbox) -> None:
     cid = new_pipeline(sb)
     result(sb, "crm.deal.update", {"id": deal, "fields": {"CATEGORY_ID": cid}})
     assert result(sb, "crm.deal.get", {"id": deal})["STAGE_ID"] == f"C{cid}:NEW"
-    assert fail(sb, "crm.deal.get", {"id": 999})["error"] == "NOT_FOUND"
+    assert fail(sb, "crm.deal.get", {"id": 999}) == {"error": "", "error_description": "Not found"}

@@ -337,7 +337,7 @@ def _legacy_row(portal: Portal, kind: str, params: dict[str, Any]) -> Record:
         raise legacy("ID is not defined or invalid.")
     row = portal.store.get(kind, rid)
     if row is None:
-        raise ApiError("NOT_FOUND", "Not found")
+        raise legacy("Not found")  # crm.deal.get: an empty code (crm-deal-get.md)
     return row
 
 

@@ -177,6 +177,18 @@ def status_delete(portal: Portal, params: dict[str, Any]) -> bool:
     dictionary = describe(portal.store, row["ENTITY_ID"])
     if dictionary is not None and items_in_stage(portal.store, dictionary, row["STATUS_ID"]):
         raise legacy("There are active items in this status.")
+    if dictionary is not None and dictionary.is_stage:
+        # a funnel keeps a stage of each group and its one success stage, FORCED or not
+        # (how-to-add-category-to-spa.md step 3; the refusal's text is undocumented)
+        group = [
+            r
+            for r in statuses_of(portal.store, row["ENTITY_ID"])
+            if r["SEMANTICS"] == row["SEMANTICS"]
+        ]
+        if len(group) <= 1:
+            raise legacy(
+                "The last stage of a group (in progress, success, failure) cannot be deleted."
+            )
     portal.store.delete("status", row["ID"])
     return True
 

@@ -95,11 +95,12 @@ def _linked(value: Any, enabled: bool) -> dict[str, str]:
     return {str(k): "Y" if _true_false(v) else "N" for k, v in value.items()}
 
 
-def _find(portal: Portal, params: dict[str, Any]) -> Record:
+def _find(portal: Portal, params: dict[str, Any], missing: str = "SPA not found") -> Record:
+    """The type of ``id``; unknown: code 0 (a number in the docs), text per method (§7.3)."""
     rid = as_int(required(params, "id"))
     row = portal.store.get("type", rid) if rid is not None else None
     if row is None:
-        raise ApiError("NOT_FOUND", "SPA not found")
+        raise ApiError(0, missing)
     return row
 
 
@@ -188,7 +189,7 @@ def type_by_entity(portal: Portal, params: dict[str, Any]) -> dict[str, Any]:
     etid = as_int(required(params, "entityTypeId"))
     row = next((t for t in portal.store.rows("type") if t["entityTypeId"] == etid), None)
     if row is None:
-        raise ApiError("NOT_FOUND", "SPA not found")
+        raise ApiError(0, "Smart process not found")
     return {"type": row}
 
 
@@ -205,7 +206,7 @@ def type_list(portal: Portal, params: dict[str, Any]) -> Page:
 @registry.method("crm.type.delete")
 def type_delete(portal: Portal, params: dict[str, Any]) -> list[Any]:
     _admin_only(portal)
-    row = _find(portal, params)
+    row = _find(portal, params, "Smart process not found")
     etid = row["entityTypeId"]
     if portal.store.count(f"item{etid}"):
         raise ApiError("BX_ERROR", "You cannot delete an entity type that has elements")

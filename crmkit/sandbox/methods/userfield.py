@@ -169,7 +169,8 @@ def _enum_items(
             {
                 "ID": new_id,
                 "VALUE": value,
-                "SORT": as_int(entry.get("SORT"), 500),
+                # an item sent without SORT sorts first: SORT 0 (crm-deal-userfield-add.md)
+                "SORT": as_int(entry.get("SORT"), 0),
                 "DEF": as_yn(entry.get("DEF")),
                 "XML_ID": xml_id,
             }
@@ -230,7 +231,8 @@ def _create(
         "MULTIPLE": "Y" if multiple else "N",
         "MANDATORY": as_yn(fields.get("MANDATORY")),
         "SHOW_FILTER": _show_filter(fields.get("SHOW_FILTER"), user_type),
-        "SHOW_IN_LIST": as_yn(fields.get("SHOW_IN_LIST"), "Y"),
+        # SHOW_IN_LIST defaults to N (crm-deal-userfield-add.md)
+        "SHOW_IN_LIST": as_yn(fields.get("SHOW_IN_LIST"), "N"),
         "EDIT_IN_LIST": as_yn(fields.get("EDIT_IN_LIST"), "Y"),
         "IS_SEARCHABLE": as_yn(fields.get("IS_SEARCHABLE")),
         "SETTINGS": _settings(user_type, fields.get("SETTINGS")),
@@ -465,11 +467,19 @@ def _module(params: dict[str, Any]) -> None:
         raise legacy("Access denied")
 
 
-def _config_record(portal: Portal, params: dict[str, Any]) -> Record:
+#: userfieldconfig.* answer an unknown (or deleted) id like a refusal: no "not found" (§7.3)
+_CONFIG_REFUSALS = {
+    "get": "You do not have permission to view user field settings",
+    "update": "You cannot change the settings of the user field",
+    "delete": "You cannot delete the user field",
+}
+
+
+def _config_record(portal: Portal, params: dict[str, Any], verb: str) -> Record:
     rid = as_int(pick(params, "id"))
     record = portal.store.get("userfield", rid) if rid is not None else None
     if record is None:
-        raise ApiError("NOT_FOUND", "The user field is not found")
+        raise legacy(_CONFIG_REFUSALS[verb])
     return record
 
 
@@ -516,7 +526,7 @@ def config_add(portal: Portal, params: dict[str, Any]) -> dict[str, Any]:
 @registry.method("userfieldconfig.update", "userfieldconfig", "crm")
 def config_update(portal: Portal, params: dict[str, Any]) -> dict[str, Any]:
     _module(params)
-    record = _config_record(portal, params)
+    record = _config_record(portal, params, "update")
     field = _field_param(params)
     fields, labels, items = _upper_fields(field)
     # enum items are touched only when the call names the type as well
@@ -528,15 +538,15 @@ def config_update(portal: Portal, params: dict[str, Any]) -> dict[str, Any]:
 @registry.method("userfieldconfig.get", "userfieldconfig", "crm")
 def config_get(portal: Portal, params: dict[str, Any]) -> dict[str, Any]:
     _module(params)
-    return {"field": _config_out(_config_record(portal, params))}
+    return {"field": _config_out(_config_record(portal, params, "get"))}
 
 
 @registry.method("userfieldconfig.delete", "userfieldconfig", "crm")
-def config_delete(portal: Portal, params: dict[str, Any]) -> bool:
+def config_delete(portal: Portal, params: dict[str, Any]) -> None:
     _module(params)
-    record = _config_record(portal, params)
+    record = _config_record(portal, params, "delete")
     portal.store.delete("userfield", record["ID"])
-    return True
+    return None
 
 
 def _config_getter(row: dict[str, Any], name: str) -> Any:
