@@ -375,3 +375,46 @@ def test_check_exits_3_while_the_plan_is_not_empty(tmp_path: Path, capsys: Any) 
         )
         assert _cli(tmp_path, "push", "deal-repeat", "--check", *hook, capsys=capsys)[0] == 0
     _ = (client_for, signal)
+
+
+def test_field_groups_become_sections_of_a_saved_common_card(tmp_path: Path) -> None:
+    """Merged into the layout the portal keeps: its sections stay, the group's fields move into
+    a section of their own; a portal that keeps the default card gets the steps by hand."""
+    bp = LIBRARY.load("fields-scoring")
+    layout = [
+        {
+            "name": "main",
+            "title": "О сделке",
+            "type": "section",
+            "elements": [
+                {"name": "TITLE", "optionFlags": 1},
+                {"name": "OPPORTUNITY_WITH_CURRENCY", "options": {"isPayButtonVisible": "true"}},
+                {"name": "UF_CRM_SCORING_VALUE"},
+            ],
+        },
+    ]
+    with start_sandbox(port=0, rate=None, portal_lang="ru") as sb:
+        plan = push_to(sb, bp, tmp_path, apply=False).plan
+        manual = [e for e in plan.entries if e.kind == "card"]
+        assert manual and all(
+            e.action == "manual" and e.note == "manual_card_default" for e in manual
+        )
+        ok(
+            sb,
+            "crm.item.details.configuration.set",
+            {"entityTypeId": 2, "scope": "C", "data": layout},
+        )
+        outcome = push_to(sb, bp, tmp_path)
+        assert outcome.verified
+        card = result(sb, "crm.item.details.configuration.get", {"entityTypeId": 2, "scope": "C"})
+        assert [s["name"] for s in card] == ["main", "crmkit_scoring"]
+        main = card[0]["elements"]
+        assert [e["name"] for e in main] == ["TITLE", "OPPORTUNITY_WITH_CURRENCY"]
+        assert main[0]["optionFlags"] == "1" and main[1]["options"] == {
+            "isPayButtonVisible": "true"
+        }
+        group = {e["name"] for e in card[1]["elements"]}
+        assert group == {f.field_name for f in bp.fields}
+        again = push_to(sb, bp, tmp_path)
+        assert again.writes == 0
+        assert next(e for e in again.plan.entries if e.kind == "card").action == "unchanged"

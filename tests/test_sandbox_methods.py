@@ -301,3 +301,50 @@ def test_deal_update_moves_and_recomputes(sb: Sandbox) -> None:
     result(sb, "crm.deal.update", {"id": deal, "fields": {"CATEGORY_ID": cid}})
     assert result(sb, "crm.deal.get", {"id": deal})["STAGE_ID"] == f"C{cid}:NEW"
     assert fail(sb, "crm.deal.get", {"id": 999}) == {"error": "", "error_description": "Not found"}
+
+
+def test_card_layouts_keep_per_funnel_and_scope_and_refuse_like_the_docs() -> None:
+    from crmkit.sandbox import start_sandbox
+
+    with start_sandbox(port=0, rate=None) as sb:
+        assert result(sb, "crm.item.details.configuration.get", {"entityTypeId": 2}) is None
+        data = [
+            {
+                "name": "main",
+                "title": "Main",
+                "type": "section",
+                "elements": [{"name": "TITLE", "optionFlags": 1}, {"name": "STAGE_ID"}],
+            }
+        ]
+        assert (
+            result(
+                sb,
+                "crm.item.details.configuration.set",
+                {"entityTypeId": 2, "scope": "C", "extras": {"dealCategoryId": 0}, "data": data},
+            )
+            is True
+        )
+        got = result(
+            sb,
+            "crm.item.details.configuration.get",
+            {"entityTypeId": 2, "scope": "C", "extras": {"dealCategoryId": 0}},
+        )
+        assert got[0]["elements"] == [
+            {"name": "TITLE", "optionFlags": "1"},
+            {"name": "STAGE_ID", "optionFlags": "0"},
+        ]
+        # personal and other funnels are apart
+        assert result(sb, "crm.item.details.configuration.get", {"entityTypeId": 2}) is None
+        bad = fail(
+            sb,
+            "crm.item.details.configuration.set",
+            {"entityTypeId": 2, "data": [{"name": "x", "type": "section"}]},
+        )
+        assert bad == {"error": "", "error_description": "Section at index 0 does not have title."}
+        unknown = fail(sb, "crm.item.details.configuration.get", {"entityTypeId": 777})
+        assert "not supported in current context" in unknown["error_description"]
+    with start_sandbox(port=0, rate=None, admin=False) as sb:
+        common = {"entityTypeId": 2, "scope": "C"}
+        assert result(sb, "crm.item.details.configuration.get", common) is None  # may read
+        refused = fail(sb, "crm.item.details.configuration.set", {**common, "data": data})
+        assert refused == {"error": "", "error_description": "Access denied."}

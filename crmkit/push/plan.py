@@ -25,6 +25,7 @@ value itself once the earlier batch has answered.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -250,6 +251,8 @@ class _Planner:
     admin: bool
     entries: list[Entry] = field(default_factory=list)
     needs: list[CountKey] = field(default_factory=list)
+    #: pipeline code → where its funnel is (or will be), for the card layouts
+    places: dict[str, _Place] = field(default_factory=dict)
     _labels: int = 0
 
     def label(self, stem: str) -> str:
@@ -290,6 +293,7 @@ def plan_push(
     _plan_deals(planner)
     _plan_process_funnels(planner, processes)
     _plan_fields(planner, processes)
+    _plan_cards(planner, processes)
     _plan_manual(planner)
     return Plan(
         entries=tuple(planner.entries),
@@ -592,6 +596,7 @@ def _plan_stages(
     *,
     owned: bool,
 ) -> None:
+    p.places[pipe.code] = place
     slots = _slots(p, pipe, funnel)
     taken = _match_stages(p, pipe, address, slots)
     conflicts = {
@@ -1295,6 +1300,156 @@ def _item_changes(
     if order_now != order_wanted and not changes:
         changes.append(Change("items order", order_now, order_wanted))
     return out, changes
+
+
+# -- card layouts -------------------------------------------------------------------------------
+
+#: entity type ids of the entities with one card (no funnels), and what ``extras`` names a funnel
+_CARD_TYPES = {"lead": LEAD_TYPE, "deal": DEAL_TYPE, "contact": 3, "company": 4}
+
+
+def _card_targets(
+    p: _Planner, entity: str, processes: dict[str, _Process]
+) -> list[tuple[str, str, _Place | None, IdExpr, dict[str, Value] | None]]:
+    """(address, shown name, funnel, entity type, extras) of every card a group of ``entity``
+    goes into: one per pipeline of the entity in the blueprint (contacts and companies: one)."""
+    if entity in ("contact", "company"):
+        return [(f"card.{entity}", entity, None, _CARD_TYPES[entity], None)]
+    kind = {"lead": "lead", "deal": "deal"}.get(entity, "smart_process")
+    out: list[tuple[str, str, _Place | None, IdExpr, dict[str, Value] | None]] = []
+    for pipe in p.bp.pipelines:
+        if pipe.kind != kind or (kind == "smart_process" and pipe.process != entity):
+            continue
+        place = p.places.get(pipe.code)
+        if place is None:
+            continue
+        extras: dict[str, Value] | None
+        if kind == "lead":
+            extras = None
+        elif kind == "deal":
+            extras = {"dealCategoryId": place.category_id}
+        else:
+            extras = {"categoryId": place.category_id}
+        out.append(
+            (
+                f"card.{pipe.code}",
+                p.name(pipe.name) or pipe.code,
+                place,
+                place.entity_type_id,
+                extras,
+            )
+        )
+    if not out and kind == "deal":
+        # a blueprint of fields only: their section goes into the cards of the portal's pipelines
+        for funnel in p.state.deal_funnels():
+            place = _Place("deal", DEAL_TYPE, funnel.category_id)
+            extras = {"dealCategoryId": funnel.category_id}
+            out.append((f"card.deal.#{funnel.category_id}", funnel.name, place, DEAL_TYPE, extras))
+    return out
+
+
+def _plan_cards(p: _Planner, processes: dict[str, _Process]) -> None:
+    """Field groups become card sections of the common layout, merged into the one the portal
+    keeps. A portal that keeps its default card (nothing saved: REST cannot read it, and setting
+    one would replace all it shows) or a webhook that may not set common layouts gets the steps
+    to do it by hand."""
+    groups: dict[str, list[Any]] = {}
+    for group in p.bp.field_groups:
+        groups.setdefault(group.entity, []).append(group)
+    for entity, entity_groups in groups.items():
+        process = processes.get(entity)
+        if process is not None and process.refused:
+            continue
+        sections = []
+        for group in entity_groups:
+            members = [f for f in p.bp.fields if f.entity == entity and f.group == group.code]
+            if not members:
+                continue
+            elements = []
+            for f in members:
+                if process is None:
+                    name: Value = bitrix_field_name(f.code)
+                else:
+                    name = _concat("UF_CRM_", process.type_id, "_", f.code.upper())
+                elements.append((name, 1 if f.mandatory else 0))
+            sections.append((f"crmkit_{group.code}", p.name(group.name) or group.code, elements))
+        if not sections:
+            continue
+        for address, shown, place, etid, extras in _card_targets(p, entity, processes):
+            _plan_card(p, address, shown, entity, place, etid, extras, sections)
+
+
+def _plan_card(
+    p: _Planner,
+    address: str,
+    shown: str,
+    entity: str,
+    place: _Place | None,
+    etid: IdExpr,
+    extras: dict[str, Value] | None,
+    sections: list[tuple[str, str, list[tuple[Value, int]]]],
+) -> None:
+    category = place.category_id if place is not None else None
+    state = None
+    if isinstance(etid, int) and (category is None or isinstance(category, int)):
+        state = p.state.card(etid, category)
+    steps = tuple(
+        msg(
+            "push.manual.card",
+            p.lang,
+            card=shown,
+            section=title,
+            fields=", ".join(str(n) for n, _ in elements),
+        )
+        for _name, title, elements in sections
+    )
+    if not p.admin or "card_layouts" in p.state.unread:
+        p.add(Entry(address, "card", "manual", note="manual_card_admin", steps=steps))
+        return
+    if state is None or state.sections is None:
+        p.add(Entry(address, "card", "manual", note="manual_card_default", steps=steps))
+        return
+    ours = {name for name, _title, _elements in sections}
+    moved = {str(n) for _name, _title, elements in sections for n, _flags in elements}
+    data: list[dict[str, Value]] = []
+    for section in state.sections:
+        if section.name in ours:
+            continue
+        kept = [e for e in section.elements if e.name not in moved]
+        data.append(_section_data(section.name, section.title, kept))
+    for name, title, elements in sections:
+        data.append(
+            {
+                "name": name,
+                "title": title,
+                "type": "section",
+                "elements": [{"name": n, "optionFlags": flags} for n, flags in elements],
+            }
+        )
+    before = [_section_data(s.name, s.title, list(s.elements)) for s in state.sections]
+    if before == data:
+        p.add(Entry(address, "card", "unchanged"))
+        return
+    params: dict[str, Value] = {"entityTypeId": etid, "scope": "C", "data": data}
+    if extras is not None:
+        params["extras"] = extras
+    changes = tuple(
+        Change(f"section {name}", None, f"{title}: " + ", ".join(str(n) for n, _ in elements))
+        for name, title, elements in sections
+    )
+    call = Call(p.label("c"), "crm.item.details.configuration.set", params, PH_CARD)
+    p.add(Entry(address, "card", "update", changes=changes, calls=(call,)))
+    _ = entity
+
+
+def _section_data(name: str, title: str, elements: list[Any]) -> dict[str, Value]:
+    out = []
+    for element in elements:
+        item: dict[str, Value] = {"name": element.name, "optionFlags": element.flags}
+        if element.options:
+            item["options"] = json.loads(element.options)
+        out.append(item)
+    return {"name": name, "title": title, "type": "section", "elements": out}
 
 
 # -- what REST cannot do ------------------------------------------------------------------------

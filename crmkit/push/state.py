@@ -159,10 +159,19 @@ class FieldState:
 
 
 @dataclass(frozen=True)
+class CardElement:
+    name: str
+    #: 1: always shown
+    flags: int = 0
+    #: the element's options as the portal gave them (JSON), sent back unchanged
+    options: str = ""
+
+
+@dataclass(frozen=True)
 class CardSection:
     name: str
     title: str
-    elements: tuple[str, ...]
+    elements: tuple[CardElement, ...]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ module never sees the webhook's secret.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
@@ -32,6 +33,9 @@ from crmkit.push.errors import Refused, ScopeMissing
 from crmkit.push.state import (
     DEAL_TYPE,
     LEAD_TYPE,
+    CardElement,
+    CardSection,
+    CardState,
     EnumItemState,
     FieldState,
     FunnelState,
@@ -225,6 +229,41 @@ def _refused_access(item: BatchItem) -> bool:
     )
 
 
+def _card_label(etid: int, extras: Mapping[str, int] | None) -> str:
+    return f"card_{etid}" + (f"_{next(iter(extras.values()))}" if extras else "")
+
+
+def _card_call(etid: int, extras: Mapping[str, int] | None) -> tuple[str, dict[str, Any]]:
+    params: dict[str, Any] = {"entityTypeId": etid, "scope": "C"}
+    if extras:
+        params["extras"] = dict(extras)
+    return "crm.item.details.configuration.get", params
+
+
+def _sections(result: Any) -> tuple[CardSection, ...] | None:
+    """A saved layout, or None when the portal keeps its default card (``get`` → null)."""
+    if not isinstance(result, list):
+        return None
+    out = []
+    for section in result:
+        if not isinstance(section, Mapping):
+            continue
+        elements = tuple(
+            CardElement(
+                str(e.get("name")),
+                int_or_none(e.get("optionFlags")) or 0,
+                json.dumps(e["options"], ensure_ascii=False, sort_keys=True)
+                if isinstance(e.get("options"), Mapping)
+                else "",
+            )
+            for e in section.get("elements") or []
+            if isinstance(e, Mapping) and e.get("name")
+        )
+        name, title = str(section.get("name") or ""), str(section.get("title") or "")
+        out.append(CardSection(name, title, elements))
+    return tuple(out)
+
+
 def read_portal(reader: PortalReader) -> PortalState:
     """Read the CRM set-up of the portal behind ``reader``."""
     before = reader.requests_sent
@@ -290,6 +329,11 @@ def read_portal(reader: PortalReader) -> PortalState:
                     "order": {"sort": "ASC", "id": "ASC"},
                 },
             )
+    # the common card layouts (read by anyone): lead, contact, company, every deal pipeline
+    for etid, extras in [(LEAD_TYPE, None), (3, None), (4, None)] + [
+        (DEAL_TYPE, {"dealCategoryId": int_or_none(c.get("id")) or 0}) for c in deal_cats
+    ]:
+        second[_card_label(etid, extras)] = _card_call(etid, extras)
     legacy_rows: dict[str, list[dict[Lang, Mapping[str, Any]]]] = {}
     for entity in FIELD_ENTITIES:
         by_id: dict[str, dict[Lang, Mapping[str, Any]]] = {}
@@ -331,6 +375,7 @@ def read_portal(reader: PortalReader) -> PortalState:
                 "crm.status.list",
                 _list_params({"ENTITY_ID": stage_entity_id(etid, cid)}),
             )
+            third[_card_label(etid, {"categoryId": cid})] = _card_call(etid, {"categoryId": cid})
     got3 = reader.batch_many(third) if third else BatchResult({}, requests=0)
 
     funnels: list[FunnelState] = []
@@ -398,10 +443,24 @@ def read_portal(reader: PortalReader) -> PortalState:
                     item.result.get("LIST") if item.ok and isinstance(item.result, Mapping) else []
                 )
             fields.append(_legacy_field(entity, by_lang, rows_of(listed) if listed else None))
+    cards = []
+    for got_n, commands in ((got2, second), (got3, third)):
+        for label, (_method, params) in commands.items():
+            if not label.startswith("card_"):
+                continue
+            item = got_n[label]
+            if not item.ok:
+                if "card_layouts" not in unread:
+                    unread.append("card_layouts")
+                continue
+            extras = params.get("extras") or {}
+            category = next(iter(extras.values()), None) if extras else None
+            cards.append(CardState(int(params["entityTypeId"]), category, _sections(item.result)))
     return PortalState(
         funnels=tuple(funnels),
         processes=tuple(processes),
         fields=tuple(fields),
+        cards=tuple(cards),
         unread=tuple(unread),
         requests=reader.requests_sent - before,
     )

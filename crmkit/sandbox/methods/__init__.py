@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from crmkit.sandbox.methods import (
     batch,
+    cards,
     category,
     entities,
     status,
@@ -16,5 +17,5 @@ from crmkit.sandbox.portal import Registry, merged
 
 
 def build_registry() -> Registry:
-    families = (status, category, userfield, types, entities, users, system, batch)
+    families = (status, category, userfield, types, entities, users, system, cards, batch)
     return merged(family.registry for family in families)
