@@ -102,7 +102,7 @@ def read_and_plan(
     capabilities: Capabilities,
 ) -> Reading:
     """Read the portal and plan; a plan that needs item counts gets them in one more request."""
-    state = read_portal(client)
+    state = read_portal(client, cards=bool(bp.field_groups))
     options = {"lang": lang, "record": record, "prune": prune, "admin": capabilities.admin}
     plan = plan_push(bp, state, **options)  # type: ignore[arg-type]
     counts: dict[CountKey, int] = {}

@@ -264,8 +264,9 @@ def _sections(result: Any) -> tuple[CardSection, ...] | None:
     return tuple(out)
 
 
-def read_portal(reader: PortalReader) -> PortalState:
-    """Read the CRM set-up of the portal behind ``reader``."""
+def read_portal(reader: PortalReader, *, cards: bool = False) -> PortalState:
+    """Read the CRM set-up of the portal behind ``reader``; with ``cards``, the common card
+    layouts of every funnel too (a push of field groups needs them, a pull does not)."""
     before = reader.requests_sent
     unread: list[Unread] = []
 
@@ -330,9 +331,10 @@ def read_portal(reader: PortalReader) -> PortalState:
                 },
             )
     # the common card layouts (read by anyone): lead, contact, company, every deal pipeline
-    for etid, extras in [(LEAD_TYPE, None), (3, None), (4, None)] + [
+    card_targets = [(LEAD_TYPE, None), (3, None), (4, None)] + [
         (DEAL_TYPE, {"dealCategoryId": int_or_none(c.get("id")) or 0}) for c in deal_cats
-    ]:
+    ]
+    for etid, extras in card_targets if cards else []:
         second[_card_label(etid, extras)] = _card_call(etid, extras)
     legacy_rows: dict[str, list[dict[Lang, Mapping[str, Any]]]] = {}
     for entity in FIELD_ENTITIES:
@@ -375,7 +377,10 @@ def read_portal(reader: PortalReader) -> PortalState:
                 "crm.status.list",
                 _list_params({"ENTITY_ID": stage_entity_id(etid, cid)}),
             )
-            third[_card_label(etid, {"categoryId": cid})] = _card_call(etid, {"categoryId": cid})
+            if cards:
+                third[_card_label(etid, {"categoryId": cid})] = _card_call(
+                    etid, {"categoryId": cid}
+                )
     got3 = reader.batch_many(third) if third else BatchResult({}, requests=0)
 
     funnels: list[FunnelState] = []
@@ -443,7 +448,7 @@ def read_portal(reader: PortalReader) -> PortalState:
                     item.result.get("LIST") if item.ok and isinstance(item.result, Mapping) else []
                 )
             fields.append(_legacy_field(entity, by_lang, rows_of(listed) if listed else None))
-    cards = []
+    layouts: list[CardState] = []
     for got_n, commands in ((got2, second), (got3, third)):
         for label, (_method, params) in commands.items():
             if not label.startswith("card_"):
@@ -455,12 +460,12 @@ def read_portal(reader: PortalReader) -> PortalState:
                 continue
             extras = params.get("extras") or {}
             category = next(iter(extras.values()), None) if extras else None
-            cards.append(CardState(int(params["entityTypeId"]), category, _sections(item.result)))
+            layouts.append(CardState(int(params["entityTypeId"]), category, _sections(item.result)))
     return PortalState(
         funnels=tuple(funnels),
         processes=tuple(processes),
         fields=tuple(fields),
-        cards=tuple(cards),
+        cards=tuple(layouts),
         unread=tuple(unread),
         requests=reader.requests_sent - before,
     )
