@@ -348,3 +348,27 @@ def test_card_layouts_keep_per_funnel_and_scope_and_refuse_like_the_docs() -> No
         assert result(sb, "crm.item.details.configuration.get", common) is None  # may read
         refused = fail(sb, "crm.item.details.configuration.set", {**common, "data": data})
         assert refused == {"error": "", "error_description": "Access denied."}
+
+
+def test_the_deprecated_dealcategory_methods_serve_the_same_pipelines() -> None:
+    from crmkit.sandbox import start_sandbox
+
+    with start_sandbox(port=0, rate=None, portal_lang="ru") as sb:
+        assert result(sb, "crm.dealcategory.default.get") == {"ID": 0, "NAME": "Общая"}
+        cid = result(sb, "crm.dealcategory.add", {"fields": {"NAME": "Опт", "SORT": "20"}})
+        assert isinstance(cid, int)
+        listed = result(sb, "crm.dealcategory.list", {})
+        assert [row["NAME"] for row in listed] == ["Опт"]  # the default one is not listed
+        assert listed[0]["ID"] == str(cid) and listed[0]["SORT"] == "20"
+        assert result(sb, "crm.dealcategory.status", {"id": cid}) == f"DEAL_STAGE_{cid}"
+        assert result(sb, "crm.dealcategory.status", {"id": 0}) == "DEAL_STAGE"
+        stages = result(sb, "crm.dealcategory.stage.list", {"id": cid})
+        assert stages[0]["STATUS_ID"] == f"C{cid}:NEW" and stages[0]["NAME"] == "Новая"
+        assert result(sb, "crm.dealcategory.stage.list", {"id": 999}) == []
+        assert result(sb, "crm.dealcategory.update", {"id": cid, "fields": {"NAME": "Опт-2"}})
+        category = result(sb, "crm.category.get", {"entityTypeId": 2, "id": cid})["category"]
+        assert category["name"] == "Опт-2"
+        assert result(sb, "crm.dealcategory.default.set", {"name": "Основная"}) is True
+        assert result(sb, "crm.dealcategory.default.get")["NAME"] == "Основная"
+        assert result(sb, "crm.dealcategory.delete", {"id": cid}) is True
+        assert fail(sb, "crm.dealcategory.get", {"id": cid})["error"] == ""

@@ -6,6 +6,7 @@ from crmkit.sandbox.methods import (
     batch,
     cards,
     category,
+    dealcategory,
     entities,
     status,
     system,
@@ -17,5 +18,16 @@ from crmkit.sandbox.portal import Registry, merged
 
 
 def build_registry() -> Registry:
-    families = (status, category, userfield, types, entities, users, system, cards, batch)
+    families = (
+        status,
+        category,
+        dealcategory,
+        userfield,
+        types,
+        entities,
+        users,
+        system,
+        cards,
+        batch,
+    )
     return merged(family.registry for family in families)
