@@ -65,7 +65,7 @@ def _walk(value: Any, path: Sequence[str | int]) -> Any:
     return value
 
 
-def _resolve(value: Any, done: Mapping[str, BatchItem], here: set[str]) -> Any:
+def resolve(value: Any, done: Mapping[str, BatchItem], here: set[str]) -> Any:
     """``value`` with every ``Ref``/``Concat`` replaced: by the value of an earlier batch's
     result, or by a ``$result[…]`` reference to a command of this batch."""
     if isinstance(value, Ref):
@@ -82,9 +82,9 @@ def _resolve(value: Any, done: Mapping[str, BatchItem], here: set[str]) -> Any:
             return "".join(text for text, _raw in parts)
         return BatchRef(tuple(parts))
     if isinstance(value, Mapping):
-        return {k: _resolve(v, done, here) for k, v in value.items()}
+        return {k: resolve(v, done, here) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_resolve(v, done, here) for v in value]
+        return [resolve(v, done, here) for v in value]
     return value
 
 
@@ -124,7 +124,7 @@ def execute(
         here: set[str] = set()
         for call in chunk:
             try:
-                params = _resolve(call.params, out.results, here)
+                params = resolve(call.params, out.results, here)
             except _Unresolved as missing:
                 out.blocked[call.label] = missing.label
                 continue
