@@ -226,6 +226,88 @@ def _keyfunc(getter: Getter, name: str) -> Callable[[dict[str, Any]], tuple[int,
     return lambda row: _sort_key(getter(row, name))
 
 
+def _by_id(order: dict[str, Any], id_field: str) -> bool:
+    """Whether ``order`` is the id, ascending (keyset paging, or no order given)."""
+    items = [(str(k).upper(), str(v).upper()) for k, v in order.items()]
+    return items == [(id_field.upper(), "ASC")]
+
+
+def _index_condition(conditions: dict[str, Any], special: set[str]) -> tuple[str, Any] | None:
+    """A plain equality on a field (``STAGE_ID: "C3:NEW"``), usable through the store's index."""
+    for key, value in conditions.items():
+        op, name = split_key(str(key))
+        if op not in ("", "=") or name.upper() in special or str(key).isdigit():
+            continue
+        if not isinstance(value, (str, int)) or isinstance(value, bool) or value == "":
+            continue
+        text = str(value)
+        # what the index cannot answer as a filter does: a user field may hold a list, a date
+        # equals its datetime, "1.0" equals 1
+        if name.upper().startswith("UF_") or _DATE.match(text):
+            continue
+        if _NUMBER.match(text) and not text.lstrip("-").isdigit():
+            continue
+        return name.upper(), value
+    return None
+
+
+def _after(conditions: dict[str, Any], id_field: str) -> int | None:
+    """The id a keyset page starts after (``>ID: 500``; ``>=ID: 501`` too)."""
+    for key, value in conditions.items():
+        op, name = split_key(str(key))
+        if name.upper() == id_field.upper() and op in (">", ">="):
+            bound = as_int(value)
+            if bound is not None:
+                return bound if op == ">" else bound - 1
+    return None
+
+
+def select_page(
+    store: Any,
+    kind: str,
+    conditions: dict[str, Any],
+    order: dict[str, Any],
+    start_param: Any,
+    *,
+    special: dict[str, Callable[[dict[str, Any], Any], bool]] | None = None,
+    id_field: str = "ID",
+) -> Page:
+    """One page of the records of ``kind`` that pass ``conditions``, without copying the table:
+    the store's index narrows a plain equality, a ``>ID`` keyset starts where it says, and a
+    keyset page (``start=-1``, ordered by id) stops at its 50th match. The rows are the store's
+    own: read them, never change them."""
+    special = special or {}
+    test = _compile(conditions, plain_getter, special, True)
+    indexed = _index_condition(conditions, {k.upper() for k in special})
+    after = _after(conditions, id_field)
+    if indexed is not None:
+        name, value = indexed
+        candidates: Iterable[dict[str, Any]] = store.indexed(kind, name, value, after)
+    else:
+        candidates = store.scan(kind, after=after)
+    start = as_int(start_param, 0)
+    assert start is not None
+    if not _by_id(order, id_field):
+        return page_of(apply_order([r for r in candidates if test(r)], order), start)
+    if start == -1:
+        rows = []
+        for row in candidates:
+            if test(row):
+                rows.append(row)
+                if len(rows) == PAGE:
+                    break
+        return Page(rows, 0, None)
+    start = max(start, 0)
+    rows, total = [], 0
+    for row in candidates:
+        if test(row):
+            if start <= total < start + PAGE:
+                rows.append(row)
+            total += 1
+    following = start + PAGE if start + PAGE < total else None
+    return Page(rows, total, following)
+
+
 def page_of(rows: list[Any], start_param: Any) -> Page:
     """One page of 50: ``total`` counts every match; ``next`` only when more remain;
     ``start=-1`` skips the count (``total`` 0, no ``next``)."""

@@ -93,6 +93,24 @@ class Store:
         with self._lock:
             return [_copy(r) for r in self._matching(kind, equal)]
 
+    def indexed(
+        self, kind: str, name: str, value: Any, after: int | None = None
+    ) -> Iterator[Record]:
+        """The records of ``kind`` whose ``name`` equals ``value`` as a filter compares them (a
+        number and its text are the same), in id order, above ``after``; *not* copied."""
+        with self._lock:
+            index = self._index_of(kind, name)
+            keys = {value, str(value)}
+            text = str(value)
+            if text.lstrip("-").isdigit():
+                keys.add(int(text))
+            ids = sorted({rid for key in keys for rid in index.get(_index_key(key), ())})
+            if after is not None:
+                ids = ids[bisect.bisect_right(ids, after) :]
+            table = self._rows.get(kind, {})
+            selected = [table[rid] for rid in ids]
+        return iter(selected)
+
     def exists(self, kind: str, **equal: Any) -> bool:
         with self._lock:
             return next(iter(self._matching(kind, equal)), None) is not None

@@ -13,7 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 from crmkit.sandbox.errors import ApiError, legacy
-from crmkit.sandbox.listing import Page, apply_filter, apply_order, list_params, page_of
+from crmkit.sandbox.listing import (
+    Page,
+    apply_filter,
+    apply_order,
+    list_params,
+    page_of,
+    select_page,
+)
 from crmkit.sandbox.methods.category import categories_of, required
 from crmkit.sandbox.params import as_int, as_yn, pick
 from crmkit.sandbox.portal import Portal, Registry
@@ -393,9 +400,10 @@ def _register_legacy(kind: str) -> None:
         if kind == "activity":
             conditions = _owner_filter(conditions)
             special = {"BINDINGS": _bindings_match, "\x00OWNER": _owner_match}
-        rows = apply_filter(portal.store.rows(kind), conditions, special=special)
-        rows = apply_order(rows, order or _DEFAULT_ORDER.get(kind, {"ID": "ASC"}))
-        page = page_of(rows, pick(params, "start"))
+        wanted = order or _DEFAULT_ORDER.get(kind, {"ID": "ASC"})
+        page = select_page(
+            portal.store, kind, conditions, wanted, pick(params, "start"), special=special
+        )
         return Page([_select(kind, r, select) for r in page.result], page.total, page.next)
 
     @registry.method(f"{prefix}.get")
