@@ -57,6 +57,9 @@ class Store:
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             """
         )
+        #: a portal kept in a folder writes every record through; one in memory keeps only its
+        #: meta data in (in-memory) SQLite: its records live in the dicts below, once
+        self._persist = state_dir is not None
         self._lock = threading.RLock()
         self._depth = 0
         #: inside a transaction, the state before it of every record and sequence it touched
@@ -182,7 +185,7 @@ class Store:
             if self._depth:
                 self._undo_seq.setdefault(kind, self._seq.get(kind))
             self._seq[kind] = value
-            self._write(
+            self._write_record(
                 "INSERT INTO sequences(kind, value) VALUES(?, ?) "
                 "ON CONFLICT(kind) DO UPDATE SET value = excluded.value",
                 (kind, value),
@@ -198,10 +201,29 @@ class Store:
             before = table.get(rid)
             table[rid] = json.loads(data)
             self._reindex(kind, rid, before, table[rid])
-            self._write(
+            self._write_record(
                 "INSERT OR REPLACE INTO records(kind, id, data) VALUES(?, ?, ?)",
                 (kind, rid, data),
             )
+
+    def put_many(self, kind: str, records: list[Record], id_field: str = "ID") -> None:
+        """Store many new records at once (seeding a large portal). The records are kept as
+        given, not copied: the caller hands them over and must not change them afterwards."""
+        with self._lock:
+            table = self._rows.setdefault(kind, {})
+            rows = []
+            for record in records:
+                rid = int(record[id_field])
+                self._remember(kind, rid)
+                before = table.get(rid)
+                table[rid] = record
+                self._reindex(kind, rid, before, record)
+                if self._persist:
+                    rows.append((kind, rid, json.dumps(record, ensure_ascii=False)))
+            if rows:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO records(kind, id, data) VALUES(?, ?, ?)", rows
+                )
 
     def delete(self, kind: str, rid: int) -> None:
         with self._lock:
@@ -209,7 +231,7 @@ class Store:
             before = self._rows.get(kind, {}).pop(rid, None)
             if before is not None:
                 self._reindex(kind, rid, before, None)
-            self._write("DELETE FROM records WHERE kind = ? AND id = ?", (kind, rid))
+            self._write_record("DELETE FROM records WHERE kind = ? AND id = ?", (kind, rid))
 
     def meta(self, key: str) -> str | None:
         with self._lock:
@@ -268,6 +290,23 @@ class Store:
 
     def _write(self, sql: str, args: tuple[Any, ...]) -> None:
         self._db.execute(sql, args)
+
+    def _write_record(self, sql: str, args: tuple[Any, ...]) -> None:
+        if self._persist:
+            self._db.execute(sql, args)
+
+    def reserve(self, kind: str, last: int) -> None:
+        """Make ``last`` the highest id of ``kind`` handed out (after ``put_many``)."""
+        with self._lock:
+            if last > self._seq.get(kind, 0):
+                if self._depth:
+                    self._undo_seq.setdefault(kind, self._seq.get(kind))
+                self._seq[kind] = last
+                self._write_record(
+                    "INSERT INTO sequences(kind, value) VALUES(?, ?) "
+                    "ON CONFLICT(kind) DO UPDATE SET value = excluded.value",
+                    (kind, last),
+                )
 
     def close(self) -> None:
         with self._lock:

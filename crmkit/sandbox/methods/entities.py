@@ -22,6 +22,7 @@ from crmkit.sandbox.listing import (
     select_page,
 )
 from crmkit.sandbox.methods.category import categories_of, required
+from crmkit.sandbox.methods.history import CREATED, FUNNEL, move_type, record_history
 from crmkit.sandbox.params import as_int, as_yn, pick
 from crmkit.sandbox.portal import Portal, Registry
 from crmkit.sandbox.stages import (
@@ -300,6 +301,7 @@ def legacy_add(portal: Portal, kind: str, fields: dict[str, Any]) -> int:
     if fields.get("MOVED_TIME"):
         row["MOVED_TIME"] = fields["MOVED_TIME"]
     portal.store.put(kind, rid, row)
+    record_history(portal.store, kind, row, CREATED, row["DATE_CREATE"])
     return rid
 
 
@@ -421,6 +423,11 @@ def _register_legacy(kind: str) -> None:
         moved = any(k in changes and changes[k] != row.get(k) for k in ("STATUS_ID", "STAGE_ID"))
         if kind == "deal" and "CATEGORY_ID" in changes and "STAGE_ID" not in changes:
             changes["STAGE_ID"] = ""  # a deal moved to another pipeline starts at its first stage
+        pipeline_changed = (
+            kind == "deal"
+            and "CATEGORY_ID" in changes
+            and (as_int(changes["CATEGORY_ID"], 0) != as_int(row.get("CATEGORY_ID"), 0))
+        )
         row.update(changes)
         if kind == "activity":
             row["COMPLETED"] = as_yn(row.get("COMPLETED"))
@@ -428,6 +435,10 @@ def _register_legacy(kind: str) -> None:
             row["LAST_UPDATED"] = portal.now_iso()
         _derive(portal, kind, row, changed_stage=moved)
         portal.store.put(kind, row["ID"], row)
+        if moved or pipeline_changed:
+            semantic = row.get("STAGE_SEMANTIC_ID") or row.get("STATUS_SEMANTIC_ID") or "P"
+            type_id = FUNNEL if pipeline_changed else move_type(str(semantic))
+            record_history(portal.store, kind, row, type_id, portal.now_iso())
         return True
 
     @registry.method(f"{prefix}.delete")
