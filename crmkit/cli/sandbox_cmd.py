@@ -31,6 +31,9 @@ _CODE = re.compile(r"^[A-Za-z0-9_]{4,64}$")
 @option("--portal-lang", "portal_lang", type=click.Choice(["en", "ru"]), default="en")
 @option("--no-admin", "no_admin", is_flag=True, default=False)
 @option("--faults", "faults", default="", metavar="SPEC")
+@option("--deals", "deals", type=click.IntRange(min=0), default=0)
+@option("--leads", "leads", type=click.IntRange(min=0), default=0)
+@option("--activities", "activities", type=click.IntRange(min=0), default=0)
 @lang_option()
 @click.pass_context
 def sandbox(
@@ -45,6 +48,9 @@ def sandbox(
     portal_lang: str,
     no_admin: bool,
     faults: str,
+    deals: int,
+    leads: int,
+    activities: int,
 ) -> None:
     app = app_of(ctx)
     from crmkit.sandbox import is_loopback, start_sandbox
@@ -54,6 +60,10 @@ def sandbox(
     if code is not None and not _CODE.match(code):
         raise UsageError(app.t("sandbox.bad_code"))
     from crmkit.sandbox.limiter import parse_faults
+    from crmkit.sandbox.volume import Volume
+
+    if (deals or leads or activities) and seed is None:
+        raise UsageError(app.t("sandbox.volume_needs_seed"))
 
     try:
         scheduled = parse_faults(faults)
@@ -83,6 +93,7 @@ def sandbox(
                 admin=not no_admin,
                 portal_lang=portal_lang,
                 faults=scheduled,
+                volume=Volume(deals, leads, activities),
             )
         except (OSError, sqlite3.Error) as exc:  # port taken, state folder unusable or corrupt
             reason = getattr(exc, "strerror", None) or exc

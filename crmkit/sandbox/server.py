@@ -34,6 +34,7 @@ from crmkit.sandbox.portal import ALL_SCOPES, Portal
 from crmkit.sandbox.seed import add_base_users, seed_portal
 from crmkit.sandbox.stages import bootstrap
 from crmkit.sandbox.store import Store
+from crmkit.sandbox.volume import Volume, seed_volume
 
 _PATH = re.compile(r"^/rest/(?:(\d+)/([^/]+)/)?([A-Za-z0-9_.]+?)(?:\.json)?/?$")
 MAX_BODY = 16 * 1024 * 1024
@@ -243,6 +244,7 @@ class Sandbox:
         admin: bool = True,
         portal_lang: str = "en",
         faults: Iterable[Scheduled] = (),
+        volume: Volume | None = None,
     ) -> None:
         if not is_loopback(host):
             raise ValueError(f"the sandbox serves loopback addresses only, not {host!r}")
@@ -271,7 +273,10 @@ class Sandbox:
             admin=admin,
         )
         if seed is not None and self.store.meta("seeded") is None:
-            seed_portal(self.portal, seed)
+            if volume:
+                seed_volume(self.portal, seed, volume)
+            else:
+                seed_portal(self.portal, seed)
         #: HTTP requests answered so far (tests count a client's calls with it)
         self.requests = 0
         #: tracebacks of sandbox bugs answered as 500 (the log stays silent: it would show
@@ -454,6 +459,7 @@ def start_sandbox(
     admin: bool = True,
     portal_lang: str = "en",
     faults: Iterable[Scheduled] = (),
+    volume: Volume | None = None,
 ) -> Sandbox:
     """Start a sandbox portal in a background thread; it accepts requests when this returns.
 
@@ -463,7 +469,8 @@ def start_sandbox(
     ``OPERATION_TIME_LIMIT``. ``scopes`` restricts the webhook; ``admin`` False makes its user an
     employee without administrator rights; ``seed`` fills a synthetic company; ``portal_lang``
     (``en``/``ru``) names the stages a new portal and new pipelines get; ``faults`` are scheduled
-    for given HTTP requests (``parse_faults``).
+    for given HTTP requests (``parse_faults``); with ``seed``, ``volume`` (deals, leads,
+    activities) makes a company of that size instead of the small one.
     """
     return Sandbox(
         host=host,
@@ -481,4 +488,5 @@ def start_sandbox(
         admin=admin,
         portal_lang=portal_lang,
         faults=faults,
+        volume=volume,
     )

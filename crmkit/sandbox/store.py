@@ -73,6 +73,8 @@ class Store:
         self._order: dict[str, list[int] | None] = {}
         #: (kind, field) → field value → ids holding it
         self._index: dict[tuple[str, str], dict[Any, set[int]]] = {}
+        #: kind → (field, values) → the ids holding them, sorted (dropped when kind changes)
+        self._sorted: dict[str, dict[tuple[str, frozenset[Any]], list[int]]] = {}
         self._seq: dict[str, int] = dict(self._db.execute("SELECT kind, value FROM sequences"))
 
     # --- reading: callers get copies, so a handler cannot change state without ``put``
@@ -84,12 +86,12 @@ class Store:
     def scan(self, kind: str, after: int | None = None) -> Iterator[Record]:
         """The records of ``kind`` in id order (those with ids above ``after``), *not* copied:
         read them, never change them (``put`` a copy instead)."""
-        with self._lock:
+        with self._lock:  # held while the caller iterates (the same thread: an RLock)
             table = self._rows.get(kind, {})
             ids = self._ids(kind)
             start = 0 if after is None else bisect.bisect_right(ids, after)
-            selected = [table[rid] for rid in ids[start:]]
-        return iter(selected)
+            for position in range(start, len(ids)):
+                yield table[ids[position]]
 
     def find(self, kind: str, **equal: Any) -> list[Record]:
         """Copies of the records of ``kind`` whose fields equal ``equal``, in id order."""
@@ -101,18 +103,35 @@ class Store:
     ) -> Iterator[Record]:
         """The records of ``kind`` whose ``name`` equals ``value`` as a filter compares them (a
         number and its text are the same), in id order, above ``after``; *not* copied."""
-        with self._lock:
-            index = self._index_of(kind, name)
-            keys = {value, str(value)}
+        with self._lock:  # held while the caller iterates (the same thread: an RLock)
             text = str(value)
+            keys = {_index_key(value), text}
             if text.lstrip("-").isdigit():
                 keys.add(int(text))
-            ids = sorted({rid for key in keys for rid in index.get(_index_key(key), ())})
-            if after is not None:
-                ids = ids[bisect.bisect_right(ids, after) :]
+            ids = self._sorted_holders(kind, name, frozenset(keys))
+            start = 0 if after is None else bisect.bisect_right(ids, after)
             table = self._rows.get(kind, {})
-            selected = [table[rid] for rid in ids]
-        return iter(selected)
+            for position in range(start, len(ids)):
+                yield table[ids[position]]
+
+    def count_indexed(self, kind: str, name: str, value: Any) -> int:
+        """How many records ``indexed`` would give (no ``after``), without walking them."""
+        with self._lock:
+            text = str(value)
+            keys = {_index_key(value), text}
+            if text.lstrip("-").isdigit():
+                keys.add(int(text))
+            return len(self._sorted_holders(kind, name, frozenset(keys)))
+
+    def _sorted_holders(self, kind: str, name: str, keys: frozenset[Any]) -> list[int]:
+        """The ids holding any of ``keys`` in ``name``, sorted; kept until ``kind`` changes."""
+        cache = self._sorted.setdefault(kind, {})
+        found = cache.get((name, keys))
+        if found is None:
+            index = self._index_of(kind, name)
+            found = sorted({rid for key in keys for rid in index.get(key, ())})
+            cache[(name, keys)] = found
+        return found
 
     def exists(self, kind: str, **equal: Any) -> bool:
         with self._lock:
@@ -145,6 +164,7 @@ class Store:
 
     def _reindex(self, kind: str, rid: int, before: Record | None, after: Record | None) -> None:
         """Keep the order and the indexes of ``kind`` right after a record changed."""
+        self._sorted.pop(kind, None)
         ids = self._order.get(kind)
         if ids is not None and before is None and after is not None:  # a new record
             if not ids or rid > ids[-1]:
