@@ -28,6 +28,7 @@ COMMANDS = {
     "render": "crmkit.cli.render_cmd:render",
     "pull": "crmkit.cli.pull_cmd:pull",
     "push": "crmkit.cli.push_cmd:push",
+    "audit": "crmkit.cli.audit_cmd:audit",
     "sandbox": "crmkit.cli.sandbox_cmd:sandbox",
 }
 

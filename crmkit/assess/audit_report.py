@@ -1,0 +1,384 @@
+"""The audit as a person reads it: text for the terminal, Markdown, and self-contained HTML with
+inline SVG charts (the level "team says / data says", the health of open deals' activities, a
+conversion funnel and the time in stage per pipeline). Pure: an ``Audit`` in, text out."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import UTC, datetime
+from typing import Any
+
+from crmkit.assess.audit import Audit, Finding, evidence_text, side_by_side
+from crmkit.blueprints.library import Library
+from crmkit.export.svg import esc, hbar_chart, svg_open
+from crmkit.i18n import Lang, msg
+
+_SIGN = {"action": "✗", "review": "!", "ok": "✓", "unknown": "?", "not_applicable": "–"}
+_FIGURE = "@@FIGURE:"
+
+
+def _t(key: str, lang: Lang, **values: Any) -> str:
+    return msg(f"audit.report.{key}", lang, **values)
+
+
+def _value(f: Finding, lang: Lang) -> str:
+    if f.value is None:
+        return _t(f"status.{f.status}", lang)
+    if f.rule.unit == "share":
+        return f"{f.value * 100:.1f} %".replace(".", "," if lang == "ru" else ".")
+    if f.rule.unit == "minutes":
+        return _duration(f.value, lang)
+    return f"{f.value:g}"
+
+
+def _number(value: float, lang: Lang) -> str:
+    text = f"{value:g}"
+    return text.replace(".", ",") if lang == "ru" else text
+
+
+def _duration(minutes: float, lang: Lang) -> str:
+    if minutes < 120:
+        return _t("minutes", lang, n=_number(round(minutes), lang))
+    if minutes < 48 * 60:
+        return _t("hours", lang, n=_number(round(minutes / 60, 1), lang))
+    return _t("days", lang, n=_number(round(minutes / 1440, 1), lang))
+
+
+def _threshold(f: Finding, lang: Lang) -> str:
+    rule = f.rule
+
+    def shown(x: float) -> str:
+        if rule.unit == "share":
+            return f"{x * 100:g} %"
+        return _duration(x, lang) if rule.unit == "minutes" else f"{x:g}"
+
+    key = "threshold_lower" if rule.better == "lower" else "threshold_higher"
+    return _t(key, lang, ok=shown(rule.ok), review=shown(rule.review))
+
+
+def _of(f: Finding, lang: Lang) -> str:
+    if f.denominator is None or f.rule.unit != "share":
+        return ""
+    part = round((f.value or 0) * f.denominator)
+    return _t("of", lang, part=part, whole=f.denominator)
+
+
+def _next_steps(result: Audit, lang: Lang) -> list[str]:
+    library = Library.default()
+    names: dict[str, str] = {}
+    for finding in result.costliest(3):
+        for bp_id in finding.rule.fix:
+            if bp_id not in names and library.find(bp_id) is not None:
+                names[bp_id] = library.load(bp_id).name.get(lang)
+    return [_t("next_step", lang, name=name) for name in names.values()]
+
+
+def _dimension_name(dim: str, lang: Lang) -> str:
+    key = f"audit.dimension.{dim}"
+    return msg(key, lang)
+
+
+def view(result: Audit) -> dict[str, Any]:
+    lang = result.lang
+    usage = result.usage
+    when = datetime.fromtimestamp(result.at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    says = side_by_side(result) if result.says else {}
+    dims = []
+    for d in result.dimensions:
+        data = "—" if d.level is None else str(d.level)
+        if d.level is None and d.id != "automation":
+            data = _t("no_ceiling", lang)
+        elif d.level is not None:
+            data = f"≤ {d.level}"
+        evidence = "; ".join(evidence_text(k, v, lang) for k, v in d.evidence)
+        row = says.get(d.id)
+        said = "" if row is None else str(row["says"]) + (" ≠" if row["disagree"] else "")
+        dims.append(
+            {"name": _dimension_name(d.id, lang), "data": data, "evidence": evidence, "says": said}
+        )
+    findings = []
+    for f in sorted(result.findings, key=lambda f: (STATUS_ORDER[f.status], f.rule.id)):
+        findings.append(
+            {
+                "status": f"{_SIGN[f.status]} {_t(f'status.{f.status}', lang)}",
+                "title": f.rule.title.get(lang),
+                "value": _value(f, lang),
+                "of": _of(f, lang),
+                "threshold": _threshold(f, lang),
+                "why": f.rule.why.get(lang),
+                "samples": [
+                    {"id": rid, "url": result.link(f.sample_kind, rid)} for rid in f.samples
+                ],
+            }
+        )
+    level = "—" if result.level is None else str(result.level)
+    level_line = _t("level_line", lang, level=level)
+    if result.says_level is not None:
+        level_line += " " + _t("says_line", lang, level=result.says_level)
+    partial = ""
+    if usage.partial:
+        partial = _t("partial", lang, what=", ".join(sorted(usage.partial)))
+    return {
+        "title": _t("title", lang),
+        "subtitle": _t("subtitle", lang, portal=result.portal, when=when),
+        "level_line": level_line,
+        "partial": partial,
+        "costliest": [
+            {
+                "title": f.rule.title.get(lang),
+                "value": _value(f, lang),
+                "of": _of(f, lang),
+                "why": f.rule.why.get(lang),
+            }
+            for f in result.costliest(3)
+        ],
+        "next": _next_steps(result, lang),
+        "says": bool(says),
+        "dimensions": dims,
+        "findings": findings,
+        "pipelines": _pipelines(result),
+        "configuration": _configuration_lines(result),
+        "robots": msg("audit.robots_unreadable", lang),
+        "declared": list(result.declared_robots),
+    }
+
+
+STATUS_ORDER = {"action": 0, "review": 1, "unknown": 2, "ok": 3, "not_applicable": 4}
+
+
+def _pipelines(result: Audit) -> list[dict[str, Any]]:
+    lang = result.lang
+    usage = result.usage
+    history = usage.deal_history
+    out = []
+    for funnel in result.state.deal_funnels():
+        cid = funnel.category_id or 0
+        reached = history.reached.get(cid, {}) if history else {}
+        path = [s for s in funnel.stages if s.semantics != "failure"]
+        steps = []
+        for index, stage in enumerate(path):
+            entered = reached.get(stage.status_id, 0)
+            later = sum(reached.get(s.status_id, 0) for s in path[index + 1 :])
+            stays = history.stays.get((cid, stage.status_id), []) if history else []
+            steps.append(
+                {
+                    "name": stage.name,
+                    "open": usage.open_deals.by_stage.get((cid, stage.status_id), 0),
+                    "entered": entered if history else "—",
+                    "conversion": f"{min(1.0, later / entered) * 100:.0f} %"
+                    if history and entered and index < len(path) - 1
+                    else "—",
+                    "stay": _duration(statistics.median(stays), lang) if stays else "—",
+                    "stay_minutes": statistics.median(stays) if stays else 0,
+                }
+            )
+        out.append({"name": funnel.name or str(cid), "steps": steps})
+    return out
+
+
+def _configuration_lines(result: Audit) -> list[str]:
+    lang = result.lang
+    state = result.state
+    lines = []
+    for funnel in state.funnels:
+        kind = msg(f"blueprint.kind.{funnel.kind}", lang)
+        name = funnel.name or msg("push.pull.lead_funnel", lang)
+        lines.append(_t("config_pipeline", lang, kind=kind, name=name, stages=len(funnel.stages)))
+    mandatory = [f.field_name for f in state.fields if f.mandatory]
+    lines.append(
+        _t("config_fields", lang, count=len(state.fields), mandatory=", ".join(mandatory) or "—")
+    )
+    if state.processes:
+        lines.append(
+            _t("config_processes", lang, names=", ".join(p.title for p in state.processes))
+        )
+    return lines
+
+
+# -- text -----------------------------------------------------------------------------------------
+
+
+def to_text(result: Audit) -> str:
+    v = view(result)
+    lang = result.lang
+    out = [v["title"], v["subtitle"], "", v["level_line"]]
+    if v["partial"]:
+        out.append(v["partial"])
+    if v["costliest"]:
+        out += ["", _t("costliest", lang)]
+        out += [
+            f"  {i}. {c['title']}: {c['value']}" + (f" ({c['of']})" if c["of"] else "")
+            for i, c in enumerate(v["costliest"], 1)
+        ]
+    if v["next"]:
+        out += ["", _t("next", lang)] + [f"  - {step}" for step in v["next"]]
+    out += ["", _t("level", lang)]
+    for d in v["dimensions"]:
+        said = f"{_t('says', lang)}: {d['says']}; " if d["says"] else ""
+        out.append(f"  {d['name']}: {said}{_t('data_says', lang)}: {d['data']} — {d['evidence']}")
+    out += ["", _t("findings", lang)]
+    for f in v["findings"]:
+        value = f["value"] + (f" ({f['of']})" if f["of"] else "")
+        out.append(f"  {f['status']:<22} {f['title']}: {value}  [{f['threshold']}]")
+        if f["samples"]:
+            out.append("      " + ", ".join(s["url"] for s in f["samples"][:3]))
+    out += ["", v["robots"]]
+    usage = result.usage
+    out.append(_t("requests", lang, core=result.requests, history=usage.history_requests))
+    return "\n".join(out) + "\n"
+
+
+# -- Markdown and HTML ----------------------------------------------------------------------------
+
+
+def _labels(lang: Lang) -> dict[str, str]:
+    keys = (
+        "summary",
+        "costliest",
+        "next",
+        "level",
+        "dimension",
+        "says",
+        "data_says",
+        "evidence",
+        "level_note",
+        "findings",
+        "finding",
+        "value",
+        "threshold",
+        "examples",
+        "activity",
+        "funnels",
+        "stage",
+        "open",
+        "entered",
+        "conversion",
+        "median_stay",
+        "configuration",
+        "declared",
+    )
+    return {k: _t(k, lang) for k in keys}
+
+
+def _render(result: Audit) -> str:
+    from crmkit.export.markdown import render_template
+
+    return render_template("audit.md.j2", v=view(result), t=_labels(result.lang))
+
+
+def to_markdown(result: Audit) -> str:
+    return (
+        "\n".join(line for line in _render(result).splitlines() if not line.startswith(_FIGURE))
+        + "\n"
+    )
+
+
+def to_html(result: Audit) -> str:
+    from crmkit.export.html import HtmlDocument
+    from crmkit.export.markdown import html_values
+
+    lang = result.lang
+    with html_values():
+        text = _render(result)
+        doc = HtmlDocument(title=_t("title", lang), lang=lang)
+        chunk: list[str] = []
+        pipelines = _pipelines(result)
+        for line in text.splitlines():
+            if not line.startswith(_FIGURE):
+                chunk.append(line)
+                continue
+            doc.markdown("\n".join(chunk))
+            chunk = []
+            name = line[len(_FIGURE) : -2]
+            svg = _figure(result, name, pipelines)
+            if svg:
+                doc.figure(svg, _t(f"figure.{name.split('-')[0]}", lang))
+        doc.markdown("\n".join(chunk))
+        return doc.render()
+
+
+def _figure(result: Audit, name: str, pipelines: list[dict[str, Any]]) -> str:
+    lang = result.lang
+    if name == "level":
+        return level_chart(result)
+    if name == "activity":
+        deals = result.usage.open_deals
+        walked = deals.walked
+        if not walked:
+            return ""
+        rows: list[tuple[str, float]] = [
+            (_t("bar.with_activity", lang), walked - deals.without_open_activity.count),
+            (_t("bar.without_activity", lang), deals.without_open_activity.count),
+            (_t("bar.overdue", lang), deals.with_overdue_activity.count),
+            (_t("bar.without_client", lang), deals.without_client.count),
+            (_t("bar.past_close", lang), deals.past_close_date.count),
+        ]
+        return hbar_chart(rows, walked, _t("figure.activity", lang), color="#1f6f8b")
+    if name.startswith("funnel-"):
+        index = int(name.split("-")[1])
+        steps = pipelines[index]["steps"] if index < len(pipelines) else []
+        entered = [(s["name"], float(s["entered"])) for s in steps if isinstance(s["entered"], int)]
+        stays = [(s["name"], s["stay_minutes"] / 60) for s in steps if s["stay_minutes"]]
+        parts = []
+        if entered and max(v for _n, v in entered) > 0:
+            parts.append(
+                hbar_chart(
+                    entered,
+                    max(v for _n, v in entered),
+                    _t("figure.funnel", lang),
+                    color="#2067b0",
+                    value_format="{:.0f}",
+                )
+            )
+        if stays:
+            parts.append(
+                hbar_chart(
+                    stays,
+                    max(v for _n, v in stays),
+                    _t("figure.stay", lang),
+                    color="#8b5a1f",
+                    value_format="{:.0f} h",
+                )
+            )
+        return "".join(parts)
+    return ""
+
+
+def level_chart(result: Audit) -> str:
+    """Per dimension: the team's level beside the ceiling the data allows, on a 0–5 scale."""
+    lang = result.lang
+    says = side_by_side(result) if result.says else {}
+    dims = [d for d in result.dimensions if d.id != "automation"]
+    if not dims:
+        return ""
+    row, label_width, scale = 30, 220, 60
+    width = label_width + scale * 5 + 40
+    height = row * len(dims) + 40
+    parts = [svg_open(width, height, _t("figure.level", lang))]
+    for level in range(6):
+        x = label_width + level * scale
+        parts.append(f'<line x1="{x}" y1="5" x2="{x}" y2="{height - 25}" stroke="#d8dee4"/>')
+        parts.append(
+            f'<text x="{x}" y="{height - 8}" font-size="11" text-anchor="middle" '
+            f'fill="#3a4756">{level}</text>'
+        )
+    for index, d in enumerate(dims):
+        y = 8 + index * row
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + 15}" font-size="13" text-anchor="end" '
+            f'fill="#1b2733">{esc(_dimension_name(d.id, lang))}</text>'
+        )
+        data = 5 if d.level is None else d.level
+        parts.append(
+            f'<rect x="{label_width}" y="{y + 2}" width="{data * scale}" height="10" '
+            f'fill="#2067b0"><title>{esc(_t("data_says", lang))} {data}</title></rect>'
+        )
+        said = says.get(d.id)
+        if said is not None:
+            parts.append(
+                f'<rect x="{label_width}" y="{y + 14}" width="{said["says"] * scale}" '
+                f'height="10" fill="#9aa7b4"><title>{esc(_t("says", lang))} '
+                f"{said['says']}</title></rect>"
+            )
+    parts.append("</svg>")
+    return "".join(parts)
