@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,6 +34,78 @@ def _chromium() -> str:
         if path:
             return path
     pytest.skip("no Chromium installed (Debian: apt-get install chromium); browser test skipped")
+
+
+def _audit_page(lang: str) -> tuple[str, str, int]:
+    """An audit report of a seeded sandbox: (html, title, charts it should hold)."""
+    import time
+
+    from crmkit.assess.audit_report import to_html
+    from crmkit.assess.audit_run import run_audit
+    from crmkit.push.bitrix24.client import Bitrix24Client
+    from crmkit.push.bitrix24.webhook import parse_webhook
+    from crmkit.sandbox import start_sandbox
+    from crmkit.sandbox.volume import Volume
+
+    sb = start_sandbox(port=0, rate=None, seed=3, volume=Volume(800, 160, 2400), portal_lang=lang)
+    with sb, Bitrix24Client(parse_webhook(sb.webhook_url), rate=None) as client:
+        result = run_audit(client, portal=sb.base_url, lang=lang, now=time.time())  # type: ignore[arg-type]
+    charts = 2 + sum(1 for _ in result.state.deal_funnels())
+    from crmkit.i18n import msg
+
+    return to_html(result), msg("audit.report.title", lang), charts  # type: ignore[arg-type]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_the_audit_report_in_chromium(tmp_path: Path, lang: str) -> None:
+    executable = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    html, title, charts = _audit_page(lang)
+    page_file = tmp_path / f"audit.{lang}.html"
+    page_file.write_text(html, encoding="utf-8")
+    shot = ARTIFACTS / f"audit.{lang}.png"
+    seen = _open_in_chromium(sync_api, executable, page_file, shot)
+    assert seen["requests"] == [page_file.as_uri()], seen["requests"]
+    assert seen["errors"] == []
+    assert seen["title"] == title
+    assert seen["svg"] >= charts and seen["scripts"] == 0
+    assert shot.stat().st_size > 10_000
+
+
+def _open_in_chromium(
+    sync_api: Any, executable: str, page_file: Path, shot: Path
+) -> dict[str, Any]:
+    requests: list[str] = []
+    errors: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(
+                executable_path=executable, headless=True, args=CHROMIUM_FLAGS
+            )
+        except Exception as exc:  # a broken browser install is an environment problem
+            pytest.skip(f"Chromium did not start: {exc}")
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.on("request", lambda request: requests.append(request.url))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(page_file.as_uri(), wait_until="load")
+            seen = {
+                "title": page.title(),
+                "svg": page.locator("svg").count(),
+                "scripts": page.locator("script").count(),
+            }
+            ARTIFACTS.mkdir(exist_ok=True)
+            height = min(4000, page.evaluate("document.body.scrollHeight"))
+            page.screenshot(
+                path=str(shot),
+                full_page=True,
+                clip={"x": 0, "y": 0, "width": 1200, "height": height},
+            )
+        finally:
+            browser.close()
+    return {**seen, "requests": requests, "errors": errors}
 
 
 @pytest.mark.browser

@@ -84,7 +84,7 @@ def test_a_group_without_its_command_shows_its_help(crmkit: Callable[..., Any]) 
 # -- the secret is never echoed ---------------------------------------------------------------
 
 #: every command that takes a webhook, with the webhook placed wrongly
-WEBHOOK_COMMANDS = ["pull"]
+WEBHOOK_COMMANDS = [["pull"], ["push", "deal-retail"], ["audit"]]
 MISPLACED: list[Callable[[str], list[str]]] = [
     lambda url: [url],  # as an argument
     lambda url: ["--webhok", url],  # a misspelt option
@@ -96,13 +96,13 @@ MISPLACED: list[Callable[[str], list[str]]] = [
 ]
 
 
-@pytest.mark.parametrize("command", WEBHOOK_COMMANDS)
+@pytest.mark.parametrize("command", WEBHOOK_COMMANDS, ids=lambda c: c[0])
 @pytest.mark.parametrize("place", range(len(MISPLACED)))
 def test_a_misplaced_webhook_is_never_echoed(
-    crmkit: Callable[..., Any], command: str, place: int
+    crmkit: Callable[..., Any], command: list[str], place: int
 ) -> None:
     for lang in ("en", "ru"):
-        run = crmkit(command, *MISPLACED[place](HOOK), lang=lang)
+        run = crmkit(*command, *MISPLACED[place](HOOK), lang=lang)
         assert run.code == 2, run.err
         assert SECRET not in run.out + run.err
         assert len(run.err.splitlines()) == 1

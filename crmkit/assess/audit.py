@@ -163,25 +163,28 @@ def _share(part: Sampled, whole: int | None) -> tuple[float | None, int | None]:
     return part.count / whole, whole
 
 
-def _failures(state: PortalState, usage: Usage) -> tuple[dict[str, int], int, int]:
-    """Failures by reason (leads and deals), all failures, those in 'Other'-like reasons."""
-    by_reason: dict[str, int] = {}
+def _failures(state: PortalState, usage: Usage) -> tuple[dict[str, dict[str, int]], int, int]:
+    """Failures by reason, leads' and deals' apart (their codes may be the same), all
+    failures, and those in reasons named like "Other"."""
+    leads: dict[str, int] = {}
+    deals: dict[str, int] = {}
     generic = 0
     lead = state.lead_funnel()
     if lead is not None:
         for stage in lead.stages:
             if stage.semantics == "failure" and stage.status_id in usage.leads_by_status:
-                by_reason[stage.status_id] = usage.leads_by_status[stage.status_id]
+                leads[stage.status_id] = usage.leads_by_status[stage.status_id]
                 if _GENERIC.match(stage.name):
-                    generic += by_reason[stage.status_id]
+                    generic += leads[stage.status_id]
     for funnel in state.deal_funnels():
         for stage in funnel.stages:
             count = usage.deals_by_stage.get((funnel.category_id or 0, stage.status_id))
             if stage.semantics == "failure" and count is not None:
-                by_reason[stage.status_id] = count
+                deals[stage.status_id] = count
                 if _GENERIC.match(stage.name):
                     generic += count
-    return by_reason, sum(by_reason.values()), generic
+    total = sum(leads.values()) + sum(deals.values())
+    return {"leads": leads, "deals": deals}, total, generic
 
 
 def _finding(
@@ -236,6 +239,29 @@ def _stuck(usage: Usage, bp: Blueprint | None) -> tuple[Sampled, int, bool]:
     return stuck, measured, history is None and not limits
 
 
+def conversion_steps(funnel: Any, history: Any) -> list[dict[str, Any]]:
+    """Stage by stage along a pipeline's path: how many deals of the window got at least that
+    far, and the share of them that went further (from each deal's furthest stage)."""
+    cid = funnel.category_id or 0
+    path = [s for s in funnel.stages if s.semantics == "process"]
+    path += [s for s in funnel.stages if s.semantics == "success"]
+    furthest = history.furthest.get(cid, {}) if history is not None else {}
+    steps = []
+    for index, stage in enumerate(path):
+        entered = sum(n for position, n in furthest.items() if position >= index)
+        went_on = sum(n for position, n in furthest.items() if position > index)
+        last = index == len(path) - 1
+        steps.append(
+            {
+                "stage": stage.status_id,
+                "name": stage.name,
+                "entered": entered,
+                "conversion": None if last or not entered else round(went_on / entered, 4),
+            }
+        )
+    return steps
+
+
 def _conversion(state: PortalState, usage: Usage) -> tuple[float | None, dict[str, Any]]:
     """The lowest stage-to-stage conversion among the pipelines with enough new deals."""
     history = usage.deal_history
@@ -246,28 +272,11 @@ def _conversion(state: PortalState, usage: Usage) -> tuple[float | None, dict[st
     for funnel in state.deal_funnels():
         cid = funnel.category_id or 0
         started = history.started.get(cid, 0)
-        reached = history.reached.get(cid, {})
-        path = [s for s in funnel.stages if s.semantics == "process"]
-        path += [s for s in funnel.stages if s.semantics == "success"]
-        steps: list[dict[str, Any]] = []
-        for here, there in zip(path, path[1:], strict=False):
-            entered = reached.get(here.status_id, 0)
-            if entered == 0:
-                continue
-            went_on = sum(reached.get(s.status_id, 0) for s in path[path.index(there) :])
-            rate = min(1.0, went_on / max(entered, 1))
-            steps.append(
-                {
-                    "from": here.name,
-                    "to": there.name,
-                    "entered": entered,
-                    "conversion": round(rate, 4),
-                }
-            )
+        steps = conversion_steps(funnel, history)
         detail[funnel.name or str(cid)] = {"started": started, "steps": steps}
-        if started >= 20 and steps:
-            worst = min(float(s["conversion"]) for s in steps)
-            lowest = worst if lowest is None else min(lowest, worst)
+        rates = [float(s["conversion"]) for s in steps if s["conversion"] is not None]
+        if started >= 20 and rates:
+            lowest = min(rates) if lowest is None else min(lowest, min(rates))
     return lowest, detail
 
 

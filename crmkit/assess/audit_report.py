@@ -8,7 +8,7 @@ import statistics
 from datetime import UTC, datetime
 from typing import Any
 
-from crmkit.assess.audit import Audit, Finding, evidence_text, side_by_side
+from crmkit.assess.audit import Audit, Finding, conversion_steps, evidence_text, side_by_side
 from crmkit.blueprints.library import Library
 from crmkit.export.svg import esc, hbar_chart, svg_open
 from crmkit.i18n import Lang, msg
@@ -153,21 +153,16 @@ def _pipelines(result: Audit) -> list[dict[str, Any]]:
     out = []
     for funnel in result.state.deal_funnels():
         cid = funnel.category_id or 0
-        reached = history.reached.get(cid, {}) if history else {}
-        path = [s for s in funnel.stages if s.semantics != "failure"]
         steps = []
-        for index, stage in enumerate(path):
-            entered = reached.get(stage.status_id, 0)
-            later = sum(reached.get(s.status_id, 0) for s in path[index + 1 :])
-            stays = history.stays.get((cid, stage.status_id), []) if history else []
+        for step in conversion_steps(funnel, history):
+            stays = history.stays.get((cid, step["stage"]), []) if history else []
+            rate = step["conversion"]
             steps.append(
                 {
-                    "name": stage.name,
-                    "open": usage.open_deals.by_stage.get((cid, stage.status_id), 0),
-                    "entered": entered if history else "—",
-                    "conversion": f"{min(1.0, later / entered) * 100:.0f} %"
-                    if history and entered and index < len(path) - 1
-                    else "—",
+                    "name": step["name"],
+                    "open": usage.open_deals.by_stage.get((cid, step["stage"]), 0),
+                    "entered": step["entered"] if history else "—",
+                    "conversion": "—" if rate is None or not history else f"{rate * 100:.0f} %",
                     "stay": _duration(statistics.median(stays), lang) if stays else "—",
                     "stay_minutes": statistics.median(stays) if stays else 0,
                 }

@@ -54,6 +54,9 @@ class History:
     stays: dict[tuple[int, str], list[int]] = field(default_factory=dict)
     #: category id → stage → items that entered it (items created in the window)
     reached: dict[int, dict[str, int]] = field(default_factory=dict)
+    #: category id → position in the pipeline's path (in-progress stages, then success) → items
+    #: of the window whose furthest stage it is (a failure leaves an item where it was)
+    furthest: dict[int, dict[int, int]] = field(default_factory=dict)
     #: category id → items created in the window
     started: dict[int, int] = field(default_factory=dict)
     rows: int = 0

@@ -144,7 +144,7 @@ def read_usage(
     usage.requests = client.requests_sent - before
     if history:
         start = client.requests_sent
-        usage.deal_history = _deal_history(reader, usage)
+        usage.deal_history = _deal_history(reader, usage, _paths(state))
         usage.lead_response = _lead_response(reader, usage)
         usage.history_requests = client.requests_sent - start
     return usage
@@ -304,12 +304,23 @@ def _requests_for(rows: int | None) -> int:
     return 1 if rows is None else max(1, math.ceil(rows / (PAGE_SIZE * 50)))
 
 
-def _deal_history(reader: _Reader, usage: Usage) -> History:
+def _paths(state: PortalState) -> dict[str, int]:
+    """Each deal stage's position on its pipeline's path: in-progress stages, then success."""
+    out = {}
+    for funnel in state.deal_funnels():
+        path = [s for s in funnel.stages if s.semantics == "process"]
+        path += [s for s in funnel.stages if s.semantics == "success"]
+        out.update({stage.status_id: index for index, stage in enumerate(path)})
+    return out
+
+
+def _deal_history(reader: _Reader, usage: Usage, positions: Mapping[str, int]) -> History:
     """Stays per stage (for "stuck") and how far the deals of the window got (conversion)."""
     start = usage.now - usage.history_days * 86400
     history = History()
     last: dict[int, tuple[int, str, float]] = {}
     created: set[int] = set()
+    furthest: dict[int, tuple[int, int]] = {}
     params = {
         "entityTypeId": 2,
         "filter": {">=CREATED_TIME": _iso(start)},
@@ -337,6 +348,12 @@ def _deal_history(reader: _Reader, usage: Usage) -> History:
             if owner in created:
                 reached = history.reached.setdefault(cid, {})
                 reached[stage] = reached.get(stage, 0) + 1
+                position = positions.get(stage)
+                if position is not None and position >= furthest.get(owner, (cid, -1))[1]:
+                    furthest[owner] = (cid, position)
+    for cid, position in furthest.values():
+        counts = history.furthest.setdefault(cid, {})
+        counts[position] = counts.get(position, 0) + 1
     return history
 
 
