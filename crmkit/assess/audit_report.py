@@ -210,7 +210,8 @@ def to_text(result: Audit) -> str:
     out += ["", _t("level", lang)]
     for d in v["dimensions"]:
         said = f"{_t('says', lang)}: {d['says']}; " if d["says"] else ""
-        out.append(f"  {d['name']}: {said}{_t('data_says', lang)}: {d['data']} — {d['evidence']}")
+        shows = d["evidence"] if d["data"] == "—" else f"{d['data']} — {d['evidence']}"
+        out.append(f"  {d['name']}: {said}{_t('data_says', lang)}: {shows}")
     out += ["", _t("findings", lang)]
     for f in v["findings"]:
         value = f["value"] + (f" ({f['of']})" if f["of"] else "")
