@@ -87,44 +87,57 @@ _TOO_DEEP = f"arrays or tables nested more than {MAX_NESTING} levels deep"
 _HUGE_INTEGER = "an integer out of range: TOML integers are 64-bit"
 
 
+_BRACKET_OR_QUOTE = re.compile(r"[#\"'\[\]{}]")
+#: what can end a string of each kind: its closing quotes, a backslash (basic strings only),
+#: or a newline (single-line strings only; unterminated, tomllib will say so)
+_STRING_STOPS = {
+    '"': re.compile(r'["\\\n]'),
+    "'": re.compile(r"['\n]"),
+    '"""': re.compile(r'"""|\\'),
+    "'''": re.compile(r"'''"),
+}
+
+
 def _check_text_nesting(text: str, name: str) -> None:
     """Refuse brackets nested deeper than ``MAX_NESTING`` before tomllib recurses into them.
 
     A small lexer: it follows strings (basic, literal, multi-line) and comments so that a
-    bracket inside them does not count; anything it gets wrong only makes tomllib speak."""
-    depth, line, i, n = 0, 1, 0, len(text)
+    bracket inside them does not count; anything it gets wrong only makes tomllib speak.
+    It jumps with regular expressions from one character that matters to the next."""
+    depth, i, n = 0, 0, len(text)
     while i < n:
+        found = _BRACKET_OR_QUOTE.search(text, i)
+        if found is None:
+            return
+        i = found.start()
         ch = text[i]
-        if ch == "\n":
-            line += 1
-        elif ch == "#":
+        if ch == "#":
             end = text.find("\n", i)
             i = n if end < 0 else end
-            continue
         elif ch in "\"'":
-            triple = text.startswith(ch * 3, i)
-            closing = ch * 3 if triple else ch
+            closing = ch * 3 if text.startswith(ch * 3, i) else ch
+            stops = _STRING_STOPS[closing]
             j = i + len(closing)
-            while j < n:
-                if ch == '"' and text[j] == "\\":
-                    j += 2
+            while True:
+                stop = stops.search(text, j)
+                if stop is None:
+                    j = n
+                    break
+                if stop.group() == "\\":
+                    j = stop.start() + 2
                     continue
-                if text.startswith(closing, j):
-                    j += len(closing)
-                    break
-                if not triple and text[j] == "\n":  # unterminated: tomllib will say so
-                    break
-                j += 1
-            line += text.count("\n", i, j)
+                j = stop.end() if stop.group() == closing else stop.start()
+                break
             i = j
-            continue
-        elif ch in "[{":
-            depth += 1
-            if depth > MAX_NESTING:
-                raise InputError(_TOO_DEEP, where=f"{name}:{line}")
-        elif ch in "]}":
-            depth = max(0, depth - 1)
-        i += 1
+        else:
+            if ch in "[{":
+                depth += 1
+                if depth > MAX_NESTING:
+                    line = text.count("\n", 0, i) + 1
+                    raise InputError(_TOO_DEEP, where=f"{name}:{line}")
+            else:
+                depth = max(0, depth - 1)
+            i += 1
 
 
 def _huge_integer_line(text: str, name: str) -> str:

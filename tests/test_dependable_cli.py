@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
+from crmkit.errors import InputError
 from crmkit.export.blueprint_doc import blueprint_html
 from crmkit.export.markdown import html_values, render_template
-from crmkit.files import MAX_INPUT_BYTES, write_text
+from crmkit.files import MAX_INPUT_BYTES, read_toml, write_text
 from crmkit.i18n import Text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,6 +135,36 @@ def test_deep_nesting_is_refused_with_its_line(
     path.write_text(text, encoding="utf-8")
     for args in (["assess", "--answers", str(path)], ["blueprint", "lint", str(path)]):
         _one_line_error(crmkit(*args), f"{path}:", "nested more than 32 levels")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'a = "' + "[" * 40 + '"',  # in a basic string
+        'a = "\\"' + "[" * 40 + '"',  # after an escaped quote, still in the string
+        "a = '''\n" + "{" * 40 + "\n'''",  # in a multi-line literal string
+        'a = """x\\"""' + "[" * 40 + '"""',  # an escaped quote does not end it
+        "# " + "[" * 40 + "\nb = 1",  # in a comment
+        "a = " + "[" * 32 + "]" * 32,  # exactly the limit
+    ],
+)
+def test_brackets_in_strings_and_comments_do_not_count_as_nesting(
+    tmp_path: Path, text: str
+) -> None:
+    path = tmp_path / "fine.toml"
+    path.write_text(text, encoding="utf-8")
+    read_toml(path)  # each is valid TOML, and none is too deep
+
+
+def test_the_line_of_too_deep_nesting_is_counted_past_strings_and_comments(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "deep.toml"
+    path.write_text('a = "[[["\n# [[[\n\nb = ' + "[" * 40, encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        read_toml(path)
+    assert "nested more than 32" in str(raised.value)
+    assert f"{path}:4" in str(raised.value)
 
 
 @pytest.mark.parametrize("number", ["9" * 5000, "9223372036854775808", "-9223372036854775809"])

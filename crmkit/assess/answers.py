@@ -18,6 +18,7 @@ version. ``parse_answers`` and ``dump_answers`` are pure; ``read_answers``, ``wr
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -65,6 +66,12 @@ def load_questionnaire(path: Path | None = None) -> Questionnaire:
     """The shipped questionnaire, or a consultant's own file."""
     if path is not None:
         return parse_questionnaire(read_toml(path))
+    return _shipped_questionnaire()
+
+
+@functools.cache
+def _shipped_questionnaire() -> Questionnaire:
+    # Parsed once per process: it is read-only package data and the result is frozen.
     text = resources.files("crmkit.assess").joinpath(SHIPPED).read_text(encoding="utf-8")
     return parse_questionnaire(parse_toml(text, f"crmkit/assess/{SHIPPED}"))
 
