@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,16 +57,63 @@ def _audit_page(lang: str) -> tuple[str, str, int]:
     return to_html(result), msg("audit.report.title", lang), charts  # type: ignore[arg-type]
 
 
-@pytest.mark.browser
-@pytest.mark.parametrize("lang", ["ru", "en"])
-def test_the_audit_report_in_chromium(tmp_path: Path, lang: str) -> None:
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the module's pages (a launch costs about a second)."""
     executable = _chromium()
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        try:
+            launched = playwright.chromium.launch(
+                executable_path=executable, headless=True, args=CHROMIUM_FLAGS
+            )
+        except Exception as exc:  # a broken browser install is an environment problem
+            pytest.skip(f"Chromium did not start: {exc}")
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _open(browser: Any, page_file: Path, shot: Path) -> dict[str, Any]:
+    """Opens a page in a fresh context: what it requested, its errors, what it holds; and the
+    first screens as a screenshot (the whole 37,000-pixel blueprint page took 5 s to capture)."""
+    requests: list[str] = []
+    errors: list[str] = []
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    try:
+        page = context.new_page()
+        page.on("request", lambda request: requests.append(request.url))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(page_file.as_uri(), wait_until="load")
+        page.wait_for_timeout(300)
+        seen = {
+            "title": page.title(),
+            "svg": page.locator("svg").count(),
+            "tables": page.locator("table").count(),
+            "scripts": page.locator("script").count(),
+        }
+        ARTIFACTS.mkdir(exist_ok=True)
+        height = min(4000, page.evaluate("document.body.scrollHeight"))
+        page.screenshot(
+            path=str(shot), full_page=True, clip={"x": 0, "y": 0, "width": 1200, "height": height}
+        )
+    finally:
+        context.close()
+    if os.environ.get("CI"):
+        print(f"screenshot: {shot}")
+    return {**seen, "requests": requests, "errors": errors}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_the_audit_report_in_chromium(tmp_path: Path, browser: Any, lang: str) -> None:
     html, title, charts = _audit_page(lang)
     page_file = tmp_path / f"audit.{lang}.html"
     page_file.write_text(html, encoding="utf-8")
     shot = ARTIFACTS / f"audit.{lang}.png"
-    seen = _open_in_chromium(sync_api, executable, page_file, shot)
+    seen = _open(browser, page_file, shot)
     assert seen["requests"] == [page_file.as_uri()], seen["requests"]
     assert seen["errors"] == []
     assert seen["title"] == title
@@ -73,96 +121,20 @@ def test_the_audit_report_in_chromium(tmp_path: Path, lang: str) -> None:
     assert shot.stat().st_size > 10_000
 
 
-def _open_in_chromium(
-    sync_api: Any, executable: str, page_file: Path, shot: Path
-) -> dict[str, Any]:
-    requests: list[str] = []
-    errors: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(
-                executable_path=executable, headless=True, args=CHROMIUM_FLAGS
-            )
-        except Exception as exc:  # a broken browser install is an environment problem
-            pytest.skip(f"Chromium did not start: {exc}")
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.on("request", lambda request: requests.append(request.url))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(page_file.as_uri(), wait_until="load")
-            seen = {
-                "title": page.title(),
-                "svg": page.locator("svg").count(),
-                "scripts": page.locator("script").count(),
-            }
-            ARTIFACTS.mkdir(exist_ok=True)
-            height = min(4000, page.evaluate("document.body.scrollHeight"))
-            page.screenshot(
-                path=str(shot),
-                full_page=True,
-                clip={"x": 0, "y": 0, "width": 1200, "height": height},
-            )
-        finally:
-            browser.close()
-    return {**seen, "requests": requests, "errors": errors}
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["ru", "en"])
-def test_largest_blueprint_page_in_chromium(tmp_path: Path, lang: str) -> None:
-    executable = _chromium()
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+def test_largest_blueprint_page_in_chromium(tmp_path: Path, browser: Any, lang: str) -> None:
     library = Library.default()
     blueprints = [library.load(name) for name in library.ids()]
     largest = max(blueprints, key=lambda bp: (bp.stage_count(), len(bp.fields)))
     page_file = tmp_path / f"{largest.id}.{lang}.html"
     page_file.write_text(blueprint_html(largest, lang), encoding="utf-8")  # type: ignore[arg-type]
-
-    requests: list[str] = []
-    console_errors: list[str] = []
-    page_errors: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(
-                executable_path=executable, headless=True, args=CHROMIUM_FLAGS
-            )
-        except Exception as exc:  # a broken browser install is an environment problem
-            pytest.skip(f"Chromium did not start: {exc}")
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.on("request", lambda request: requests.append(request.url))
-            page.on(
-                "console",
-                lambda message: (
-                    console_errors.append(message.text) if message.type == "error" else None
-                ),
-            )
-            page.on("pageerror", lambda error: page_errors.append(str(error)))
-            page.goto(page_file.as_uri(), wait_until="load")
-            page.wait_for_timeout(300)
-            title = page.title()
-            svg_count = page.locator("svg").count()
-            table_count = page.locator("table").count()
-            scripts = page.locator("script").count()
-            ARTIFACTS.mkdir(exist_ok=True)
-            shot = ARTIFACTS / f"{largest.id}.{lang}.png"
-            # the first screens: the whole 37,000-pixel page took 5 s to capture
-            height = min(4000, page.evaluate("document.body.scrollHeight"))
-            page.screenshot(
-                path=str(shot),
-                full_page=True,
-                clip={"x": 0, "y": 0, "width": 1200, "height": height},
-            )
-        finally:
-            browser.close()
-
-    assert requests == [page_file.as_uri()], f"the page made requests: {requests}"
-    assert console_errors == [] and page_errors == []
-    assert title == largest.name.get(lang)  # type: ignore[arg-type]
-    assert svg_count == len(largest.pipelines)
-    assert table_count >= len(largest.pipelines)
-    assert scripts == 0
+    shot = ARTIFACTS / f"{largest.id}.{lang}.png"
+    seen = _open(browser, page_file, shot)
+    assert seen["requests"] == [page_file.as_uri()], f"the page made requests: {seen['requests']}"
+    assert seen["errors"] == []
+    assert seen["title"] == largest.name.get(lang)  # type: ignore[arg-type]
+    assert seen["svg"] == len(largest.pipelines)
+    assert seen["tables"] >= len(largest.pipelines)
+    assert seen["scripts"] == 0
     assert shot.stat().st_size > 10_000
-    if os.environ.get("CI"):
-        print(f"screenshot: {shot}")

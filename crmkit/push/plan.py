@@ -26,9 +26,9 @@ value itself once the earlier batch has answered.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from crmkit.blueprints.model import (
     Blueprint,
@@ -40,7 +40,7 @@ from crmkit.blueprints.model import (
     Stage,
     bitrix_field_name,
 )
-from crmkit.i18n import Lang, msg
+from crmkit.i18n import Lang, Text, msg
 from crmkit.push.bitrix24.defaults import STOCK, looks_stock
 from crmkit.push.record import Record
 from crmkit.push.state import (
@@ -53,6 +53,8 @@ from crmkit.push.state import (
     ProcessState,
     StageState,
 )
+
+_Found = TypeVar("_Found")
 
 Action = Literal["create", "update", "unchanged", "delete", "conflict", "manual", "unmanaged"]
 ACTIONS: tuple[Action, ...] = (
@@ -324,13 +326,27 @@ def _match_funnel(
     p: _Planner, address: str, pipe: Pipeline, candidates: list[FunnelState]
 ) -> FunnelState | None:
     """By the ids the record keeps, then by name (either language, case ignored)."""
+    return _by_record_then_name(
+        p, address, "category_id", candidates, lambda f: f.category_id, lambda f: f.name, pipe.name
+    )
+
+
+def _by_record_then_name(
+    p: _Planner,
+    address: str,
+    id_key: str,
+    candidates: Sequence[_Found],
+    id_of: Callable[[_Found], int | None],
+    name_of: Callable[[_Found], str],
+    wanted: Text,
+) -> _Found | None:
     known = p.record.get(address)
     if known is not None:
-        found = next((f for f in candidates if f.category_id == known.id("category_id")), None)
+        found = next((c for c in candidates if id_of(c) == known.id(id_key)), None)
         if found is not None:
             return found
-    names = {n.strip().casefold() for n in (pipe.name.ru, pipe.name.en) if n.strip()}
-    return next((f for f in candidates if f.name.strip().casefold() in names), None)
+    names = {n.strip().casefold() for n in (wanted.ru, wanted.en) if n.strip()}
+    return next((c for c in candidates if name_of(c).strip().casefold() in names), None)
 
 
 def _plan_deals(p: _Planner) -> None:
@@ -666,6 +682,17 @@ def _stage_create(p: _Planner, stage: Stage, address: str, place: _Place, sort: 
     )
 
 
+def _stock_stage_lookup(p: _Planner, place: _Place, code: str) -> Call:
+    """Finds, once the funnel exists, a stock stage of a funnel this plan makes (its id is not
+    known before), by its code."""
+    return Call(
+        p.label("l"),
+        "crm.status.list",
+        {"filter": {"ENTITY_ID": place.entity_id(), "STATUS_ID": place.status_id(code)}},
+        PH_LOOKUP,
+    )
+
+
 def _stage_update(
     p: _Planner, stage: Stage, address: str, place: _Place, slot: _Slot, sort: int
 ) -> Entry:
@@ -673,23 +700,13 @@ def _stage_update(
     phase = PH_UPDATE if stage.semantics == "process" else PH_UPDATE_FINAL
     if slot.state is None:
         # a stock stage of a funnel made by this plan: found by its code once the funnel exists
-        lookup = p.label("l")
+        lookup = _stock_stage_lookup(p, place, slot.code)
         made: tuple[Call, ...] = (
-            Call(
-                lookup,
-                "crm.status.list",
-                {
-                    "filter": {
-                        "ENTITY_ID": place.entity_id(),
-                        "STATUS_ID": place.status_id(slot.code),
-                    }
-                },
-                PH_LOOKUP,
-            ),
+            lookup,
             Call(
                 p.label("s"),
                 "crm.status.update",
-                {"id": Ref(lookup, (0, "ID")), "fields": wanted},
+                {"id": Ref(lookup.label, (0, "ID")), "fields": wanted},
                 phase,
             ),
         )
@@ -787,23 +804,13 @@ def _plan_leftover_stages(
                 Call(p.label("d"), "crm.status.delete", {"id": slot.state.id}, PH_DELETE_STAGE),
             )
         else:
-            lookup = p.label("l")
+            lookup = _stock_stage_lookup(p, place, slot.code)
             calls = (
-                Call(
-                    lookup,
-                    "crm.status.list",
-                    {
-                        "filter": {
-                            "ENTITY_ID": place.entity_id(),
-                            "STATUS_ID": place.status_id(slot.code),
-                        }
-                    },
-                    PH_LOOKUP,
-                ),
+                lookup,
                 Call(
                     p.label("d"),
                     "crm.status.delete",
-                    {"id": Ref(lookup, (0, "ID"))},
+                    {"id": Ref(lookup.label, (0, "ID"))},
                     PH_DELETE_STAGE,
                 ),
             )
@@ -887,13 +894,15 @@ def _plan_processes(p: _Planner) -> dict[str, _Process]:
 def _match_process(
     p: _Planner, address: str, process: SmartProcess, free: list[ProcessState]
 ) -> ProcessState | None:
-    known = p.record.get(address)
-    if known is not None:
-        found = next((s for s in free if s.entity_type_id == known.id("entity_type_id")), None)
-        if found is not None:
-            return found
-    titles = {t.strip().casefold() for t in (process.title.ru, process.title.en) if t.strip()}
-    return next((s for s in free if s.title.strip().casefold() in titles), None)
+    return _by_record_then_name(
+        p,
+        address,
+        "entity_type_id",
+        free,
+        lambda s: s.entity_type_id,
+        lambda s: s.title,
+        process.title,
+    )
 
 
 def _existing_process(

@@ -241,7 +241,8 @@ def _deals(
         int(x) for x in (store.meta("volume_clients") or "0,0,0,0").split(",")
     )
     base = store.new_id("deal") - 1
-    deals, history, out = [], [], []
+    deals, out = [], []
+    history: list[dict[str, Any]] = []
     history_id = store.new_id("history") - 1
     for n in range(count):
         rid = base + 1 + n
@@ -277,16 +278,7 @@ def _deals(
         if rng.random() < 0.7:
             row[MANDATORY_FIELD] = rng.choice(("Выставка", "Сайт", "Рекомендация"))
         deals.append(row)
-        for index, (entered, moment) in enumerate(walked):
-            kind = CREATED if index == 0 else FINAL if entered["SEMANTICS"] else MOVED
-            history_id += 1
-            snapshot = {
-                "ID": rid,
-                "CATEGORY_ID": cid,
-                "STAGE_ID": entered["STATUS_ID"],
-                "STAGE_SEMANTIC_ID": entered["SEMANTICS"] or "P",
-            }
-            history.append(history_row(history_id, 2, kind, snapshot, _iso(moment)))
+        history_id = _history_of(history, history_id, 2, walked, {"ID": rid, "CATEGORY_ID": cid})
         out.append((rid, semantic == "P", created, owner))
     store.put_many("deal", deals)
     store.reserve("deal", base + count)
@@ -295,13 +287,35 @@ def _deals(
     return out
 
 
+def _history_of(
+    history: list[dict[str, Any]],
+    last_id: int,
+    entity_type: int,
+    walked: list[tuple[dict[str, Any], datetime]],
+    item: dict[str, Any],
+) -> int:
+    """The stage history rows of one item's walk (created, moved, final), appended; the last id."""
+    stage_key = "STAGE" if entity_type == 2 else "STATUS"
+    for index, (entered, moment) in enumerate(walked):
+        kind = CREATED if index == 0 else FINAL if entered["SEMANTICS"] else MOVED
+        last_id += 1
+        snapshot = {
+            **item,
+            f"{stage_key}_ID": entered["STATUS_ID"],
+            f"{stage_key}_SEMANTIC_ID": entered["SEMANTICS"] or "P",
+        }
+        history.append(history_row(last_id, entity_type, kind, snapshot, _iso(moment)))
+    return last_id
+
+
 def _leads(
     portal: Portal, rng: random.Random, now: datetime, managers: list[int], count: int
 ) -> list[tuple[int, bool, datetime, int]]:
     store = portal.store
     process, success, failure = _paths(portal, "STATUS")
     base = store.new_id("lead") - 1
-    leads, history, out = [], [], []
+    leads, out = [], []
+    history: list[dict[str, Any]] = []
     history_id = store.new_id("history") - 1
     for n in range(count):
         rid = base + 1 + n
@@ -329,15 +343,7 @@ def _leads(
                 "OPENED": "Y",
             }
         )
-        for index, (entered, moment) in enumerate(walked):
-            kind = CREATED if index == 0 else FINAL if entered["SEMANTICS"] else MOVED
-            history_id += 1
-            snapshot = {
-                "ID": rid,
-                "STATUS_ID": entered["STATUS_ID"],
-                "STATUS_SEMANTIC_ID": entered["SEMANTICS"] or "P",
-            }
-            history.append(history_row(history_id, 1, kind, snapshot, _iso(moment)))
+        history_id = _history_of(history, history_id, 1, walked, {"ID": rid})
         out.append((rid, semantic == "P", created, owner))
     store.put_many("lead", leads)
     store.reserve("lead", base + count)
