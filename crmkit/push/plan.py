@@ -354,17 +354,32 @@ def _plan_deals(p: _Planner) -> None:
     free = list(p.state.deal_funnels())
     for index, pipe in enumerate(pipes):
         address = f"deal.{pipe.code}"
-        funnel = _match_funnel(p, address, pipe, free)
-        if funnel is None and index == 0:
-            # the blueprint's first deal pipeline is the portal's default one
-            funnel = next((f for f in free if f.category_id == 0), None)
-        if funnel is not None:
-            free.remove(funnel)
-            _existing_funnel(p, pipe, address, funnel, DEAL_TYPE)
-        else:
-            _new_funnel(p, pipe, address, DEAL_TYPE)
+        # the blueprint's first deal pipeline is the portal's default one (id 0)
+        _plan_funnel(
+            p, pipe, address, free, DEAL_TYPE, index == 0 and (lambda f: f.category_id == 0)
+        )
     for funnel in free:
         _leftover_funnel(p, funnel, f"deal.#{funnel.category_id}")
+
+
+def _plan_funnel(
+    p: _Planner,
+    pipe: Pipeline,
+    address: str,
+    free: list[FunnelState],
+    etid: IdExpr,
+    adopts: Callable[[FunnelState], bool] | Literal[False],
+) -> None:
+    """A pipeline onto the funnel it matches among ``free`` (taken from it), else the one it
+    ``adopts`` (the default funnel, for the first pipeline), else a new funnel."""
+    funnel = _match_funnel(p, address, pipe, free)
+    if funnel is None and adopts:
+        funnel = next((f for f in free if adopts(f)), None)
+    if funnel is not None:
+        free.remove(funnel)
+        _existing_funnel(p, pipe, address, funnel, etid)
+    else:
+        _new_funnel(p, pipe, address, etid)
 
 
 def _existing_funnel(
@@ -1019,14 +1034,7 @@ def _plan_process_funnels(p: _Planner, processes: dict[str, _Process]) -> None:
                 else:
                     _new_funnel(p, pipe, address, etid)
                 continue
-            funnel = _match_funnel(p, address, pipe, free)
-            if funnel is None and index == 0:
-                funnel = next((f for f in free if f.is_default), None)
-            if funnel is not None:
-                free.remove(funnel)
-                _existing_funnel(p, pipe, address, funnel, etid)
-            else:
-                _new_funnel(p, pipe, address, etid)
+            _plan_funnel(p, pipe, address, free, etid, index == 0 and (lambda f: f.is_default))
         for funnel in free:
             _leftover_funnel(p, funnel, f"process.{code}.#{funnel.category_id}")
 
