@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
-from crmkit.blueprints.model import FIELD_ENTITIES, Semantics
+from crmkit.blueprints.model import FIELD_ENTITIES, PipelineKind, Semantics
 from crmkit.i18n import LANGS, Lang
 from crmkit.push.bitrix24.replies import BatchItem, BatchResult, int_or_none, rows_of
 from crmkit.push.errors import Refused, ScopeMissing
@@ -266,10 +266,107 @@ def _sections(result: Any) -> tuple[CardSection, ...] | None:
 
 def read_portal(reader: PortalReader, *, cards: bool = False) -> PortalState:
     """Read the CRM set-up of the portal behind ``reader``; with ``cards``, the common card
-    layouts of every funnel too (a push of field groups needs them, a pull does not)."""
+    layouts of every funnel too (a push of field groups needs them, a pull does not).
+
+    Three batched rounds, each built from what the one before found: (1) deal pipelines, smart
+    processes, lead stages, user fields; (2) deal stages, smart-process pipelines and fields,
+    card layouts, enum items a list left out; (3) smart-process stages and cards."""
     before = reader.requests_sent
     unread: list[Unread] = []
+    rows = _read_first(reader, unread)
+    deal_cats = _by_default_then_sort(rows["deal_cats"])
+    types = rows["types"]
+    legacy = _legacy_rows(rows)
+    second = _Round(reader, _second_commands(deal_cats, types, legacy, cards))
+    sp_cats = _smart_process_categories(reader, second, rows.get("status_types", []))
+    third = _Round(reader, _third_commands(sp_cats, cards))
 
+    funnels: list[FunnelState] = []
+    if rows["lead_stages"]:
+        funnels.append(
+            FunnelState("lead", LEAD_TYPE, None, "", 0, True, _stages(rows["lead_stages"]))
+        )
+    funnels += [
+        _funnel("deal", DEAL_TYPE, cat, second.rows(f"ds_{_cid(cat)}")) for cat in deal_cats
+    ]
+    processes: list[ProcessState] = []
+    fields: list[FieldState] = []
+    for sp in types:
+        etid = int_or_none(sp.get("entityTypeId"))
+        type_id = int_or_none(sp.get("id"))
+        if etid is None or type_id is None:
+            continue
+        process = ProcessState(
+            id=type_id,
+            entity_type_id=etid,
+            title=str(sp.get("title") or "").strip(),
+            flags=tuple((k, str(sp.get(k) or "N").upper()) for k in _FLAGS),
+        )
+        processes.append(process)
+        funnels += [
+            _funnel("smart_process", etid, cat, third.rows(f"ss_{etid}_{_cid(cat)}"))
+            for cat in sp_cats.get(etid, [])
+        ]
+        if isinstance(second.got[f"sf_{etid}"].error, ScopeMissing):
+            _note(unread, "smart_process_fields")
+            continue
+        fields += [_config_field(process.owner, row) for row in second.rows(f"sf_{etid}", "fields")]
+    fields += _legacy_fields(legacy, second)
+    return PortalState(
+        funnels=tuple(funnels),
+        processes=tuple(processes),
+        fields=tuple(fields),
+        cards=tuple(_layouts((second, third), unread)),
+        unread=tuple(unread),
+        requests=reader.requests_sent - before,
+    )
+
+
+class _Round:
+    """One round of reads: its commands and what they returned, all pages of a list."""
+
+    def __init__(self, reader: PortalReader, commands: Commands) -> None:
+        self.reader = reader
+        self.commands = commands
+        self.got = reader.batch_many(commands) if commands else BatchResult({}, requests=0)
+
+    def rows(self, label: str, key: str | None = None) -> list[Any]:
+        return _rows(self.reader, self.got[label], self.commands[label][1], key)
+
+
+def _note(unread: list[Unread], what: Unread) -> None:
+    if what not in unread:
+        unread.append(what)
+
+
+def _cid(category: Mapping[str, Any]) -> int:
+    return int_or_none(category.get("id")) or 0
+
+
+def _by_default_then_sort(categories: list[Any]) -> list[Mapping[str, Any]]:
+    return sorted(
+        categories,
+        key=lambda c: (not _is_default(c), int_or_none(c.get("sort")) or 0, _cid(c)),
+    )
+
+
+def _funnel(
+    kind: PipelineKind, etid: int, category: Mapping[str, Any], stages: list[Any]
+) -> FunnelState:
+    return FunnelState(
+        kind=kind,
+        entity_type_id=etid,
+        category_id=_cid(category),
+        name=str(category.get("name") or "").strip(),
+        sort=int_or_none(category.get("sort")) or 0,
+        is_default=_is_default(category),
+        stages=_stages(stages),
+    )
+
+
+def _read_first(reader: PortalReader, unread: list[Unread]) -> dict[str, list[Any]]:
+    """Round 1: deal pipelines, smart processes, lead stages, every stage dictionary and the
+    user fields of each entity in both languages."""
     first: Commands = {
         "deal_cats": ("crm.category.list", {"entityTypeId": DEAL_TYPE}),
         "types": ("crm.type.list", {"order": {"id": "ASC"}}),
@@ -296,24 +393,34 @@ def read_portal(reader: PortalReader, *, cards: bool = False) -> PortalState:
             rows[label] = []
             continue
         rows[label] = _rows(reader, item, params, keys.get(label))
-    status_types = rows.get("status_types", [])
-    deal_cats = sorted(
-        rows["deal_cats"],
-        key=lambda c: (
-            not _is_default(c),
-            int_or_none(c.get("sort")) or 0,
-            int_or_none(c.get("id")) or 0,
-        ),
-    )
-    types = rows["types"]
+    return rows
 
-    # request 2: stages of deal pipelines, pipelines and fields of smart processes, enum items
+
+_LegacyRows = dict[str, list[dict[Lang, Mapping[str, Any]]]]
+
+
+def _legacy_rows(rows: Mapping[str, list[Any]]) -> _LegacyRows:
+    """The user fields of each entity, one entry per field with its row in each language."""
+    legacy: _LegacyRows = {}
+    for entity in FIELD_ENTITIES:
+        by_id: dict[str, dict[Lang, Mapping[str, Any]]] = {}
+        for lng in LANGS:
+            for row in rows[f"uf_{entity}_{lng}"]:
+                by_id.setdefault(str(row.get("ID")), {})[lng] = row
+        legacy[entity] = list(by_id.values())
+    return legacy
+
+
+def _second_commands(
+    deal_cats: list[Mapping[str, Any]], types: list[Any], legacy: _LegacyRows, cards: bool
+) -> Commands:
+    """Round 2: stages of deal pipelines, pipelines and fields of smart processes, card
+    layouts, and the items of enumeration fields whose list came without them."""
     second: Commands = {}
     for cat in deal_cats:
-        cid = int_or_none(cat.get("id")) or 0
-        second[f"ds_{cid}"] = (
+        second[f"ds_{_cid(cat)}"] = (
             "crm.status.list",
-            _list_params({"ENTITY_ID": stage_entity_id(DEAL_TYPE, cid)}),
+            _list_params({"ENTITY_ID": stage_entity_id(DEAL_TYPE, _cid(cat))}),
         )
     for sp in types:
         etid = int_or_none(sp.get("entityTypeId"))
@@ -332,18 +439,12 @@ def read_portal(reader: PortalReader, *, cards: bool = False) -> PortalState:
             )
     # the common card layouts (read by anyone): lead, contact, company, every deal pipeline
     card_targets = [(LEAD_TYPE, None), (3, None), (4, None)] + [
-        (DEAL_TYPE, {"dealCategoryId": int_or_none(c.get("id")) or 0}) for c in deal_cats
+        (DEAL_TYPE, {"dealCategoryId": _cid(c)}) for c in deal_cats
     ]
     for etid, extras in card_targets if cards else []:
         second[_card_label(etid, extras)] = _card_call(etid, extras)
-    legacy_rows: dict[str, list[dict[Lang, Mapping[str, Any]]]] = {}
-    for entity in FIELD_ENTITIES:
-        by_id: dict[str, dict[Lang, Mapping[str, Any]]] = {}
-        for lng in LANGS:
-            for row in rows[f"uf_{entity}_{lng}"]:
-                by_id.setdefault(str(row.get("ID")), {})[lng] = row
-        legacy_rows[entity] = list(by_id.values())
-        for by_lang in legacy_rows[entity]:
+    for entity, fields in legacy.items():
+        for by_lang in fields:
             row = next(iter(by_lang.values()))
             if row.get("USER_TYPE_ID") == "enumeration" and not isinstance(row.get("LIST"), list):
                 # the list usually carries the items; a portal that leaves them out is asked
@@ -351,28 +452,32 @@ def read_portal(reader: PortalReader, *, cards: bool = False) -> PortalState:
                     f"crm.{entity}.userfield.get",
                     {"id": row.get("ID")},
                 )
-    got2 = reader.batch_many(second) if second else BatchResult({}, requests=0)
+    return second
 
-    # request 3: stages of smart-process pipelines
-    sp_cats: dict[int, list[Mapping[str, Any]]] = {}
-    third: Commands = {}
-    for label in (k for k in second if k.startswith("sc_")):
+
+def _smart_process_categories(
+    reader: PortalReader, second: _Round, status_types: list[Any]
+) -> dict[int, list[Mapping[str, Any]]]:
+    """The funnels of each smart process, default first; for a process whose categories are
+    switched off, the funnels its stage dictionaries name."""
+    found: dict[int, list[Mapping[str, Any]]] = {}
+    for label in (k for k in second.commands if k.startswith("sc_")):
         etid = int(label[3:])
-        item = got2[label]
+        item = second.got[label]
         if item.error is not None and item.error.error == "ENTITY_TYPE_NOT_SUPPORTED":
             cats: list[Any] = _hidden_funnels(status_types, etid)
         else:
-            cats = _rows(reader, item, second[label][1], "categories")
-        sp_cats[etid] = sorted(
-            cats,
-            key=lambda c: (
-                not _is_default(c),
-                int_or_none(c.get("sort")) or 0,
-                int_or_none(c.get("id")) or 0,
-            ),
-        )
-        for cat in sp_cats[etid]:
-            cid = int_or_none(cat.get("id")) or 0
+            cats = second.rows(label, "categories")
+        found[etid] = _by_default_then_sort(cats)
+    return found
+
+
+def _third_commands(sp_cats: Mapping[int, list[Mapping[str, Any]]], cards: bool) -> Commands:
+    """Round 3: stages (and card layouts) of every smart-process funnel."""
+    third: Commands = {}
+    for etid, cats in sp_cats.items():
+        for cat in cats:
+            cid = _cid(cat)
             third[f"ss_{etid}_{cid}"] = (
                 "crm.status.list",
                 _list_params({"ENTITY_ID": stage_entity_id(etid, cid)}),
@@ -381,91 +486,36 @@ def read_portal(reader: PortalReader, *, cards: bool = False) -> PortalState:
                 third[_card_label(etid, {"categoryId": cid})] = _card_call(
                     etid, {"categoryId": cid}
                 )
-    got3 = reader.batch_many(third) if third else BatchResult({}, requests=0)
+    return third
 
-    funnels: list[FunnelState] = []
-    if rows["lead_stages"]:
-        funnels.append(
-            FunnelState("lead", LEAD_TYPE, None, "", 0, True, _stages(rows["lead_stages"]))
-        )
-    for cat in deal_cats:
-        cid = int_or_none(cat.get("id")) or 0
-        funnels.append(
-            FunnelState(
-                kind="deal",
-                entity_type_id=DEAL_TYPE,
-                category_id=cid,
-                name=str(cat.get("name") or "").strip(),
-                sort=int_or_none(cat.get("sort")) or 0,
-                is_default=_is_default(cat),
-                stages=_stages(_rows(reader, got2[f"ds_{cid}"], second[f"ds_{cid}"][1])),
-            )
-        )
-    processes: list[ProcessState] = []
-    fields: list[FieldState] = []
-    for sp in types:
-        etid = int_or_none(sp.get("entityTypeId"))
-        type_id = int_or_none(sp.get("id"))
-        if etid is None or type_id is None:
-            continue
-        process = ProcessState(
-            id=type_id,
-            entity_type_id=etid,
-            title=str(sp.get("title") or "").strip(),
-            flags=tuple((k, str(sp.get(k) or "N").upper()) for k in _FLAGS),
-        )
-        processes.append(process)
-        for cat in sp_cats.get(etid, []):
-            cid = int_or_none(cat.get("id")) or 0
-            label = f"ss_{etid}_{cid}"
-            funnels.append(
-                FunnelState(
-                    kind="smart_process",
-                    entity_type_id=etid,
-                    category_id=cid,
-                    name=str(cat.get("name") or "").strip(),
-                    sort=int_or_none(cat.get("sort")) or 0,
-                    is_default=_is_default(cat),
-                    stages=_stages(_rows(reader, got3[label], third[label][1])),
-                )
-            )
-        label = f"sf_{etid}"
-        item = got2[label]
-        if isinstance(item.error, ScopeMissing):
-            if "smart_process_fields" not in unread:
-                unread.append("smart_process_fields")
-            continue
-        for row in _rows(reader, item, second[label][1], "fields"):
-            fields.append(_config_field(process.owner, row))
-    for entity in FIELD_ENTITIES:
-        for by_lang in legacy_rows[entity]:
+
+def _legacy_fields(legacy: _LegacyRows, second: _Round) -> list[FieldState]:
+    fields = []
+    for entity, rows in legacy.items():
+        for by_lang in rows:
             row = next(iter(by_lang.values()))
             listed = row.get("LIST")
             label = f"ue_{entity}_{row.get('ID')}"
-            if label in second:
-                item = got2[label]
+            if label in second.commands:
+                item = second.got[label]
                 listed = (
                     item.result.get("LIST") if item.ok and isinstance(item.result, Mapping) else []
                 )
             fields.append(_legacy_field(entity, by_lang, rows_of(listed) if listed else None))
+    return fields
+
+
+def _layouts(rounds: tuple[_Round, ...], unread: list[Unread]) -> list[CardState]:
     layouts: list[CardState] = []
-    for got_n, commands in ((got2, second), (got3, third)):
-        for label, (_method, params) in commands.items():
+    for round_ in rounds:
+        for label, (_method, params) in round_.commands.items():
             if not label.startswith("card_"):
                 continue
-            item = got_n[label]
+            item = round_.got[label]
             if not item.ok:
-                if "card_layouts" not in unread:
-                    unread.append("card_layouts")
+                _note(unread, "card_layouts")
                 continue
             extras = params.get("extras") or {}
             category = next(iter(extras.values()), None) if extras else None
             layouts.append(CardState(int(params["entityTypeId"]), category, _sections(item.result)))
-    return PortalState(
-        funnels=tuple(funnels),
-        processes=tuple(processes),
-        fields=tuple(fields),
-        cards=tuple(layouts),
-        unread=tuple(unread),
-        requests=reader.requests_sent - before,
-    )
+    return layouts
