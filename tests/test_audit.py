@@ -226,11 +226,20 @@ def test_the_html_report_is_written_and_tells_the_client_nothing_of_the_tool(
     seeded: Any, tmp_path: Path
 ) -> None:
     _sb, _data, result = seeded
-    from crmkit.assess.audit_report import to_html
+    from crmkit.assess.audit_report import to_html, to_markdown, to_text
 
     for lang in ("ru", "en"):
-        page = to_html(type(result)(**{**result.__dict__, "lang": lang}))
-        assert page.count("<svg") >= 3
-        assert "crmkit " not in page and "AUD0" not in page
+        localized = type(result)(**{**result.__dict__, "lang": lang})
+        for page in (to_html(localized), to_markdown(localized)):
+            assert page.count("<svg") >= 3 or "<svg" not in page
+            assert "crmkit " not in page and "AUD0" not in page
+            # a portal on this machine: named a test portal, its records not linked
+            assert "127.0.0.1" not in page and "/crm/deal/details/" not in page
+    assert "<svg" in to_html(result)
+    # the terminal keeps the address and the links (they work where the audit ran)
+    assert "127.0.0.1" in to_text(result) and "/crm/deal/details/" in to_text(result)
+    # a real portal's records are linked in the documents
+    real = type(result)(**{**result.__dict__, "portal": "https://company.bitrix24.ru"})
+    assert "https://company.bitrix24.ru/crm/deal/details/" in to_markdown(real)
     assert len(shipped_rules()) >= 14
     _ = timedelta

@@ -7,11 +7,13 @@ from __future__ import annotations
 import statistics
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from crmkit.assess.audit import Audit, Finding, conversion_steps, evidence_text, side_by_side
 from crmkit.blueprints.library import Library
 from crmkit.export.svg import esc, hbar_chart, svg_open
 from crmkit.i18n import Lang, msg
+from crmkit.push.bitrix24.webhook import is_loopback
 
 _SIGN = {"action": "✗", "review": "!", "ok": "✓", "unknown": "?", "not_applicable": "–"}
 _FIGURE = "@@FIGURE:"
@@ -78,8 +80,12 @@ def _dimension_name(dim: str, lang: Lang) -> str:
     return msg(key, lang)
 
 
-def view(result: Audit) -> dict[str, Any]:
+def view(result: Audit, *, for_client: bool = False) -> dict[str, Any]:
+    """What every format shows. ``for_client``: a document a client reads, where a portal on
+    this machine (the sandbox) is named as a test portal and its records are not linked (the
+    links would work on the consultant's computer only)."""
     lang = result.lang
+    local = for_client and is_loopback(urlsplit(result.portal).hostname or "")
     usage = result.usage
     when = datetime.fromtimestamp(result.at, UTC).strftime("%Y-%m-%d %H:%M UTC")
     says = side_by_side(result) if result.says else {}
@@ -107,7 +113,8 @@ def view(result: Audit) -> dict[str, Any]:
                 "threshold": _threshold(f, lang),
                 "why": f.rule.why.get(lang),
                 "samples": [
-                    {"id": rid, "url": result.link(f.sample_kind, rid)} for rid in f.samples
+                    {"id": rid, "url": None if local else result.link(f.sample_kind, rid)}
+                    for rid in f.samples
                 ],
             }
         )
@@ -120,7 +127,11 @@ def view(result: Audit) -> dict[str, Any]:
         partial = _t("partial", lang, what=", ".join(sorted(usage.partial)))
     return {
         "title": _t("title", lang),
-        "subtitle": _t("subtitle", lang, portal=result.portal, when=when),
+        "subtitle": (
+            _t("subtitle_test", lang, when=when)
+            if local
+            else _t("subtitle", lang, portal=result.portal, when=when)
+        ),
         "level_line": level_line,
         "partial": partial,
         "costliest": [
@@ -259,7 +270,7 @@ def _labels(lang: Lang) -> dict[str, str]:
 def _render(result: Audit) -> str:
     from crmkit.export.markdown import render_template
 
-    return render_template("audit.md.j2", v=view(result), t=_labels(result.lang))
+    return render_template("audit.md.j2", v=view(result, for_client=True), t=_labels(result.lang))
 
 
 def to_markdown(result: Audit) -> str:

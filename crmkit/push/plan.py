@@ -1149,6 +1149,20 @@ def _items(p: _Planner, f: CustomField) -> list[dict[str, Value]]:
     ]
 
 
+def _config_enum(items: Iterable[Mapping[str, Any]]) -> list[Value]:
+    """Enum items in the legacy shape (``VALUE``, ``SORT``…) as userfieldconfig writes them."""
+    return [
+        {
+            **({"id": i["ID"]} if "ID" in i else {}),
+            "value": i["VALUE"],
+            "sort": i["SORT"],
+            "def": i["DEF"],
+            **({"xmlId": i["XML_ID"]} if "XML_ID" in i else {}),
+        }
+        for i in items
+    ]
+
+
 def _field_create(
     p: _Planner, f: CustomField, address: str, name: Value, process: _Process | None
 ) -> Entry:
@@ -1186,15 +1200,7 @@ def _field_create(
         if any(helps.values()):
             config["helpMessage"] = helps
         if items:
-            config["enum"] = [
-                {
-                    "value": i["VALUE"],
-                    "sort": i["SORT"],
-                    "def": i["DEF"],
-                    **({"xmlId": i["XML_ID"]} if "XML_ID" in i else {}),
-                }
-                for i in items
-            ]
+            config["enum"] = _config_enum(items)
         call = Call(
             p.label("u"), "userfieldconfig.add", {"moduleId": "crm", "field": config}, PH_FIELD
         )
@@ -1267,16 +1273,7 @@ def _field_update(
             config["helpMessage"] = helps
         if item_changes:
             config["userTypeId"] = "enumeration"  # the method touches enum items only with it
-            config["enum"] = [
-                {
-                    **({"id": i["ID"]} if "ID" in i else {}),
-                    "value": i["VALUE"],
-                    "sort": i["SORT"],
-                    "def": i["DEF"],
-                    **({"xmlId": i["XML_ID"]} if "XML_ID" in i else {}),
-                }
-                for i in list_items
-            ]
+            config["enum"] = _config_enum(list_items)
         call = Call(
             p.label("u"),
             "userfieldconfig.update",

@@ -7,7 +7,6 @@ returns a ``Sandbox`` handle; ``crmkit sandbox`` is a thin wrapper around it.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import queue
 import re
@@ -25,6 +24,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from crmkit.push.bitrix24.webhook import is_loopback
 from crmkit.sandbox.errors import ApiError, method_not_found, no_auth
 from crmkit.sandbox.limiter import Clock, Faults, LeakyBucket, OperatingBudget, Scheduled
 from crmkit.sandbox.listing import PORTAL_TZ
@@ -40,16 +40,6 @@ _PATH = re.compile(r"^/rest/(?:(\d+)/([^/]+)/)?([A-Za-z0-9_.]+?)(?:\.json)?/?$")
 MAX_BODY = 16 * 1024 * 1024
 #: PHP's json_decode refuses documents nested deeper than this (its default ``depth``)
 JSON_MAX_DEPTH = 512
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` names this machine only (the sandbox never serves beyond it)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ReplyDropped(Exception):
