@@ -62,17 +62,24 @@ def select(
             raise UsageError(app.t("select.no_tty"))
         from crmkit.select.prompt import run_wizard
 
-        target = app.resolve(save_path or "selection.toml")
+        shown = str(save_path or "selection.toml")  # as the person gave it
+        target = app.resolve(shown)
         start = None
         if target.exists():
             doc = parse_selection_text(read_text(target), str(target))
             read_selection(doc, catalog, lib, partial=True)  # complain now, not at the end
             start = doc.data
-            note(app.t("select.wiz.resumed", path=target))
+            note(app.t("select.wiz.resumed", path=shown))
         data = run_wizard(
-            catalog=catalog, lib=lib, lang=app.lang, save=target, start=start, source=str(target)
+            catalog=catalog,
+            lib=lib,
+            lang=app.lang,
+            save=target,
+            start=start,
+            source=str(target),
+            shown=shown,
         )
-        note(app.t("select.saved", path=target))
+        note(app.t("select.saved", path=shown))
         import tomli_w
 
         from crmkit.files import parse_toml

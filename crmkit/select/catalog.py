@@ -130,6 +130,11 @@ _FUNCTION_INTEGRATION = {
 }
 
 
+def function_integration(function: str) -> str | None:
+    """The integration a function is (telephony, 1C, e-mail, site forms), or None."""
+    return _FUNCTION_INTEGRATION.get(function)
+
+
 @dataclass(frozen=True)
 class Catalog:
     systems: dict[str, System]

@@ -189,6 +189,7 @@ def to_data(result: SelectionResult, lang: Lang) -> dict[str, Any]:
     }
     data["finalists"] = list(result.finalists)
     data["warnings"] = [w.get(lang) for w in result.warnings]
+    data["open_scores"] = [o.to_dict() for o in result.open_scores]
     return data
 
 

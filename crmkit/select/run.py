@@ -7,11 +7,44 @@ from dataclasses import dataclass, field
 from crmkit.i18n import Text
 from crmkit.select.catalog import Catalog
 from crmkit.select.deployment import Recommendation, recommend
-from crmkit.select.matrix import Ahp, MatrixResult, ahp, evaluate
+from crmkit.select.matrix import (
+    SCORE_MAX,
+    SCORE_MIN,
+    Ahp,
+    MatrixResult,
+    ahp,
+    evaluate,
+    normalise,
+    weighted_mean,
+)
 from crmkit.select.problems import Library, Step1, step1_table
 from crmkit.select.selection import Selection, chosen_problems
 from crmkit.select.shortlist import Requirements, Shortlist, make_shortlist
 from crmkit.select.vendor import VendorSheet, questions
+
+
+@dataclass(frozen=True)
+class OpenScore:
+    """A system whose scores are partly left for later: the totals it could reach."""
+
+    system: str
+    criteria: tuple[str, ...]
+    #: the weighted total with every open score at the lowest / highest mark (None: other
+    #: criteria are not scored either, so no range can be given)
+    low: float | None
+    high: float | None
+    leader: str | None
+    leader_score: float | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "system": self.system,
+            "criteria": list(self.criteria),
+            "low": self.low,
+            "high": self.high,
+            "leader": self.leader,
+            "leader_score": self.leader_score,
+        }
 
 
 @dataclass(frozen=True)
@@ -25,15 +58,16 @@ class SelectionResult:
     step5: tuple[VendorSheet, ...]
     finalists: tuple[str, ...]
     warnings: tuple[Text, ...] = field(default=())
+    open_scores: tuple[OpenScore, ...] = field(default=())
 
     def name(self, system: str) -> str:
         return self.catalog.name(system)
 
 
-def run_selection(
-    selection: Selection, catalog: Catalog, lib: Library, *, seed: int | None = None
-) -> SelectionResult:
-    warnings: list[Text] = []
+def first_steps(
+    selection: Selection, catalog: Catalog, lib: Library
+) -> tuple[Step1, Recommendation, Shortlist]:
+    """Steps 1–3 alone: cheap (no matrix), for a wizard that needs the shortlist as it asks."""
     problems = chosen_problems(selection, lib)
     step1 = step1_table(problems, lib)
     step2 = recommend(selection.deployment_answers, selection.deployment_decision)
@@ -48,7 +82,14 @@ def run_selection(
         size=selection.size,
         verified=selection.verified,
     )
-    step3 = make_shortlist(catalog, req, lib)
+    return step1, step2, make_shortlist(catalog, req, lib)
+
+
+def run_selection(
+    selection: Selection, catalog: Catalog, lib: Library, *, seed: int | None = None
+) -> SelectionResult:
+    warnings: list[Text] = []
+    step1, step2, step3 = first_steps(selection, catalog, lib)
 
     step4: MatrixResult | None = None
     if selection.scores and selection.criteria:
@@ -71,7 +112,7 @@ def run_selection(
             if all(c in row for c in ids) or s in excluded
         }
         for s in selection.scores:
-            if s not in complete:
+            if s not in complete and s not in selection.open_scores:
                 warnings.append(
                     Text(
                         f"{catalog.name(s)}: оценены не все критерии — не ранжируется",
@@ -113,6 +154,9 @@ def run_selection(
                 )
             )
 
+    open_scores = _open_scores(selection, step4)
+    warnings += [open_score_text(o, catalog, selection) for o in open_scores]
+
     if selection.finalists:
         finalists = selection.finalists
     elif step4 is not None and step4.ranking:
@@ -135,7 +179,66 @@ def run_selection(
         open_checks=open_checks,
         unverified=unverified,
         answers=selection.answers,
+        open_scores={o.system: o.criteria for o in open_scores},
     )
     return SelectionResult(
-        selection, catalog, step1, step2, step3, step4, tuple(step5), finalists, tuple(warnings)
+        selection,
+        catalog,
+        step1,
+        step2,
+        step3,
+        step4,
+        tuple(step5),
+        finalists,
+        tuple(warnings),
+        tuple(open_scores),
     )
+
+
+def _open_scores(selection: Selection, step4: MatrixResult | None) -> list[OpenScore]:
+    """The range each partly scored system could reach, beside the leader's total."""
+    out = []
+    ids = [c.id for c in selection.criteria]
+    leader = step4.ranking[0] if step4 is not None and step4.ranking else None
+    for system, left_open in selection.open_scores.items():
+        row = selection.scores.get(system, {})
+        low = high = None
+        if step4 is not None and all(c in row or c in left_open for c in ids):
+            weights = normalise(step4.points) if any(step4.points.values()) else {}
+            if weights:
+                given = {c: row[c].value for c in ids if c in row}
+                low = weighted_mean(weights, {**given, **dict.fromkeys(left_open, SCORE_MIN)})
+                high = weighted_mean(weights, {**given, **dict.fromkeys(left_open, SCORE_MAX)})
+        out.append(
+            OpenScore(
+                system,
+                left_open,
+                low,
+                high,
+                leader.system if leader else None,
+                leader.score if leader else None,
+            )
+        )
+    return out
+
+
+def open_score_text(item: OpenScore, catalog: Catalog, selection: Selection) -> Text:
+    """The open question a partly scored system leaves: what is open, and what it could change."""
+    names = {c.id: c.name for c in selection.criteria}
+    ru_list = ", ".join(f"«{names[c].ru}»" for c in item.criteria if c in names)
+    en_list = ", ".join(f"'{names[c].en}'" for c in item.criteria if c in names)
+    name = catalog.name(item.system)
+    ru = f"{name}: оценка отложена ({ru_list}) — система не ранжируется, пока её нет"
+    en = f"{name}: scoring left for later ({en_list}); not ranked until it is given"
+    if item.low is not None and item.high is not None:
+        ru += f"; с ней итог будет от {_ru(item.low)} до {_ru(item.high)}"
+        en += f"; with it the total will be {item.low:.2f} to {item.high:.2f}"
+        if item.leader and item.leader_score is not None and item.leader != item.system:
+            leader = catalog.name(item.leader)
+            ru += f" (лидер {leader}: {_ru(item.leader_score)})"
+            en += f" (leader {leader}: {item.leader_score:.2f})"
+    return Text(ru, en)
+
+
+def _ru(value: float) -> str:
+    return f"{value:.2f}".replace(".", ",")

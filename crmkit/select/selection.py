@@ -36,6 +36,7 @@ points = {tasks = 30, reports = 20}
 [scores.bitrix24]
 tasks = {score = 4, evidence = "trial", confidence = "high", note = "…"}
 reports = 5
+support = {open = true}         # not scored yet ("score later"): asked of the vendor
 
 [vendor]
 finalists = ["bitrix24", "amocrm"]   # optional: default the top two
@@ -101,6 +102,8 @@ class Selection:
     points: dict[str, float] = field(default_factory=dict)
     comparisons: tuple[Comparison, ...] = ()
     scores: dict[str, dict[str, Score]] = field(default_factory=dict)
+    #: scores left open ("score later"): system → criteria, in the criteria's order
+    open_scores: dict[str, tuple[str, ...]] = field(default_factory=dict)
     finalists: tuple[str, ...] = ()
     answers: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -398,6 +401,7 @@ def read_selection(
     # step 4: scores
     scores_node = top.table("scores", required=not partial)
     scores: dict[str, dict[str, Score]] = {}
+    open_scores: dict[str, tuple[str, ...]] = {}
     if scores_node is not None:
         scored_as: dict[str, str] = {}
         for key in scores_node.value:
@@ -412,9 +416,13 @@ def read_selection(
                 continue
             scored_as[sid] = key
             row: dict[str, Score] = {}
+            left_open: list[str] = []
             for cid, value in row_node.value.items():
                 if not criterion_key(row_node, cid, cid):
                     row_node.raw(cid)
+                    continue
+                if _is_open(row_node, cid, value):
+                    left_open.append(cid)
                     continue
                 score = _read_score(row_node, cid, value)
                 if score is not None:
@@ -426,8 +434,11 @@ def read_selection(
                     if cid not in row and cid not in row_node.value:
                         row_node.error(f"no score for criterion '{cid}'")
             scores[sid] = row
+            if left_open:
+                open_scores[sid] = tuple(c for c in crit_ids if c in left_open)
         scores_node.done()
     fields["scores"] = scores
+    fields["open_scores"] = open_scores
 
     # step 5
     vendor = top.table("vendor")
@@ -467,6 +478,24 @@ def read_selection(
     top.done()
     top.problems.raise_if_any()
     return Selection(**fields)
+
+
+def _is_open(node: Node, cid: str, value: Any) -> bool:
+    """``{open = true}``: the score is left for later (a note may say why)."""
+    if not isinstance(value, dict) or "open" not in value:
+        return False
+    inner = node.table(cid)
+    if inner is None:
+        return False
+    if "score" in value:
+        inner.error("a score cannot be both given and left open: remove 'score' or 'open'", "open")
+    if inner.bool("open") is not True:
+        inner.error("'open' can only be true (remove it to give a score)", "open")
+    inner.str("evidence", choices=EVIDENCE)
+    inner.str("confidence", choices=CONFIDENCE)
+    inner.str("note")
+    inner.done()
+    return True
 
 
 def _read_score(node: Node, cid: str, value: Any) -> Score | None:

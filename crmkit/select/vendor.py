@@ -54,7 +54,7 @@ STANDARD: tuple[tuple[str, Text], ...] = (
 )
 STANDARD_IDS = tuple(q for q, _ in STANDARD)
 #: ids of generated questions: <kind>-<subject>
-GENERATED = re.compile(r"(low|critical|check|knockout)-[A-Za-z0-9_.-]+")
+GENERATED = re.compile(r"(low|critical|check|knockout|open)-[A-Za-z0-9_.-]+")
 #: a critical criterion whose weight must move by at most this share is a close call
 CLOSE_CALL = 0.5
 
@@ -109,6 +109,7 @@ def questions(
     open_checks: Mapping[str, Sequence[Check]],
     unverified: Sequence[KnockOut],
     answers: Mapping[str, Mapping[str, str]],
+    open_scores: Mapping[str, Sequence[str]] | None = None,
 ) -> list[VendorSheet]:
     asked: dict[str, list[VendorQuestion]] = {}
 
@@ -173,6 +174,24 @@ def questions(
                     f"The choice between {names.get(system, system)} and {names.get(other, other)} "
                     f"turns on '{criterion.name.en}'. "
                     f"Show on our data whether this holds: '{top.en}'",
+                ),
+            )
+    for system, left_open in (open_scores or {}).items():
+        for cid in left_open:
+            if cid not in criteria:
+                continue
+            criterion = criteria[cid]
+            low = criterion.rubric[0] if criterion.rubric else Text()
+            top = criterion.rubric[-1] if criterion.rubric else Text()
+            add(
+                system,
+                f"open-{cid}",
+                "open",
+                Text(
+                    f"Покажите «{criterion.name.ru}»: оценку мы отложили до ответа. "
+                    f"Что ближе к правде: «{low.ru}» или «{top.ru}»?",
+                    f"Show us '{criterion.name.en}': we left its score until you answer. "
+                    f"Which is nearer the truth: '{low.en}' or '{top.en}'?",
                 ),
             )
     for ko in unverified:
