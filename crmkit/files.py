@@ -19,7 +19,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import stat
 import tomllib
 from dataclasses import dataclass
@@ -325,7 +324,7 @@ def _writable_target(path: Path) -> Path:
 def _temp_name(folder: Path, name: str) -> str:
     """``.<name>.<pid>.<random>.tmp``: the pid lets a later write clear away what a killed
     writer left."""
-    return str(folder / f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    return str(folder / f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
 
 
 _STALE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")

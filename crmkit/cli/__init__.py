@@ -16,8 +16,6 @@ from crmkit import __version__
 from crmkit.cli.base import LazyGroup, app_of, option
 from crmkit.cli.context import AppContext
 from crmkit.errors import CrmkitError, ExitCode
-from crmkit.files import shown
-from crmkit.push.bitrix24.webhook import mask_secrets
 
 #: subcommand → "module:attribute"; imported only when that command runs
 COMMANDS = {
@@ -78,6 +76,8 @@ def _signal_again(hook: Any) -> None:
 def _say(app: AppContext, text: str) -> None:
     """One line on stderr, secrets masked; a closed terminal (SIGHUP) must not turn it into a
     second failure."""
+    from crmkit.push.bitrix24.webhook import mask_secrets  # only when there is a line to say
+
     with contextlib.suppress(OSError, ValueError):
         click.echo(f"crmkit: {mask_secrets(text)}", err=True)
 
@@ -113,6 +113,8 @@ def run(args: list[str], app: AppContext) -> int:
     except Exception as exc:  # a bug: say so in one line, keep the traceback for developers
         if os.environ.get("CRMKIT_DEBUG"):
             raise
+        from crmkit.files import shown
+
         _say(
             app,
             f"internal error: {type(exc).__name__}: {shown(exc, 300)} "

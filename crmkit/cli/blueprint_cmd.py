@@ -9,7 +9,6 @@ import click
 from crmkit.cli.base import LazyGroup, LocalizedCommand, app_of, format_option, lang_option, option
 from crmkit.cli.output import emit, out_path, to_json
 from crmkit.errors import ValidationFailed
-from crmkit.schema import LoadError
 
 
 @click.group("blueprint", cls=LazyGroup)
@@ -77,6 +76,7 @@ def lint_cmd(
 ) -> None:
     from crmkit.blueprints.lint import default_settings, with_overrides
     from crmkit.blueprints.service import lint_target
+    from crmkit.schema import LoadError
 
     app = app_of(ctx)
     settings = default_settings()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +9,11 @@ import click
 
 from crmkit.cli.context import AppContext
 from crmkit.errors import UsageError
-from crmkit.files import write_bytes, write_text
 
 
 def to_json(data: Any) -> str:
+    import json  # not at import: ``--help`` of a command needs no JSON
+
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -37,12 +37,16 @@ def emit(text: str, out: Path | None = None) -> None:
     if out is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:
+        from crmkit.files import write_text  # the file adapter only when a file is written
+
         write_text(out, text)
 
 
 def emit_bytes(content: bytes, out: Path | None) -> None:
     if out is None:
         raise UsageError("binary output (xlsx) needs --out FILE, not the terminal")
+    from crmkit.files import write_bytes
+
     write_bytes(out, content)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape as _xml_escape
+#: the five characters XML gives a meaning, in one pass (``xml.sax.saxutils.escape`` would do
+#: the same, but importing it loads ``urllib.request`` and with it ``ssl``, ``email``, ``http``)
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"})
 
 
 def esc(text: object) -> str:
     """Text for an SVG/XML text node or attribute."""
-    return _xml_escape(str(text), {'"': "&quot;", "'": "&apos;"})
+    return str(text).translate(_ESCAPES)
 
 
 def svg_open(width: float, height: float, label: str) -> str:
