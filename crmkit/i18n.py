@@ -11,6 +11,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal, cast
@@ -167,3 +168,16 @@ def has_msg(key: str) -> bool:
 def all_messages() -> dict[str, dict[str, str]]:
     """Every UI message (tests check that each has both languages)."""
     return _catalog().all()
+
+
+#: the language of the run, for messages raised deep in loaders that are not handed one
+_RUN_LANG: ContextVar[Lang] = ContextVar("crmkit_run_lang", default="en")
+
+
+def set_run_lang(lang: Lang) -> None:
+    """Set by the CLI as soon as the run's language is known (``--lang``, then the locale)."""
+    _RUN_LANG.set(lang)
+
+
+def run_lang() -> Lang:
+    return _RUN_LANG.get()

@@ -158,6 +158,9 @@ def parse_answers(doc: TomlDocument, questionnaire: Questionnaire) -> AnswersFil
     top.done()
     answers: dict[str, tuple[str, ...]] = {}
     dropped: list[str] = []
+    from crmkit.kinds import expect_kind
+
+    expect_kind(doc.data, "assessment", doc.source.name)
     if table is not None and steps is not None:
         for key in list(table.value):
             new_key, value = _migrate(key, table.raw(key), steps)

@@ -567,3 +567,6 @@ def load_blueprint(path: Path, resolver: Resolver) -> Blueprint:
     """Read and resolve a blueprint file. Raises ``LoadError`` naming file:line and key."""
     doc = parse_toml(read_text(path), str(path))
     return load_document(doc, path, resolver)
+    from crmkit.kinds import expect_kind
+
+    expect_kind(doc.data, "blueprint", doc.source.name)

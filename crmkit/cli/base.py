@@ -159,7 +159,11 @@ def lang_option() -> Callable[[F], F]:
 
     def apply(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
         if value:
+            from crmkit.i18n import set_run_lang
+
             app_of(ctx).lang = value  # type: ignore[assignment]
+            app_of(ctx).lang_explicit = True
+            set_run_lang(value)  # type: ignore[arg-type]
         return value
 
     return option(

@@ -176,6 +176,9 @@ def read_selection(
     doc: TomlDocument, catalog: Catalog, lib: Library, *, partial: bool = False
 ) -> Selection:
     """The selection in ``doc``; ``partial`` accepts a file the wizard has not finished."""
+    from crmkit.kinds import expect_kind
+
+    expect_kind(doc.data, "selection", doc.source.name)
     top = root(doc.data, doc.source)
     fields: dict[str, Any] = {"source": doc.source.name}
     fields["title"] = top.str("title") or ""
