@@ -250,7 +250,8 @@ def test_cli_lint_in_russian(crmkit: Callable[..., object], tmp_path: Path) -> N
     bad.write_text(with_stage("OTHER", "Другое", "Other"), encoding="utf-8")
     result = crmkit("blueprint", "lint", str(bad), "--lang", "ru")
     assert "ничему не учит" in result.out
-    assert "предупреждение[BP003]" in result.out
+    assert "BP003 · предупреждение · 1: no-other-reason" in result.out
+    assert result.out.count("bad.toml:") == 1  # the finding, under its rule
 
 
 def test_cli_unknown_rule_to_disable(crmkit: Callable[..., object], tmp_path: Path) -> None:

@@ -48,16 +48,18 @@ def test_demo_in_russian(crmkit: Callable[..., object], tmp_path: Path) -> None:
 
 def test_render_an_assessment_file(crmkit: Callable[..., object], tmp_path: Path) -> None:
     examples = Path(__file__).resolve().parent.parent / "examples"
-    result = crmkit("render", str(examples / "assessment-level5.toml"))
+    result = crmkit(
+        "render", str(examples / "assessment-level5.toml"), "--format", "md", "--out", "-"
+    )
     assert result.code == 0, result.err
     assert "5" in result.out.splitlines()[2]
-    html = crmkit("render", str(examples / "assessment-level0.toml"), "--format", "html")
+    html = crmkit("render", str(examples / "assessment-level0.toml"), "--out", "-")
     assert html.code == 0 and html.out.count("<svg") == 1
 
 
 def test_render_a_selection_file(crmkit: Callable[..., object], tmp_path: Path) -> None:
     examples = Path(__file__).resolve().parent.parent / "examples"
-    result = crmkit("render", str(examples / "selection.toml"), "--format", "html")
+    result = crmkit("render", str(examples / "selection.toml"), "--out", "-")
     assert result.code == 0, result.err
     assert result.out.startswith("<!DOCTYPE html>") and "Bitrix24" in result.out
     broken = tmp_path / "selection.toml"

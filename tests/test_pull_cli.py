@@ -31,7 +31,7 @@ def one_line_without_code(err: str) -> str:
 
 
 def test_pull_prints_a_blueprint(crmkit: Callable[..., Any], sandbox: Sandbox) -> None:
-    result = crmkit("pull", "--webhook", sandbox.webhook_url)
+    result = crmkit("pull", "--webhook", sandbox.webhook_url, "--out", "-")
     assert result.code == 0, result.err
     assert "[blueprint]" in result.out and "[[pipelines.stages]]" in result.out
     assert CODE not in result.out + result.err

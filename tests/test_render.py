@@ -122,9 +122,10 @@ def test_html_is_self_contained() -> None:
 def test_render_command(crmkit: Callable[..., object], tmp_path: Path) -> None:
     out = tmp_path / "doc" / "small.html"
     result = crmkit("render", str(SMALL), "--format", "html", "--out", str(out))
-    assert result.code == 0 and result.out == "" and result.err == ""
+    assert result.code == 0 and result.out == ""
+    assert result.err == f"Written: {out}\nNext: crmkit push {SMALL}\n"
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-    md = crmkit("render", str(SMALL), "--lang", "ru")
+    md = crmkit("render", str(SMALL), "--lang", "ru", "--format", "md", "--out", "-")
     assert md.code == 0 and md.out.startswith("# Маленькая схема")
 
 

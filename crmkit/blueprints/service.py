@@ -66,7 +66,23 @@ def lint_target(
     target: str, library: Library, lang: Lang, settings: LintSettings | None = None
 ) -> LintReport:
     blueprint = library.load_path_or_id(target)
+    if is_empty(blueprint):
+        from crmkit.errors import ValidationFailed
+        from crmkit.i18n import msg
+
+        raise ValidationFailed(f"{target}: {msg('lint.empty', lang)}")
     return LintReport(target, lint(blueprint, settings or default_settings(), lang))
+
+
+def is_empty(blueprint: Blueprint) -> bool:
+    """Nothing to check or set up: no pipeline, field, smart process, role or entity."""
+    return not (
+        blueprint.pipelines
+        or blueprint.fields
+        or blueprint.smart_processes
+        or blueprint.roles
+        or blueprint.entities
+    )
 
 
 @dataclass(frozen=True)

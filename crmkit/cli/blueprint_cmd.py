@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from crmkit.cli.base import LazyGroup, LocalizedCommand, app_of, format_option, lang_option, option
-from crmkit.cli.output import emit, out_path, to_json
+from crmkit.cli.output import client_file, done, emit, note, quoted, to_json
 from crmkit.errors import ValidationFailed
 
 
@@ -100,27 +102,38 @@ def lint_cmd(
     if fmt == "json":
         emit(to_json(report.to_dict()))
     else:
-        lines = []
-        for f in report.findings:
-            where = f.where or target
-            lines.append(
-                f"{where}: {app.t('lint.severity.' + f.severity)}[{f.rule}] {f.path}: {f.message}"
-            )
-        counts = report.counts
-        lines.append(
-            app.t(
-                "lint.summary",
-                errors=counts["error"],
-                warnings=counts["warning"],
-                infos=counts["info"],
-            )
-        )
-        emit("\n".join(lines) + "\n")
+        emit(_lint_text(report, target, target_path, app.t))
     if report.failed(strict):
         counts = report.counts
         raise ValidationFailed(
             app.t("lint.failed", errors=counts["error"], warnings=counts["warning"])
         )
+    done(app, None, f"crmkit render {quoted(target)}")
+
+
+def _lint_text(report: Any, target: str, opened: str, t: Callable[..., str]) -> str:
+    """Findings grouped by rule, errors first, each group with its count; file paths as the
+    person gave them (the loader names files by their full path)."""
+    order = {"error": 0, "warning": 1, "info": 2}
+    groups: dict[str, list[Any]] = {}
+    for f in sorted(report.findings, key=lambda f: (order.get(f.severity, 3), f.rule)):
+        groups.setdefault(f.rule, []).append(f)
+    lines = []
+    for rule, found in groups.items():
+        first = found[0]
+        severity = t("lint.severity." + first.severity)
+        lines.append(
+            t("lint.group", rule=rule, severity=severity, count=len(found), title=first.title)
+        )
+        for f in found:
+            where = (f.where or target).replace(opened, target)
+            lines.append(f"  {where}: {f.path}: {f.message}")
+        lines.append("")
+    counts = report.counts
+    lines.append(
+        t("lint.summary", errors=counts["error"], warnings=counts["warning"], infos=counts["info"])
+    )
+    return "\n".join(lines) + "\n"
 
 
 @blueprint.command("new", cls=LocalizedCommand)
@@ -149,7 +162,7 @@ def new_cmd(
     app = app_of(ctx)
     if (assessment is None) == (base is None):
         raise UsageError(app.t("blueprint.new.one_source"))
-    target = out_path(app, out, edited=True, force=force)
+    target = client_file(app, out, "blueprint.toml", edited=True, force=force)
     path_like = base is not None and (base.endswith(".toml") or "/" in base)
     made = new_blueprint(
         library=_library(ctx, library_dirs),
@@ -161,9 +174,10 @@ def new_cmd(
         questionnaire=app.resolve(questionnaire) if questionnaire else None,
         origin=f"--from-assessment {assessment}" if assessment else f"--from {base}",
     )
-    emit(made.text, target)
-    if target is not None:
+    emit(made.text, target.path)
+    if target.path is not None:
         pipelines = len(made.blueprint.pipelines)
-        click.echo(app.t("blueprint.new.written", path=str(out), pipelines=pipelines), err=True)
+        note(app.t("blueprint.new.written", path=target.shown, pipelines=pipelines))
+        done(app, None, f"crmkit blueprint lint {quoted(target.shown)}")
     if made.errors:
         raise ValidationFailed(app.t("lint.failed", errors=made.errors, warnings=0))

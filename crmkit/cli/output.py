@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,50 @@ def out_path(
     if edited and not force and target.exists():
         raise UsageError(app.t("out.exists", path=str(out)))
     return target
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a command writes: ``path`` (None: the terminal) and how to name it to the person."""
+
+    path: Path | None
+    shown: str
+
+
+def client_file(
+    app: AppContext,
+    out: Path | None,
+    default: str,
+    *,
+    edited: bool = False,
+    force: bool = False,
+) -> Target:
+    """``--out`` if given (``-``: the terminal), else ``default`` in the client folder (the
+    current one): assessment.toml, selection.toml, blueprint.toml, portal.toml, reports/…
+
+    ``edited`` files are replaced only with ``--force`` (see ``out_path``)."""
+    shown = str(out) if out is not None else default
+    if shown == "-":
+        return Target(None, "-")
+    target = app.resolve(shown)
+    if edited and not force and target.exists():
+        raise UsageError(app.t("out.exists", path=shown))
+    return Target(target, shown)
+
+
+def quoted(path: str) -> str:
+    """A path as it would be typed in a shell command."""
+    import shlex
+
+    return shlex.quote(path)
+
+
+def done(app: AppContext, wrote: str | None, next_command: str | None = None) -> None:
+    """The two lines after a successful step: the file it wrote, and the command to run next."""
+    if wrote and wrote != "-":
+        note(app.t("chain.wrote", path=wrote))
+    if next_command:
+        note(app.t("chain.next", command=next_command))
 
 
 def emit(text: str, out: Path | None = None) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from crmkit.cli.base import app_of, command, format_option, lang_option, option
-from crmkit.cli.output import emit, note, out_path
+from crmkit.cli.output import client_file, done, emit, note, quoted
 from crmkit.cli.portal import open_client, webhook_of
 from crmkit.push.pull import pull_portal
 
@@ -23,16 +23,17 @@ def pull(ctx: click.Context, webhook: str | None, out: Path | None, force: bool,
     app = app_of(ctx)
     hook = webhook_of(app, webhook)
     # a pulled blueprint is the consultant's to edit: checked before the portal is read
-    target = out_path(app, out, edited=True, force=force)
+    default = "portal.json" if fmt == "json" else "portal.toml"
+    target = client_file(app, out, default, edited=True, force=force)
     with open_client(app, hook) as client:
         result = pull_portal(client, source=hook.origin, lang=app.lang, now=app.clock())
-    emit(result.json() if fmt == "json" else result.toml(), target)
-    if target is not None:
+    emit(result.json() if fmt == "json" else result.toml(), target.path)
+    if target.path is not None:
         bp = result.blueprint
         note(
             app.t(
                 "push.pull.written",
-                path=str(out),
+                path=target.shown,
                 pipelines=len(bp.pipelines),
                 stages=bp.stage_count(),
                 fields=len(bp.fields),
@@ -40,3 +41,5 @@ def pull(ctx: click.Context, webhook: str | None, out: Path | None, force: bool,
                 requests=result.requests,
             )
         )
+        if fmt == "toml":
+            done(app, None, f"crmkit render {quoted(target.shown)}")

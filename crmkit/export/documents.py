@@ -86,12 +86,21 @@ KINDS: list[Kind] = [
 ]
 
 
-def render_file(path: Path, fmt: str, lang: Lang, library: Library) -> str:
+def render_file(path: Path, fmt: str, lang: Lang, library: Library) -> tuple[str, str]:
+    """(the kind of document, its rendering)."""
     doc = read_toml(path)
     for kind in KINDS:
         if kind.detect(doc.data):
-            return kind.render(doc, path, fmt, lang, library)
+            return kind.name, kind.render(doc, path, fmt, lang, library)
     names = ", ".join(k.name for k in KINDS)
     raise InputError(
         f"not a document crmkit can render (expected one of: {names})", where=str(path)
     )
+
+
+def render_library_blueprint(blueprint_id: str, fmt: str, lang: Lang, library: Library) -> str:
+    """A library blueprint by id (``lead-funnel``), as ``crmkit blueprint lint`` takes one."""
+    from crmkit.export.blueprint_doc import blueprint_html, blueprint_markdown
+
+    blueprint = library.load(blueprint_id)
+    return blueprint_html(blueprint, lang) if fmt == "html" else blueprint_markdown(blueprint, lang)
