@@ -27,7 +27,7 @@ from typing import Any
 
 from crmkit.errors import InputError
 from crmkit.schema import Source
-from crmkit.tomlpos import KeyPath, format_path, locate
+from crmkit.tomlpos import DeferredPositions, KeyPath, format_path
 
 #: the largest input file crmkit reads (the biggest real one, a selection, is ~20 KB)
 MAX_INPUT_BYTES = 8 * 1024 * 1024
@@ -76,8 +76,8 @@ def parse_toml(text: str, name: str) -> TomlDocument:
         raise InputError(_HUGE_INTEGER, where=_huge_integer_line(text, name)) from None
     except RecursionError:  # nesting the text scan could not see (e.g. endless dotted keys)
         raise InputError(_TOO_DEEP, where=name) from None
-    positions = locate(text)
-    source = Source(name, positions)
+    # lines are found only if a complaint needs one (the scan costs as much as tomllib's parse)
+    source = Source(name, DeferredPositions(text))
     _check_values(data, source)
     return TomlDocument(data=data, source=source, text=text)
 

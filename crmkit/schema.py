@@ -135,9 +135,9 @@ class Node:
 
     def done(self, allowed_extra: Iterable[_Str] = ()) -> None:
         extra = set(allowed_extra)
-        known = sorted(self._seen | extra)
         for key in self.value:
             if key not in self._seen and key not in extra:
+                known = sorted(self._seen | extra)  # only for a complaint: most tables have none
                 hint = f"; known keys: {', '.join(known)}" if known else ""
                 self.error(f"unknown key '{key}'{hint}", key)
 

@@ -45,6 +45,27 @@ class Positions:
         return None
 
 
+class DeferredPositions(Positions):
+    """The positions of a text, scanned the first time a line is asked for. Most documents load
+    without a complaint and never need a line, and the scan costs as much as parsing the text."""
+
+    def __init__(self, text: str) -> None:
+        self._text: str | None = text
+        self._lines: dict[KeyPath, int] = {}
+
+    @property
+    def lines(self) -> dict[KeyPath, int]:
+        if self._text is not None:
+            self._lines = locate(self._text).lines
+            self._text = None
+        return self._lines
+
+    @lines.setter
+    def lines(self, value: dict[KeyPath, int]) -> None:
+        self._text = None
+        self._lines = value
+
+
 class _Scanner:
     def __init__(self, text: str) -> None:
         self.text = text

@@ -7,13 +7,34 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape as sax_escape
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmkit import i18n
+from crmkit.blueprints.library import Library
+from crmkit.blueprints.lint import lint
+from crmkit.blueprints.loader import _Layers
+from crmkit.blueprints.model import (
+    Blueprint,
+    CustomField,
+    FieldGroup,
+    Pipeline,
+    Role,
+    SmartProcess,
+    Stage,
+    bitrix_field_name,
+)
+from crmkit.blueprints.service import list_library
 from crmkit.export.svg import esc
+from crmkit.files import parse_toml
+from crmkit.i18n import Text
+from crmkit.schema import LoadError, Problems
+from crmkit.tomlpos import DeferredPositions, locate
 
 # -- the message catalog ----------------------------------------------------------------------
 
@@ -83,3 +104,288 @@ def test_svg_module_loads_no_network_modules() -> None:
     ).stdout
     assert "xml.sax" not in out
     assert "'ssl'" not in out
+
+
+# -- TOML positions, found only when a complaint needs a line ----------------------------------
+
+
+def test_positions_are_scanned_only_when_a_line_is_asked_for(tmp_path: Path) -> None:
+    doc = parse_toml('[blueprint]\nid = "x"\n\n[[roles]]\ncode = "a"\nname = 5\n', "bp.toml")
+    positions = doc.source.positions
+    assert isinstance(positions, DeferredPositions) and positions._text is not None
+    assert doc.source.where(("roles", 0, "name")) == "bp.toml:6"
+    assert positions._text is None and positions.lines[("roles", 0, "code")] == 5
+    assert positions.lines == locate(doc.text).lines
+
+
+def test_a_load_error_still_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "bp.toml"
+    path.write_text(
+        '[blueprint]\nid = "x"\n\n[[pipelines]]\ncode = "p"\nkind = "deal"\nname = "P"\n'
+        '[[pipelines.stages]]\ncode = "A"\nname = "A"\nmax_time = "soon"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(LoadError) as caught:
+        Library.default().load_path_or_id(str(path))
+    assert caught.value.where == f"{path}:11"
+    assert caught.value.key == "pipelines[0].stages[0].max_time"
+
+
+# -- merging stages: the same order as a scan of the list per stage gave ------------------------
+
+_CODES = st.sampled_from(["A", "B", "C", "D", "E", 1, True])
+_STAGE = st.fixed_dictionaries(
+    {"code": _CODES, "n": st.integers(0, 3)},
+    optional={
+        "semantics": st.sampled_from(["process", "success", "failure"]),
+        "after": st.one_of(_CODES, st.just(["A"])),
+    },
+)
+_ENTRY = st.one_of(_STAGE, _STAGE, _STAGE, st.just("not a table"), st.just({"n": 9}))
+
+
+def _reference_insert(stages: list[Any], body: dict[str, Any], stage: dict[str, Any]) -> None:
+    after = stage.get("after")
+    where = None
+    if isinstance(after, str):
+        where = next(
+            (i for i, s in enumerate(stages) if isinstance(s, dict) and s.get("code") == after),
+            None,
+        )
+    if where is None:
+        stages.append(body)
+    else:
+        stages.insert(where + 1, body)
+
+
+def _reference_merge(base: dict[str, Any] | None, over: dict[str, Any]) -> list[Any]:
+    """The merge as it was: a scan of the list for every stage."""
+    stages: list[Any] = [s for s in (base or {}).get("stages", []) if isinstance(s, dict)]
+    drops = over.get("drop_stages", [])
+    if isinstance(drops, list):
+        stages = [s for s in stages if s.get("code") not in drops]
+    for stage in over.get("stages", []):
+        if not isinstance(stage, dict):
+            stages.append(stage)
+            continue
+        existing = next(
+            (
+                i
+                for i, s in enumerate(stages)
+                if isinstance(s, dict) and s.get("code") == stage.get("code")
+            ),
+            None,
+        )
+        body = {k: v for k, v in stage.items() if k != "after"}
+        if existing is not None and base is not None:
+            stages[existing] = {**stages[existing], **body}
+            if "after" in stage:
+                _reference_insert(stages, stages.pop(existing), stage)
+        elif "after" in stage:
+            _reference_insert(stages, body, stage)
+        elif base is not None and body.get("semantics", "process") == "process":
+            first_final = next(
+                (
+                    i
+                    for i, s in enumerate(stages)
+                    if isinstance(s, dict) and s.get("semantics", "process") != "process"
+                ),
+                len(stages),
+            )
+            stages.insert(first_final, body)
+        else:
+            stages.append(body)
+    return stages
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    base=st.one_of(st.none(), st.lists(_ENTRY, max_size=12)),
+    over=st.lists(_ENTRY, max_size=16),
+    drops=st.one_of(st.none(), st.lists(_CODES, max_size=3), st.just([["A"]])),
+)
+def test_stage_merging_matches_a_scan_per_stage(
+    base: list[Any] | None, over: list[Any], drops: list[Any] | None
+) -> None:
+    base_pipeline = None if base is None else {"code": "p", "stages": base}
+    over_pipeline: dict[str, Any] = {"code": "p", "stages": over}
+    if drops is not None:
+        over_pipeline["drop_stages"] = drops
+    layers = _Layers(Library.default().resolver(), Problems())
+    merged = layers._merge_pipeline(base_pipeline, over_pipeline)
+    assert merged["stages"] == _reference_merge(base_pipeline, over_pipeline)
+
+
+def test_a_long_pipeline_extending_another_keeps_its_order(tmp_path: Path) -> None:
+    lines = ['[[pipelines]]\ncode = "base"\nkind = "deal"\nname = "Base"']
+    for code, semantics in (("NEW", "process"), ("WON", "success"), ("LOST", "failure")):
+        lines.append(
+            f'[[pipelines.stages]]\ncode = "{code}"\nname = "{code}"\nsemantics = "{semantics}"'
+        )
+    lines.append('[[pipelines]]\ncode = "long"\nextends = "base"\nname = "Long"')
+    for number in range(300):
+        lines.append(f'[[pipelines.stages]]\ncode = "S{number}"\nname = "S{number}"')
+    lines.append('[[pipelines.stages]]\ncode = "NEW"\nafter = "S149"')
+    path = tmp_path / "long.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    long = Library.default().load_path_or_id(str(path)).pipeline("long")
+    assert long is not None
+    codes = [s.code for s in long.stages]
+    assert codes == [f"S{n}" for n in range(150)] + ["NEW"] + [f"S{n}" for n in range(150, 300)] + [
+        "WON",
+        "LOST",
+    ]
+
+
+# -- lookups by code: the first entry, as a scan from the start found it ----------------------
+
+_FIELD_CODES = st.sampled_from(["score", "SCORE", "UF_CRM_SCORE", "uf_score", "budget", "x"])
+_ENTITY = st.sampled_from(["lead", "deal", "contact", "tenders"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    fields=st.lists(st.tuples(_ENTITY, _FIELD_CODES, st.integers(0, 9)), max_size=10),
+    roles=st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 9)), max_size=5),
+    groups=st.lists(st.tuples(_ENTITY, st.sampled_from(["g", "h"]), st.integers(0, 9)), max_size=5),
+    stages=st.lists(st.tuples(st.sampled_from(["N", "W", "X"]), st.integers(0, 9)), max_size=6),
+    processes=st.lists(
+        st.tuples(st.sampled_from(["tenders", "t2"]), st.integers(0, 9)), max_size=3
+    ),
+)
+def test_index_lookups_find_the_first_entry(
+    fields: list[tuple[str, str, int]],
+    roles: list[tuple[str, int]],
+    groups: list[tuple[str, str, int]],
+    stages: list[tuple[str, int]],
+    processes: list[tuple[str, int]],
+) -> None:
+    bp = Blueprint(
+        id="x",
+        name=Text("x", "x"),
+        roles=tuple(Role(c, Text(str(n), str(n))) for c, n in roles),
+        smart_processes=tuple(SmartProcess(c, Text(str(n), str(n))) for c, n in processes),
+        field_groups=tuple(FieldGroup(c, e, Text(str(n), str(n))) for e, c, n in groups),
+        fields=tuple(CustomField(e, c, "string", Text(str(n), str(n))) for e, c, n in fields),
+        pipelines=(
+            Pipeline(
+                "p",
+                "deal",
+                Text("p", "p"),
+                tuple(Stage(c, Text(str(n)), "process") for c, n in stages),
+            ),
+        ),
+    )
+    pipeline = bp.pipelines[0]
+    for code in ("a", "b", "c", "z"):
+        assert bp.role(code) is next((r for r in bp.roles if r.code == code), None)
+    for code in ("N", "W", "X", "Z"):
+        assert pipeline.stage(code) is next((s for s in pipeline.stages if s.code == code), None)
+    for code in ("tenders", "t2", "zz", None):
+        found = next((s for s in bp.smart_processes if s.code == code), None)
+        assert bp.smart_process(code) is found
+    for entity in ("lead", "deal", "contact", "tenders", "company"):
+        assert bp.fields_of(entity) == tuple(f for f in bp.fields if f.entity == entity)
+        for group in ("g", "h", None):
+            found_group = next(
+                (g for g in bp.field_groups if g.code == group and g.entity == entity), None
+            )
+            assert bp.field_group(entity, group) is found_group
+        for code in ("score", "budget", "x", "other"):
+            name = bitrix_field_name(code.upper())
+            assert bp.custom_field(name, entity) is next(
+                (f for f in bp.fields if f.field_name == name and f.entity == entity), None
+            )
+            assert bp.custom_field(name) is next(
+                (f for f in bp.fields if f.field_name == name), None
+            )
+
+
+def test_lint_finds_unknown_required_fields_as_a_scan_did() -> None:
+    """BP019 for each required field that is neither standard nor a field of the pipeline's
+    entity, whatever the order and the duplicates."""
+    fields = (
+        CustomField("deal", "score", "string", Text("s", "s")),
+        CustomField("lead", "budget", "string", Text("b", "b")),
+        CustomField("tenders", "UF_CRM_LOT", "string", Text("l", "l")),
+        CustomField("deal", "SCORE", "string", Text("s2", "s2")),
+    )
+    required = ("score", "UF_CRM_SCORE", "budget", "phone", "lot", "UF_CRM_LOT", "nope")
+    pipelines = (
+        Pipeline(
+            "d",
+            "deal",
+            Text("d", "d"),
+            (Stage("A", Text("A", "A"), "process", required_fields=required),),
+        ),
+        Pipeline(
+            "l",
+            "lead",
+            Text("l", "l"),
+            (Stage("A", Text("A", "A"), "process", required_fields=required),),
+        ),
+        Pipeline(
+            "t",
+            "smart_process",
+            Text("t", "t"),
+            (Stage("A", Text("A", "A"), "process", required_fields=required),),
+            process="tenders",
+        ),
+    )
+    bp = Blueprint(
+        "x",
+        Text("x", "x"),
+        smart_processes=(SmartProcess("tenders", Text("t", "t")),),
+        pipelines=pipelines,
+        fields=fields,
+    )
+    found = sorted(
+        (f.path.split(".")[0], f.message.split("unknown field '")[1].split("'")[0])
+        for f in lint(bp)
+        if f.rule == "BP019"
+    )
+    unknown = sorted(
+        (f"pipelines[{p.code}]", name)
+        for p in pipelines
+        for name in required
+        if name.upper() != "PHONE"
+        and not any(
+            f.field_name == bitrix_field_name(name.upper())
+            and f.entity == (p.process if p.kind == "smart_process" else p.kind)
+            for f in fields
+        )
+    )
+    assert found == unknown
+    assert ("pipelines[d]", "lot") in found and ("pipelines[t]", "lot") not in found
+    assert ("pipelines[d]", "UF_CRM_SCORE") not in found
+
+
+# -- the library parses each file once per process ---------------------------------------------
+
+
+def test_blueprint_list_parses_each_file_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import crmkit.blueprints.library as library_module
+    import crmkit.blueprints.loader as loader_module
+
+    parsed: list[str] = []
+
+    def counting(text: str, name: str) -> Any:
+        parsed.append(Path(name).name)
+        return parse_toml(text, name)
+
+    monkeypatch.setattr(library_module, "parse_toml", counting)
+    monkeypatch.setattr(loader_module, "parse_toml", counting)
+    library = Library.default()
+    entries = list_library(library)
+    assert len(entries) == len(library.ids()) >= 14
+    assert sorted(parsed) == sorted(f"{e.id}.toml" for e in entries)
+
+
+def test_a_changed_file_is_parsed_again(tmp_path: Path) -> None:
+    path = tmp_path / "bp.toml"
+    text = '[[pipelines]]\ncode = "p"\nkind = "deal"\nname = "P"\n'
+    path.write_text(text + '[[pipelines.stages]]\ncode = "A"\nname = "A"\n', encoding="utf-8")
+    library = Library.default()
+    assert [s.code for s in library.load_path_or_id(str(path)).pipelines[0].stages] == ["A"]
+    path.write_text(text + '[[pipelines.stages]]\ncode = "B"\nname = "B"\n', encoding="utf-8")
+    assert [s.code for s in library.load_path_or_id(str(path)).pipelines[0].stages] == ["B"]

@@ -8,12 +8,12 @@ The library is the folder ``blueprints/`` of the source tree; an installed wheel
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from crmkit.blueprints.loader import Resolver, load_blueprint
 from crmkit.blueprints.model import Blueprint
-from crmkit.files import is_file, shown
+from crmkit.files import TomlDocument, is_file, parse_toml, read_text, shown
 from crmkit.resources import shipped_folder
 
 
@@ -24,6 +24,12 @@ def shipped_dir() -> Path:
 @dataclass(frozen=True)
 class Library:
     dirs: tuple[Path, ...]
+    #: (name, text) → the parsed file: the loads of one library parse each file once
+    #: (``blueprint list``: 14 files that include each other, 36 parses → 14). The text is
+    #: read again each time, so a file changed in between is parsed again.
+    _parsed: dict[tuple[str, str], TomlDocument] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     @classmethod
     def default(cls, extra: Sequence[Path] = ()) -> Library:
@@ -54,6 +60,15 @@ class Library:
 
         return resolve
 
+    def read(self, path: Path) -> TomlDocument:
+        """``path`` read and parsed, once per text (the loader never changes what it parses)."""
+        text = read_text(path)
+        key = (str(path), text)
+        doc = self._parsed.get(key)
+        if doc is None:
+            doc = self._parsed[key] = parse_toml(text, str(path))
+        return doc
+
     def load(self, name: str) -> Blueprint:
         path = self.find(name)
         if path is None:
@@ -62,11 +77,11 @@ class Library:
             raise InputError(
                 f"no blueprint '{shown(name)}' in the library; see `crmkit blueprint list`"
             )
-        return load_blueprint(path, self.resolver())
+        return load_blueprint(path, self.resolver(), self.read)
 
     def load_path_or_id(self, target: str) -> Blueprint:
         """A blueprint by file path, or by library id when no such file exists."""
         path = Path(target)
         if is_file(path) or target.endswith(".toml") or "/" in target:
-            return load_blueprint(path, self.resolver())
+            return load_blueprint(path, self.resolver(), self.read)
         return self.load(target)

@@ -163,6 +163,9 @@ class _Linter:
         self.settings = settings
         self.lang = lang
         self.findings: list[Finding] = []
+        self.processes = {s.code for s in blueprint.smart_processes}
+        #: the first deal pipeline is the portal's default one (category 0)
+        self.default_deal = next((p for p in blueprint.pipelines if p.kind == "deal"), None)
 
     def t(self, key: str, **values: object) -> str:
         return msg(f"lint.{key}", self.lang, **values)
@@ -259,7 +262,7 @@ class _Linter:
         if (
             pipeline.kind == "smart_process"
             and pipeline.process
-            and not any(s.code == pipeline.process for s in self.bp.smart_processes)
+            and pipeline.process not in self.processes
         ):
             self.report("BP016", p_path, pipeline.where, pipeline=p_name, code=pipeline.process)
 
@@ -371,8 +374,7 @@ class _Linter:
     def is_default_deal(self, pipeline: Pipeline) -> bool:
         """The first deal pipeline of a blueprint is the portal's default one (category 0), whose
         stage codes carry no "C<id>:" prefix (push maps it so)."""
-        first = next((p for p in self.bp.pipelines if p.kind == "deal"), None)
-        return first is pipeline
+        return self.default_deal is pipeline
 
     def field_known(self, name: str, pipeline: Pipeline) -> bool:
         """A standard field, or a custom field of the entity the pipeline moves."""
@@ -380,11 +382,12 @@ class _Linter:
         if upper in STANDARD_FIELDS:
             return True
         entity = pipeline.process if pipeline.kind == "smart_process" else pipeline.kind
-        wanted = bitrix_field_name(upper)
-        return any(f.field_name == wanted and f.entity == entity for f in self.bp.fields)
+        if entity is None:
+            return False
+        return self.bp.custom_field(bitrix_field_name(upper), entity) is not None
 
     def fields(self) -> None:
-        processes = {s.code for s in self.bp.smart_processes}
+        processes = self.processes
         groups = {(g.entity, g.code) for g in self.bp.field_groups}
         for f in self.bp.fields:
             path = f"fields[{f.entity}.{f.code}]"
@@ -430,8 +433,8 @@ class _Linter:
                     code=f.code,
                     problem=self.t("problem.items_not_list", type=f.type),
                 )
-            xml_ids = [item.xml_id for item in f.items if item.xml_id]
-            for xml_id in sorted({x for x in xml_ids if xml_ids.count(x) > 1}):
+            xml_ids = Counter(item.xml_id for item in f.items if item.xml_id)
+            for xml_id in sorted(x for x, count in xml_ids.items() if count > 1):
                 self.report(
                     "BP017",
                     path + ".items",

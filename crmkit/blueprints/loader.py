@@ -62,6 +62,12 @@ MAX_INCLUDES = 256
 
 #: Finds an include: (name as written, the including file) → the file to read, or None.
 Resolver = Callable[[str, Path | None], Path | None]
+#: Reads and parses a file (a library shares its parsed files among its loads).
+Reader = Callable[[Path], TomlDocument]
+
+
+def read_document(path: Path) -> TomlDocument:
+    return parse_toml(read_text(path), str(path))
 
 
 @dataclass(frozen=True)
@@ -75,8 +81,11 @@ class Loaded:
 class _Layers:
     """Reads files and merges their entries, remembering where each table came from."""
 
-    def __init__(self, resolver: Resolver, problems: Problems) -> None:
+    def __init__(
+        self, resolver: Resolver, problems: Problems, reader: Reader = read_document
+    ) -> None:
         self.resolver = resolver
+        self.reader = reader
         self.problems = problems
         self.origins = Origins()
         self.documents: list[str] = []
@@ -88,8 +97,7 @@ class _Layers:
     def load_file(self, path: Path, stack: tuple[Path, ...]) -> dict[str, Any] | None:
         resolved = stack[-1] if stack else path.resolve()
         if resolved not in self._layers:
-            doc = parse_toml(read_text(path), str(path))
-            self._layers[resolved] = self.load_document(doc, path, stack)
+            self._layers[resolved] = self.load_document(self.reader(path), path, stack)
         return self._layers[resolved]
 
     def load_document(
@@ -220,6 +228,11 @@ class _Layers:
         result = list(base)
         positions = {_str_key(e, "code"): i for i, e in enumerate(base) if isinstance(e, dict)}
         positions.pop(None, None)
+        #: code → the first pipeline of ``result`` with it (what ``extends`` copies); a merged
+        #: pipeline keeps the code it replaces, so appends are all that change it
+        first: dict[str, int] = {}
+        for i, e in enumerate(result):
+            _note_code(first, e, i)
         overlaid: set[object] = set()
         for entry in over:
             if not isinstance(entry, dict):
@@ -231,16 +244,13 @@ class _Layers:
                 self._complain(entry, "extends", "expected the code of a pipeline (a string)")
                 parent_code = None
             if isinstance(parent_code, str) and code not in positions:
-                parent = next(
-                    (p for p in result if isinstance(p, dict) and p.get("code") == parent_code),
-                    None,
-                )
-                if parent is None:
+                if parent_code not in first:
                     self._complain(entry, "extends", f"no pipeline '{parent_code}' to extend")
                     continue
-                copied = self.origins.copy(parent)
+                copied = self.origins.copy(result[first[parent_code]])
                 merged = self._merge_pipeline(copied, entry)
                 result.append(merged)
+                _note_code(first, merged, len(result) - 1)
                 if not own:
                     positions[code] = len(result) - 1
             elif code in positions and code is not None and not (own and code in overlaid):
@@ -248,6 +258,7 @@ class _Layers:
                 overlaid.add(code)
             else:
                 result.append(self._merge_pipeline(None, entry))
+                _note_code(first, result[-1], len(result) - 1)
                 # inside one file a repeated code stays a duplicate, for lint to name
                 if code is not None and not own:
                     positions.setdefault(code, len(result) - 1)
@@ -256,75 +267,68 @@ class _Layers:
     def _merge_pipeline(self, base: dict[str, Any] | None, over: dict[str, Any]) -> dict[str, Any]:
         """Overlay one pipeline; consumes ``extends``, ``drop_stages`` and stages' ``after``."""
         merged = self._overlay(base or {}, over, skip=("stages", "extends", "drop_stages"))
-        stages: list[dict[str, Any]] = [
+        kept: list[dict[str, Any]] = [
             s for s in (base or {}).get("stages", []) if isinstance(s, dict)
         ]
         drops = over.get("drop_stages", [])
         if isinstance(drops, list):
-            for name in drops:
-                if not any(s.get("code") == name for s in stages):
-                    self._complain(over, "drop_stages", f"no stage '{name}' to drop")
-            stages = [s for s in stages if s.get("code") not in drops]
+            kept = self._drop(kept, drops, over)
         elif "drop_stages" in over:
             self._complain(over, "drop_stages", "expected an array of stage codes")
         over_stages = over.get("stages", [])
         if not isinstance(over_stages, list):
             merged["stages"] = over_stages  # the typed reader reports it
             return merged
+        stages = _Stages(kept)
         for stage in over_stages:
             if not isinstance(stage, dict):
                 stages.append(stage)
                 continue
-            existing = next(
-                (
-                    i
-                    for i, s in enumerate(stages)
-                    if isinstance(s, dict) and s.get("code") == stage.get("code")
-                ),
-                None,
-            )
+            # a stage of the pipeline's own file is new: only an included one can be overlaid
+            existing = stages.find(stage.get("code")) if base is not None else None
             body = {k: v for k, v in stage.items() if k != "after"}
             stage_origin = self.origins.get(stage)
             if stage_origin is not None:
                 self.origins.set(body, *stage_origin)
-            if existing is not None and base is not None:
-                stages[existing] = self._overlay(stages[existing], body)
+            if existing is not None:
+                stages.replace(existing, self._overlay(stages.items[existing], body))
                 if "after" in stage:
                     moved = stages.pop(existing)
-                    self._insert(stages, moved, stage, over)
+                    self._insert(stages, moved, stage)
             elif "after" in stage:
-                self._insert(stages, body, stage, over)
+                self._insert(stages, body, stage)
             elif base is not None and body.get("semantics", "process") == "process":
-                first_final = next(
-                    (
-                        i
-                        for i, s in enumerate(stages)
-                        if isinstance(s, dict) and s.get("semantics", "process") != "process"
-                    ),
-                    len(stages),
-                )
-                stages.insert(first_final, body)
+                stages.insert(stages.first_final(), body)
             else:
                 stages.append(body)
-        merged["stages"] = stages
+        merged["stages"] = stages.items
         return merged
 
-    def _insert(
-        self,
-        stages: list[dict[str, Any]],
-        body: dict[str, Any],
-        stage: dict[str, Any],
-        pipeline: dict[str, Any],
-    ) -> None:
+    def _drop(
+        self, stages: list[dict[str, Any]], drops: list[Any], pipeline: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """``stages`` without those ``drop_stages`` names; a name no stage has is reported."""
+        try:
+            present = {s.get("code") for s in stages}
+            dropped = set(drops)
+        except TypeError:  # a code that is an array or a table: compare one by one
+            present_list = [s.get("code") for s in stages]
+            for name in drops:
+                if name not in present_list:
+                    self._complain(pipeline, "drop_stages", f"no stage '{name}' to drop")
+            return [s for s in stages if s.get("code") not in drops]
+        for name in drops:
+            if name not in present:
+                self._complain(pipeline, "drop_stages", f"no stage '{name}' to drop")
+        return [s for s in stages if s.get("code") not in dropped]
+
+    def _insert(self, stages: _Stages, body: dict[str, Any], stage: dict[str, Any]) -> None:
         after = stage.get("after")
         if not isinstance(after, str):
             self._complain(stage, "after", "expected the code of a stage (a string)")
             stages.append(body)
             return
-        where = next(
-            (i for i, s in enumerate(stages) if isinstance(s, dict) and s.get("code") == after),
-            None,
-        )
+        where = stages.find(after)
         if where is None:
             self._complain(stage, "after", f"no stage '{after}' to insert after")
             stages.append(body)
@@ -336,6 +340,116 @@ class _Layers:
         if origin is None:
             return
         self.problems.add(origin[0], origin[1] + (key,), problem)
+
+
+def _note_code(first: dict[str, int], entry: object, index: int) -> None:
+    if isinstance(entry, dict) and isinstance(entry.get("code"), str):
+        first.setdefault(entry["code"], index)
+
+
+_UNKNOWN = -1
+
+
+class _Stages:
+    """A pipeline's stages while its overrides are applied, with the first position of each
+    code and the position of the first final stage kept as the list changes: a stage found by
+    its code, or put before the final ones, costs no scan of the list (which made a pipeline of
+    n stages cost n² comparisons). Codes are compared as ``==`` compares them; a code that is
+    an array or a table (the reader reports it) is looked for one stage at a time."""
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items
+        self._first: dict[Any, int] | None = None
+        #: the first stage that is not ``process``; None: there is none; _UNKNOWN: to be found
+        self._final: int | None = _UNKNOWN
+
+    def find(self, code: Any) -> int | None:
+        """The position of the first stage whose code equals ``code``."""
+        if not _hashable(code):
+            return next(
+                (
+                    i
+                    for i, s in enumerate(self.items)
+                    if isinstance(s, dict) and s.get("code") == code
+                ),
+                None,
+            )
+        if self._first is None:
+            self._first = {}
+            for i, s in enumerate(self.items):
+                self._remember(s, i)
+        return self._first.get(code)
+
+    def first_final(self) -> int:
+        """Where a new stage in progress goes: before the first success or failure stage."""
+        if self._final == _UNKNOWN:
+            self._final = next((i for i, s in enumerate(self.items) if _is_final(s)), None)
+        return len(self.items) if self._final is None else self._final
+
+    def append(self, stage: Any) -> None:
+        self.items.append(stage)
+        if self._first is not None:
+            self._remember(stage, len(self.items) - 1)
+        if self._final is None and _is_final(stage):
+            self._final = len(self.items) - 1
+
+    def replace(self, index: int, stage: dict[str, Any]) -> None:
+        """``stage`` instead of the one at ``index`` (an overlay of it: the same code)."""
+        old = self.items[index]
+        self.items[index] = stage
+        if not (isinstance(old, dict) and _same(old.get("code"), stage.get("code"))):
+            self._first = None
+        if _is_final(old) != _is_final(stage):
+            self._final = _UNKNOWN
+
+    def insert(self, index: int, stage: Any) -> None:
+        self.items.insert(index, stage)
+        if self._first is not None:
+            # what was at index or later moved one place on: only those first positions change
+            # (from the end, so a code's first position is moved before it is compared again)
+            for i in range(len(self.items) - 1, index, -1):
+                moved = self.items[i]
+                code = moved.get("code") if isinstance(moved, dict) else None
+                if isinstance(moved, dict) and _hashable(code) and self._first.get(code) == i - 1:
+                    self._first[code] = i
+            if isinstance(stage, dict) and _hashable(stage.get("code")):
+                code = stage.get("code")
+                if self._first.get(code, index + 1) > index:
+                    self._first[code] = index
+        if self._final != _UNKNOWN:
+            final = self._final
+            if final is not None and index <= final:
+                final += 1
+            if _is_final(stage) and (final is None or index < final):
+                final = index
+            self._final = final
+
+    def pop(self, index: int) -> Any:
+        self._first, self._final = None, _UNKNOWN  # a move: rare, found again when asked
+        return self.items.pop(index)
+
+    def _remember(self, stage: Any, index: int) -> None:
+        if isinstance(stage, dict):
+            code = stage.get("code")
+            if _hashable(code):
+                assert self._first is not None
+                self._first.setdefault(code, index)
+
+
+def _is_final(stage: Any) -> bool:
+    return isinstance(stage, dict) and stage.get("semantics", "process") != "process"
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _same(a: object, b: object) -> bool:
+    return a is b or bool(a == b)
 
 
 def _is_text(value: object) -> bool:
@@ -540,10 +654,15 @@ def build_blueprint(
     )
 
 
-def load_document(doc: TomlDocument, path: Path | None, resolver: Resolver) -> Blueprint:
+def load_document(
+    doc: TomlDocument, path: Path | None, resolver: Resolver, reader: Reader = read_document
+) -> Blueprint:
     """A blueprint from an already parsed document (``path`` anchors relative includes)."""
+    from crmkit.kinds import expect_kind
+
+    expect_kind(doc.data, "blueprint", doc.source.name)
     problems = Problems()
-    layers = _Layers(resolver, problems)
+    layers = _Layers(resolver, problems, reader)
     stack = (path.resolve(),) if path is not None else ()
     merged = layers.load_document(doc, path, stack)
     header_node: Node | None = None
@@ -563,10 +682,6 @@ def load_document(doc: TomlDocument, path: Path | None, resolver: Resolver) -> B
     return blueprint
 
 
-def load_blueprint(path: Path, resolver: Resolver) -> Blueprint:
+def load_blueprint(path: Path, resolver: Resolver, reader: Reader = read_document) -> Blueprint:
     """Read and resolve a blueprint file. Raises ``LoadError`` naming file:line and key."""
-    doc = parse_toml(read_text(path), str(path))
-    return load_document(doc, path, resolver)
-    from crmkit.kinds import expect_kind
-
-    expect_kind(doc.data, "blueprint", doc.source.name)
+    return load_document(reader(path), path, resolver, reader)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from functools import cached_property
+from typing import Literal, TypeVar
 
 from crmkit.i18n import Lang, Text
 
@@ -27,6 +28,18 @@ ACTIONS: tuple[Action, ...] = ("create_task", "notify", "change_responsible", "m
 ENTITIES: tuple[str, ...] = ("lead", "contact", "company", "deal", "activity", "invoice", "quote")
 #: Entities that carry custom fields through ``crm.<entity>.userfield.*``.
 FIELD_ENTITIES: tuple[str, ...] = ("lead", "contact", "company", "deal")
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _first_by(pairs: list[tuple[_K, _V]]) -> dict[_K, _V]:
+    """Key → the first value with it (as a scan from the start would find it)."""
+    index: dict[_K, _V] = {}
+    for key, value in pairs:
+        index.setdefault(key, value)
+    return index
+
 
 #: Bitrix24 user field types (BITRIX24.md §3.3).
 FIELD_TYPES: tuple[str, ...] = (
@@ -134,7 +147,14 @@ class Pipeline:
         return tuple(s for s in self.stages if s.semantics == semantics)
 
     def stage(self, code: str) -> Stage | None:
-        return next((s for s in self.stages if s.code == code), None)
+        return self._stages_by_code.get(code)
+
+    # Lookups by code go through indexes built on first use (the model is frozen): linting or
+    # rendering a blueprint asks once per stage, robot and required field, and a scan each
+    # time made both grow with the square of the blueprint's size.
+    @cached_property
+    def _stages_by_code(self) -> dict[str, Stage]:
+        return _first_by([(s.code, s) for s in self.stages])
 
 
 @dataclass(frozen=True)
@@ -188,16 +208,49 @@ class Blueprint:
     where: str = field(default="", compare=False)
 
     def role(self, code: str) -> Role | None:
-        return next((r for r in self.roles if r.code == code), None)
+        return self._index.roles.get(code)
 
     def pipeline(self, code: str) -> Pipeline | None:
         return next((p for p in self.pipelines if p.code == code), None)
 
+    def smart_process(self, code: str | None) -> SmartProcess | None:
+        return self._index.processes.get(code) if code is not None else None
+
     def fields_of(self, entity: str) -> tuple[CustomField, ...]:
-        return tuple(f for f in self.fields if f.entity == entity)
+        return self._index.fields_of.get(entity, ())
+
+    def custom_field(self, field_name: str, entity: str | None = None) -> CustomField | None:
+        """The first field Bitrix24 stores as ``field_name`` (``UF_CRM_…``), of ``entity`` when
+        one is given."""
+        if entity is None:
+            return self._index.by_name.get(field_name)
+        return self._index.by_name_entity.get((field_name, entity))
+
+    def field_group(self, entity: str, code: str | None) -> FieldGroup | None:
+        return self._index.groups.get((entity, code)) if code is not None else None
+
+    @cached_property
+    def _index(self) -> _BlueprintIndex:
+        return _BlueprintIndex(self)
 
     def stage_count(self) -> int:
         return sum(len(p.stages) for p in self.pipelines)
+
+
+class _BlueprintIndex:
+    """A blueprint's entries by code, first one first (what ``next(...)`` over them found)."""
+
+    def __init__(self, bp: Blueprint) -> None:
+        self.roles = _first_by([(r.code, r) for r in bp.roles])
+        self.processes = _first_by([(s.code, s) for s in bp.smart_processes])
+        self.groups = _first_by([((g.entity, g.code), g) for g in bp.field_groups])
+        named = [(f.field_name, f) for f in bp.fields]
+        self.by_name = _first_by(named)
+        self.by_name_entity = _first_by([((name, f.entity), f) for name, f in named])
+        fields_of: dict[str, list[CustomField]] = {}
+        for f in bp.fields:
+            fields_of.setdefault(f.entity, []).append(f)
+        self.fields_of = {entity: tuple(found) for entity, found in fields_of.items()}
 
 
 def bitrix_field_name(code: str) -> str:

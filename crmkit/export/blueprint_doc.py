@@ -53,7 +53,7 @@ class _Names:
         return stage.name.get(self.lang) if stage and stage.name else (code or "")
 
     def process(self, code: str | None) -> str:
-        process = next((p for p in self.blueprint.smart_processes if p.code == code), None)
+        process = self.blueprint.smart_process(code)
         return process.title.get(self.lang) if process else (code or "")
 
 
@@ -186,7 +186,7 @@ def _fields_view(bp: Blueprint, lang: Lang, names: _Names) -> list[dict[str, Any
     for entity in entities:
         title_entity = (
             names.process(entity)
-            if any(p.code == entity for p in bp.smart_processes)
+            if bp.smart_process(entity) is not None
             else _entity_name(entity, lang)
         )
         groups: list[dict[str, Any]] = []
@@ -206,9 +206,7 @@ def _fields_view(bp: Blueprint, lang: Lang, names: _Names) -> list[dict[str, Any
                 }
             )
         for code, fields in by_group.items():
-            group = next(
-                (g for g in bp.field_groups if g.code == code and g.entity == entity), None
-            )
+            group = bp.field_group(entity, code)
             groups.append(
                 {
                     "title": _t("group", lang, name=group.name.get(lang) if group else code)
@@ -292,10 +290,7 @@ def _field_label(
     entity = None
     if pipeline is not None:
         entity = pipeline.process if pipeline.kind == "smart_process" else pipeline.kind
-    field = next(
-        (f for f in bp.fields if f.field_name == wanted and (entity is None or f.entity == entity)),
-        None,
-    ) or next((f for f in bp.fields if f.field_name == wanted), None)
+    field = bp.custom_field(wanted, entity) or bp.custom_field(wanted)
     if field is not None:
         label = field.label.get(lang) or field.field_name
         return f"{label} ({field.field_name})" if with_code else label
