@@ -4,6 +4,7 @@ the header written by --save, migration of old versions, round trips."""
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -147,6 +148,7 @@ def test_save_writes_the_header(tmp_path: Path) -> None:
         "questionnaire": "crmkit-maturity",
         "questionnaire_version": 1,
         "date": "2023-11-14",
+        "lang": "ru",  # the language of the comments, and of a resumed interview
     }
     assert saved["answers"]["roles"] == "minimal"
     assert "# Распределены ли роли" in save.read_text(encoding="utf-8")
@@ -279,6 +281,7 @@ def test_dump_parse_round_trip(answers, lang) -> None:
     parsed = parse_answers(parse_toml(text, "a.toml"), Q)
     assert parsed.answers == answers
     assert parsed.questionnaire_version == Q.version and parsed.date == "2025-01-01"
+    assert parsed.lang == lang
 
 
 @settings(max_examples=200, deadline=None)
@@ -303,3 +306,39 @@ def test_garbage_values_give_load_errors(value, key) -> None:
         parse_answers(parse_toml(text, "g.toml"), Q)
     except InputError as exc:  # a LoadError, or parse_toml's own (an integer beyond 64 bits)
         assert exc.where and exc.where.startswith("g.toml")
+
+
+# -- the language of the run, and the resume hint ---------------------------------------------
+def test_a_bad_language_in_the_header_is_named(crmkit, tmp_path: Path) -> None:
+    path = tmp_path / "a.toml"
+    path.write_text(LEVEL3.replace('date = "', 'lang = "de"\ndate = "'), encoding="utf-8")
+    result = crmkit("assess", "--answers", str(path))
+    assert result.code == 2
+    assert f"{path}:" in result.err and "assessment.lang" in result.err and "ru, en" in result.err
+
+
+def test_a_complete_file_is_reported_in_the_language_asked_for(crmkit, tmp_path: Path) -> None:
+    """Only an interrupted interview goes on in its file's language; a replay follows --lang."""
+    path = tmp_path / "a.toml"
+    path.write_text(LEVEL3.replace('date = "', 'lang = "ru"\ndate = "'), encoding="utf-8")
+    result = crmkit("assess", "--answers", str(path))
+    assert result.code == 0, result.err
+    assert "Maturity level: 3 of 5" in result.out
+
+
+def test_the_resume_command_names_the_questionnaire_and_quotes_paths(tmp_path: Path) -> None:
+    from crmkit.assess.service import AssessRequest, resume_command
+
+    own = tmp_path / "my questionnaire.toml"
+    request = AssessRequest(
+        lang="ru", date="2025-01-01", crmkit_version="0", cwd=tmp_path, questionnaire_path=own
+    )
+    command = resume_command(request, tmp_path / "client's answers.toml")
+    assert shlex.split(command) == [
+        "crmkit",
+        "assess",
+        "--answers",
+        str(tmp_path / "client's answers.toml"),
+        "--questionnaire",
+        str(own),
+    ]

@@ -8,7 +8,18 @@ from pathlib import Path
 import pytest
 
 from crmkit.assess.answers import load_questionnaire
-from crmkit.assess.model import DONT_KNOW, MAX_LEVEL, Questionnaire, missing, parse_questionnaire
+from crmkit.assess.model import (
+    DONT_KNOW,
+    MAX_LEVEL,
+    NO_CRM,
+    Questionnaire,
+    asked,
+    implied,
+    missing,
+    parse_questionnaire,
+    question_counts,
+    relevant,
+)
 from crmkit.assess.scoring import score
 from crmkit.files import parse_toml
 from crmkit.schema import LoadError
@@ -141,6 +152,79 @@ def test_readiness_questions_only_without_crm(questionnaire: Questionnaire) -> N
     assert not score(questionnaire, with_crm).readiness.applies
 
 
+def test_without_a_crm_the_questions_about_using_one_are_not_asked(
+    questionnaire: Questionnaire,
+) -> None:
+    """13 questions have "No CRM" as their only sensible answer once the company says it has
+    none: they are marked skip_if = "no_crm", and their "No CRM" choice is what gets recorded."""
+    skipping = [q for q in questionnaire.questions if q.skip_if == NO_CRM]
+    assert len(skipping) == 13
+    for question in skipping:
+        choice = question.implied_choice
+        assert choice is not None and NO_CRM in choice.tags and choice.level == 0, question.id
+    without = {"data_storage": ("spreadsheets",)}
+    assert [q.id for q in asked(questionnaire, without)] == [
+        "data_storage",
+        "company_clients",
+        "company_trade",
+        "company_offer",
+        "readiness_for",
+        "readiness_against",
+    ]
+    assert set(implied(questionnaire, without)) == {q.id for q in skipping}
+    assert question_counts(questionnaire) == (17, 6)
+    # with a CRM nothing is implied, and a "No CRM" answer elsewhere does not skip the rest
+    contradictory = {"data_storage": ("crm_main",), "channels_connected": ("no_crm",)}
+    assert not implied(questionnaire, contradictory)
+    assert "funnels_kinds" in missing(questionnaire, contradictory)
+
+
+def test_skipped_questions_score_as_answering_no_crm(crmkit, tmp_path: Path) -> None:
+    """A file without the 13 answers scores exactly as one answering "No CRM" to each."""
+    questionnaire = load_questionnaire()
+    short = {
+        "data_storage": ("spreadsheets",),
+        "company_clients": ("b2b",),
+        "company_trade": ("wholesale",),
+        "company_offer": ("products",),
+        "readiness_for": ("sales_manager", "clients_100"),
+        "readiness_against": (),
+    }
+    explicit = dict(short)
+    for question in questionnaire.questions:
+        if question.skip_if and question.implied_choice:
+            explicit[question.id] = (question.implied_choice.id,)
+    assert relevant(questionnaire, short) == relevant(questionnaire, explicit)
+    assert score(questionnaire, short) == score(questionnaire, explicit)
+
+    def as_file(answers: dict[str, tuple[str, ...]], name: str) -> str:
+        lines = ["[answers]"]
+        for key, value in answers.items():
+            question = questionnaire.question(key)
+            shown = json.dumps(list(value) if question and question.kind == "multi" else value[0])
+            lines.append(f"{key} = {shown}")
+        path = tmp_path / name
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return str(path)
+
+    results = []
+    for name, answers in (("short.toml", short), ("explicit.toml", explicit)):
+        result = crmkit("assess", "--answers", as_file(answers, name), "--format", "json")
+        assert result.code == 0, result.err
+        results.append(json.loads(result.out))
+    assert results[0]["level"] == results[1]["level"] == 0
+    assert results[0]["dimensions"] == results[1]["dimensions"]
+    assert results[0]["held_back_by"] == results[1]["held_back_by"]
+
+
+def test_questions_text_counts_as_the_interview_does(crmkit) -> None:
+    out = crmkit("assess", "questions").out
+    assert "19 questions (17 asked with a CRM, 6 without one)" in out.splitlines()[1]
+    assert "not asked if: no_crm, then answered no_crm" in out
+    ru = crmkit("assess", "questions", "--lang", "ru").out
+    assert "Вопросов: 19 (в опросе с CRM — 17, без CRM — 6)" in ru.splitlines()[1]
+
+
 def test_dont_know_is_not_a_choice_id(questionnaire: Questionnaire) -> None:
     for question in questionnaire.questions:
         assert DONT_KNOW not in question.choice_ids
@@ -207,6 +291,22 @@ def test_own_questionnaire(crmkit, tmp_path: Path) -> None:
         (('id = "high"', 'id = "low"'), 25, "questions[0].choices[1].id", "duplicate"),
         (('text = "Q1?"', 'text = "Q1?"\nkind = "many"'), 18, "questions[0].kind", "not one of"),
         (('id = "high"', 'id = "dont_know"'), 25, "questions[0].choices[1].id", "reserved"),
+        (
+            ('text = "Q1?"', 'text = "Q1?"\nskip_if = "gone"'),
+            18,
+            "questions[0].skip_if",
+            "exactly one choice must carry the tag 'gone'",
+        ),
+        (
+            (
+                'text = "Q1?"\n\n[[questions.choices]]\nid = "low"\nlevel = 0',
+                'text = "Q1?"\nskip_if = "gone"\n\n[[questions.choices]]\nid = "low"\nlevel = 0\n'
+                'tags = ["gone"]',
+            ),
+            18,
+            "questions[0].skip_if",
+            "nothing can skip this one",
+        ),
     ],
 )
 def test_questionnaire_errors_name_file_line_key(

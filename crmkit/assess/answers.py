@@ -8,11 +8,13 @@ a multi-choice question; ``"dont_know"`` for "don't know"). crmkit writes a head
     questionnaire = "crmkit-maturity"
     questionnaire_version = 1
     date = "2025-03-01"
+    lang = "ru"
 
 so that a file written for an older questionnaire is recognised and migrated with the
-questionnaire's ``[[migrations]]``. A file without the header is read as written for the current
-version. ``parse_answers`` and ``dump_answers`` are pure; ``read_answers``, ``write_answers`` and
-``load_questionnaire`` are the file adapter.
+questionnaire's ``[[migrations]]``, and an interrupted interview resumes in the language it was
+asked in (``lang``, when ``--lang`` is not given). A file without the header is read as written
+for the current version. ``parse_answers`` and ``dump_answers`` are pure; ``read_answers``,
+``write_answers`` and ``load_questionnaire`` are the file adapter.
 """
 
 from __future__ import annotations
@@ -26,9 +28,16 @@ from typing import Any
 
 import tomli_w
 
-from crmkit.assess.model import DONT_KNOW, Migration, Questionnaire, parse_questionnaire, shown
+from crmkit.assess.model import (
+    DONT_KNOW,
+    Migration,
+    Questionnaire,
+    parse_questionnaire,
+    shown,
+    skipped,
+)
 from crmkit.files import TomlDocument, parse_toml, read_toml, write_text
-from crmkit.i18n import Lang
+from crmkit.i18n import LANGS, Lang, msg
 from crmkit.schema import Node, Problems, root
 
 HEADER = "assessment"
@@ -59,6 +68,8 @@ class AnswersFile:
     migrated_from: int | None = None
     #: answers the migration dropped (questions that no longer exist)
     dropped: tuple[str, ...] = field(default=())
+    #: the language the answers were given in (an interrupted interview resumes in it)
+    lang: Lang | None = None
 
 
 # -- questionnaires ---------------------------------------------------------------------------
@@ -79,7 +90,7 @@ def _shipped_questionnaire() -> Questionnaire:
 # -- reading answers (pure) -------------------------------------------------------------------
 def _header(
     node: Node, questionnaire: Questionnaire
-) -> tuple[str | None, str | None, int | None, str | None]:
+) -> tuple[str | None, str | None, int | None, str | None, Lang | None]:
     crmkit_version = node.str("crmkit_version")
     q_id = node.str("questionnaire")
     if q_id is not None and q_id != questionnaire.id:
@@ -101,8 +112,9 @@ def _header(
         date = raw_date.isoformat() if isinstance(raw_date, _dt.date) else raw_date
     elif raw_date is not None:
         node.error('expected a date like "2025-03-01"', "date")
+    lang = node.str("lang", choices=LANGS)
     node.done()
-    return crmkit_version, q_id, version, date
+    return crmkit_version, q_id, version, date, lang  # type: ignore[return-value]
 
 
 def _migration_steps(
@@ -151,8 +163,9 @@ def parse_answers(doc: TomlDocument, questionnaire: Questionnaire) -> AnswersFil
     header = top.table(HEADER)
     crmkit_version = q_id = date = None
     version: int | None = None
+    lang: Lang | None = None
     if header is not None:
-        crmkit_version, q_id, version, date = _header(header, questionnaire)
+        crmkit_version, q_id, version, date, lang = _header(header, questionnaire)
     steps = _migration_steps(questionnaire, version, header)
     table = top.table("answers", required=True)
     top.done()
@@ -219,6 +232,7 @@ def parse_answers(doc: TomlDocument, questionnaire: Questionnaire) -> AnswersFil
         date=date,
         migrated_from=version if version is not None and version < questionnaire.version else None,
         dropped=tuple(dropped),
+        lang=lang,
     )
 
 
@@ -246,6 +260,7 @@ def dump_answers(
         f"questionnaire = {_value(questionnaire.id)}",
         f"questionnaire_version = {questionnaire.version}",
         f"date = {_value(date)}",
+        f"lang = {_value(lang)}",
         "",
         "[answers]",
     ]
@@ -258,7 +273,10 @@ def dump_answers(
             for c in chosen
         ]
         comment = " ".join(question.text.get(lang).split())
-        lines.append(f"# {comment} → {'; '.join(' '.join(s.split()) for s in shown) or '—'}")
+        answer = "; ".join(" ".join(s.split()) for s in shown) or "—"
+        if skipped(question, answers, questionnaire):
+            answer += " " + msg("assess.implied_comment", lang)
+        lines.append(f"# {comment} → {answer}")
         value: object = list(chosen) if question.kind == "multi" else chosen[0]
         lines.append(f"{question.id} = {_value(value)}")
     return "\n".join(lines) + "\n"

@@ -69,6 +69,9 @@ class Question:
     help: Text = Text()
     #: ask only when some chosen answer carries this tag
     only_if: str | None = None
+    #: do not ask when an answer to another question (one without this ``skip_if``) carries
+    #: this tag; the answer is then the question's choice carrying the tag (``implied_choice``)
+    skip_if: str | None = None
     where: str = field(default="", compare=False)
 
     def choice(self, choice_id: str) -> Choice | None:
@@ -77,6 +80,13 @@ class Question:
     @property
     def choice_ids(self) -> tuple[str, ...]:
         return tuple(c.id for c in self.choices)
+
+    @property
+    def implied_choice(self) -> Choice | None:
+        """The answer recorded when the question is skipped: the choice carrying ``skip_if``."""
+        if self.skip_if is None:
+            return None
+        return next((c for c in self.choices if self.skip_if in c.tags), None)
 
     @property
     def scored(self) -> bool:
@@ -181,15 +191,78 @@ def tags_of(questionnaire: Questionnaire, answers: Answers) -> frozenset[str]:
     return frozenset(tags)
 
 
-def is_asked(question: Question, answers: Answers, questionnaire: Questionnaire) -> bool:
-    """Whether ``question`` applies, given the answers so far (its ``only_if`` tag)."""
+def skipped(question: Question, answers: Answers, questionnaire: Questionnaire) -> bool:
+    """Whether the answers already say what ``question`` would: its ``skip_if`` tag is carried
+    by an answer to a question that is not skipped by that tag itself (e.g. "no CRM" said once,
+    where data lives, makes "No CRM" the answer to every question about how the CRM is used)."""
+    tag = question.skip_if
+    if tag is None:
+        return False
+    for other in questionnaire.questions:
+        if other.skip_if == tag:
+            continue
+        for choice_id in answers.get(other.id, ()):
+            choice = other.choice(choice_id)
+            if choice is not None and tag in choice.tags:
+                return True
+    return False
+
+
+def applies(question: Question, answers: Answers, questionnaire: Questionnaire) -> bool:
+    """Whether ``question`` concerns the company, given the answers so far (its ``only_if``)."""
     if question.only_if is None:
         return True
     return question.only_if in tags_of(questionnaire, answers)
 
 
+def is_asked(question: Question, answers: Answers, questionnaire: Questionnaire) -> bool:
+    """Whether ``question`` is asked, given the answers so far: it applies (``only_if``) and
+    the answers do not already say what it would (``skip_if``)."""
+    return applies(question, answers, questionnaire) and not skipped(
+        question, answers, questionnaire
+    )
+
+
+def asked(questionnaire: Questionnaire, answers: Answers) -> tuple[Question, ...]:
+    """The questions asked given the answers so far, in order (what "[question N of M]" counts)."""
+    return tuple(q for q in questionnaire.questions if is_asked(q, answers, questionnaire))
+
+
+def asked_when(questionnaire: Questionnaire, tags: frozenset[str]) -> tuple[Question, ...]:
+    """The questions asked when the answers carry exactly ``tags`` (the counts of the intro and of
+    `crmkit assess questions`: with no tag, and with ``no_crm``)."""
+    return tuple(
+        q
+        for q in questionnaire.questions
+        if (q.only_if is None or q.only_if in tags) and (q.skip_if is None or q.skip_if not in tags)
+    )
+
+
+def question_counts(questionnaire: Questionnaire) -> tuple[int, int]:
+    """How many questions are asked: with a CRM (no answer says ``no_crm``), and without one.
+    The interview's intro, its "[question N of M]" and `crmkit assess questions` show these."""
+    return (
+        len(asked_when(questionnaire, frozenset())),
+        len(asked_when(questionnaire, frozenset({NO_CRM}))),
+    )
+
+
+def implied(questionnaire: Questionnaire, answers: Answers) -> dict[str, tuple[str, ...]]:
+    """The answers of the questions skipped by ``skip_if``: each its choice carrying the tag."""
+    found: dict[str, tuple[str, ...]] = {}
+    for question in questionnaire.questions:
+        choice = question.implied_choice
+        if (
+            choice is not None
+            and applies(question, answers, questionnaire)
+            and skipped(question, answers, questionnaire)
+        ):
+            found[question.id] = (choice.id,)
+    return found
+
+
 def missing(questionnaire: Questionnaire, answers: Answers) -> list[str]:
-    """The ids of the questions that apply and have no answer, in questionnaire order."""
+    """The ids of the questions asked that have no answer, in questionnaire order."""
     return [
         q.id
         for q in questionnaire.questions
@@ -198,12 +271,19 @@ def missing(questionnaire: Questionnaire, answers: Answers) -> list[str]:
 
 
 def relevant(questionnaire: Questionnaire, answers: Answers) -> dict[str, tuple[str, ...]]:
-    """The answers to questions that apply (an answer to a skipped question is dropped)."""
-    return {
-        q.id: tuple(answers[q.id])
-        for q in questionnaire.questions
-        if q.id in answers and is_asked(q, answers, questionnaire)
-    }
+    """The answers to questions that apply (an answer to a question that does not is dropped);
+    a question skipped by ``skip_if`` without an answer gets its implied one, so the result is
+    the same as answering it with that choice."""
+    filled = implied(questionnaire, answers)
+    result: dict[str, tuple[str, ...]] = {}
+    for q in questionnaire.questions:
+        if not applies(q, answers, questionnaire):
+            continue
+        if q.id in answers:
+            result[q.id] = tuple(answers[q.id])
+        elif q.id in filled:
+            result[q.id] = filled[q.id]
+    return result
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -254,6 +334,7 @@ def _read_question(node: Node, dimensions: set[str], seen: set[str]) -> Question
         text=node.text("text", required=True),
         help=node.text("help"),
         only_if=node.str("only_if"),
+        skip_if=node.str("skip_if"),
         choices=choices,
         where=node.where,
     )
@@ -347,6 +428,27 @@ def parse_questionnaire(doc: TomlDocument) -> Questionnaire:
                 doc.source,
                 ("questions", index, "only_if"),
                 f"no choice carries the tag {shown(question.only_if)}",
+            )
+    for index, question in enumerate(questions):
+        tag = question.skip_if
+        if tag is None:
+            continue
+        carrying = [c.id for c in question.choices if tag in c.tags]
+        if len(carrying) != 1:
+            problems.add(
+                doc.source,
+                ("questions", index, "skip_if"),
+                f"exactly one choice must carry the tag {shown(tag)} (the answer recorded when "
+                f"the question is skipped); found {len(carrying)}",
+            )
+        elif not any(
+            tag in c.tags for other in questions if other.skip_if != tag for c in other.choices
+        ):
+            problems.add(
+                doc.source,
+                ("questions", index, "skip_if"),
+                f"no question without skip_if = {shown(tag)} has a choice tagged {shown(tag)}, "
+                "so nothing can skip this one",
             )
     problems.raise_if_any()
     return Questionnaire(

@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from crmkit.assess.model import DONT_KNOW, MAX_LEVEL, Question, Questionnaire
+from crmkit.assess.model import DONT_KNOW, MAX_LEVEL, Question, Questionnaire, question_counts
 from crmkit.assess.readiness import Readiness
 from crmkit.assess.scoring import Assessment, ScoredAnswer
 from crmkit.i18n import Lang, msg
@@ -38,6 +38,13 @@ def questions_data(questionnaire: Questionnaire, lang: Lang) -> list[dict[str, A
 
 
 def questions_text(questionnaire: Questionnaire, lang: Lang) -> str:
+    with_crm, without_crm = question_counts(questionnaire)
+    total = len(questionnaire.questions)
+    split = (
+        ""
+        if with_crm == without_crm == total
+        else msg("assess.questions_split", lang, with_crm=with_crm, without_crm=without_crm)
+    )
     lines = [
         questionnaire.title.get(lang),
         msg(
@@ -45,7 +52,8 @@ def questions_text(questionnaire: Questionnaire, lang: Lang) -> str:
             lang,
             id=questionnaire.id,
             version=questionnaire.version,
-            count=len(questionnaire.questions),
+            count=total,
+            split=split,
         ),
     ]
     for section in questionnaire.sections():
@@ -56,6 +64,8 @@ def questions_text(questionnaire: Questionnaire, lang: Lang) -> str:
                 notes.append(msg("assess.multi", lang))
             if q.only_if:
                 notes.append(msg("assess.only_if", lang, tag=q.only_if))
+            if q.skip_if and q.implied_choice:
+                notes.append(msg("assess.skip_if", lang, tag=q.skip_if, choice=q.implied_choice.id))
             suffix = f"  [{'; '.join(notes)}]" if notes else ""
             lines.append(f"{q.id}: {q.text.get(lang)}{suffix}")
             if q.help:

@@ -7,6 +7,7 @@ Everything is read and checked before anything is written: bad input writes noth
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,8 @@ class AssessRequest:
     save_path: Path | None = None
     #: a person can answer questions (stdin is a terminal)
     interactive: bool = False
+    #: --lang was given; otherwise an interrupted interview resumes in its file's language
+    lang_explicit: bool = False
 
 
 @dataclass
@@ -46,6 +49,10 @@ class AssessOutcome:
     saved: Path | None = None
     #: remarks for the person at the terminal (migration, saved files)
     notes: list[str] = field(default_factory=list)
+    #: the language of the run: the request's, or the resumed answers file's
+    lang: Lang = "en"
+    #: questions were asked in the terminal
+    asked: bool = False
 
 
 def _default_save(cwd: Path) -> Path:
@@ -55,6 +62,14 @@ def _default_save(cwd: Path) -> Path:
         candidate = cwd / f"assessment-{index}.toml"
         index += 1
     return candidate
+
+
+def resume_command(request: AssessRequest, answers_file: Path) -> str:
+    """The command that continues an interrupted interview, exactly as it can be pasted."""
+    words = ["crmkit", "assess", "--answers", str(answers_file)]
+    if request.questionnaire_path is not None:
+        words += ["--questionnaire", str(request.questionnaire_path)]
+    return shlex.join(words)
 
 
 def run_assessment(request: AssessRequest, ask: Ask | None = None) -> AssessOutcome:
@@ -67,6 +82,9 @@ def run_assessment(request: AssessRequest, ask: Ask | None = None) -> AssessOutc
     if request.answers_path is not None:
         loaded = read_answers(request.answers_path, questionnaire)
         answers = dict(loaded.answers)
+        resuming = request.interactive and ask is not None and missing(questionnaire, answers)
+        if resuming and loaded.lang is not None and not request.lang_explicit:
+            lang = loaded.lang  # an interrupted interview goes on in the language it began in
         if loaded.migrated_from is not None:
             notes.append(
                 msg(
@@ -103,7 +121,10 @@ def run_assessment(request: AssessRequest, ask: Ask | None = None) -> AssessOutc
                 crmkit_version=request.crmkit_version,
                 lang=lang,
             )
-            raise Interrupted(msg("assess.saved_partial", lang, path=save_to)) from None
+            command = resume_command(request, save_to)
+            raise Interrupted(
+                msg("assess.saved_partial", lang, path=save_to, command=command)
+            ) from None
         asked = True
         still = missing(questionnaire, answers)
         if still:  # the interview must not return early; this is a bug, not bad input
@@ -130,6 +151,8 @@ def run_assessment(request: AssessRequest, ask: Ask | None = None) -> AssessOutc
         answers_file=saved or request.answers_path,
         saved=saved,
         notes=notes,
+        lang=lang,
+        asked=asked,
     )
 
 

@@ -49,6 +49,7 @@ def assess(
         questionnaire_path=app.resolve(questionnaire_path) if questionnaire_path else None,
         save_path=app.resolve(save_path) if save_path else None,
         interactive=app.interactive,
+        lang_explicit=app.lang_explicit,
     )
 
     def ask(questionnaire, answers, lang):  # type: ignore[no-untyped-def]
@@ -57,6 +58,7 @@ def assess(
         return interview(questionnaire, answers, lang)
 
     outcome = run_assessment(request, ask)
+    app.lang = outcome.lang  # a resumed interview speaks its answers file's language
     for line in outcome.notes:
         note(line)
     q, result, lang = outcome.questionnaire, outcome.assessment, app.lang
@@ -74,6 +76,8 @@ def assess(
     else:
         text = report.to_text(q, result, lang, answers_file=shown_file, questionnaire_file=own)
     emit(text, out_path(app, out))
+    if outcome.asked and result.readiness.applies:
+        note(app.t("assess.next_select"))  # no CRM yet: choosing one is the next step
 
 
 @assess.command("questions", cls=LocalizedCommand)
