@@ -11,13 +11,13 @@ import click
 
 from crmkit.cli.base import app_of, command, format_option, lang_option, option
 from crmkit.cli.context import AppContext
-from crmkit.cli.output import emit, note
+from crmkit.cli.output import done, emit, note, quoted
 from crmkit.cli.portal import open_client, webhook_of
 from crmkit.errors import CrmRefused, PlanNotEmpty, UsageError, ValidationFailed
 
 
 @command("push")
-@click.argument("file", metavar="FILE|ID|PLAN.json")
+@click.argument("file", metavar="[FILE|ID|PLAN.json]", default="blueprint.toml")
 @option("--webhook", "webhook", default=None, metavar="URL")
 @option("--apply", "apply", is_flag=True, default=False)
 @option("--yes", "yes", is_flag=True, default=False)
@@ -124,6 +124,11 @@ def push(
         _ = preamble
     if check and outcome.plan.changes:
         raise PlanNotEmpty(app.t("push.cli.not_empty", count=outcome.plan.changes))
+    if fmt == "text" and not outcome.partial and not check:
+        if not apply and outcome.plan.changes:
+            done(app, None, f"crmkit push {quoted(file)} --apply")
+        elif outcome.applied or not outcome.plan.changes:
+            done(app, None, "crmkit audit")
     if outcome.partial:
         final = outcome.final or outcome.plan
         raise CrmRefused(

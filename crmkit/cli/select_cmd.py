@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import click
 
 from crmkit.cli.base import LazyGroup, app_of, command, format_option, lang_option, option
-from crmkit.cli.output import emit, emit_bytes, note, out_path, to_json
+from crmkit.cli.context import AppContext
+from crmkit.cli.output import client_file, done, emit, emit_bytes, note, out_path, quoted, to_json
 from crmkit.errors import UsageError
 from crmkit.i18n import Lang
 
@@ -21,10 +22,19 @@ _FILE = click.Path(path_type=Path, dir_okay=False)
 @click.group("select", cls=LazyGroup, invoke_without_command=True)
 @option("--input", "input_path", type=_FILE, default=None)
 @option("--catalog", "catalog_path", type=_FILE, default=None)
-@option("--save", "save_path", type=_FILE, default=None)
+@option(
+    "--save",
+    "save_path",
+    type=_FILE,
+    default=None,
+    is_flag=False,
+    flag_value=Path("selection.toml"),
+    metavar="[FILE]",
+)
 @format_option(("text", "json", "md", "html", "xlsx"))
 @option("--out", type=_FILE, default=None)
 @option("--seed", type=click.IntRange(min=0), default=None)
+@option("--force", is_flag=True, default=False)
 @lang_option()
 @click.pass_context
 def select(
@@ -35,6 +45,7 @@ def select(
     fmt: str,
     out: Path | None,
     seed: int | None,
+    force: bool,
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
@@ -47,7 +58,9 @@ def select(
     app = app_of(ctx)
     if fmt == "xlsx" and out is None:
         raise UsageError(app.t("select.xlsx_needs_out"))
+    out_given = out
     out = out_path(app, out)
+    saved: str | None = None
     catalog = load_catalog(app.resolve(catalog_path) if catalog_path else None)
     lib = library()
     if input_path is not None:
@@ -56,7 +69,11 @@ def select(
         if save_path is not None:
             from crmkit.files import write_text
 
+            # the consultant edits this file: an existing one is kept unless it is the input
+            if app.resolve(save_path) != path:
+                client_file(app, save_path, "selection.toml", edited=True, force=force)
             write_text(app.resolve(save_path), read_text(path))
+            saved = str(save_path)
     else:
         if not app.interactive:
             raise UsageError(app.t("select.no_tty"))
@@ -80,6 +97,7 @@ def select(
             shown=shown,
         )
         note(app.t("select.saved", path=shown))
+        saved = shown
         import tomli_w
 
         from crmkit.files import parse_toml
@@ -87,6 +105,18 @@ def select(
         selection = read_selection(parse_toml(tomli_w.dumps(data), str(target)), catalog, lib)
     result = run_selection(selection, catalog, lib, seed=seed)
     _render(result, fmt, out, app.lang)
+    if saved is not None or out is not None:
+        if saved is not None and input_path is not None:
+            done(app, saved)
+        done(app, str(out_given) if out is not None else None, _next_step(app, saved))
+
+
+def _next_step(app: AppContext, saved: str | None) -> str:
+    """After a selection: tailor the blueprint from the assessment, if the folder has one;
+    otherwise the selection's document."""
+    if app.resolve("assessment.toml").exists() and not app.resolve("blueprint.toml").exists():
+        return "crmkit blueprint new --from-assessment assessment.toml"
+    return f"crmkit render {quoted(saved or 'selection.toml')}"
 
 
 def _render(result: SelectionResult, fmt: str, out: Path | None, language: Lang) -> None:

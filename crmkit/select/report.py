@@ -538,12 +538,9 @@ def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [len(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
-    line = lambda cells: "  ".join(c.ljust(widths[i]) for i, c in enumerate(cells)).rstrip()  # noqa: E731
-    return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+    from crmkit.terminal import table
+
+    return table(headers, rows)
 
 
 def render_text(result: SelectionResult, lang: Lang) -> str:
@@ -624,7 +621,9 @@ def render_text(result: SelectionResult, lang: Lang) -> str:
     if v["warnings"]:
         out += ["", h["warnings"] + ":", *(f"  ! {w}" for w in v["warnings"])]
     out += ["", v["facts_note"]]
-    return "\n".join(out) + "\n"
+    from crmkit.terminal import fit
+
+    return fit("\n".join(out)) + "\n"
 
 
 # -- Markdown and HTML ---------------------------------------------------------------------------
@@ -788,4 +787,6 @@ def catalog_text(catalog: Catalog, lang: Lang) -> str:
         "+ " + msg("select.yes", lang) + ", − " + msg("select.no", lang) + ", ? " + unknown + ".",
         msg("select.text.facts_note", lang),
     ]
-    return "\n".join(lines) + "\n"
+    from crmkit.terminal import fit
+
+    return fit("\n".join(lines)) + "\n"
