@@ -408,7 +408,11 @@ def test_terminal_refusals_back_across_a_step_and_edit_from_a_review(tmp_path):
     child.expect(r"Number of an answer to change \(1–3\)")
     child.send("\r")
     child.expect(r"\[question 1 of 9\] Step 2\. Where will people work")
-    child.send("<")  # back, across into step 1: its review again
+    child.send("\x1b[D")  # ←: back, across into step 1: its review again
+    child.expect(r"Number of an answer to change \(1–3\)")
+    child.send("<\r")  # and (typed, on a Latin layout) back once more: the own problem again
+    child.expect("Another problem")
+    child.send("\r")
     child.expect(r"Number of an answer to change \(1–3\)")
     child.send("1\r")  # edit the name from the review
     child.expect("Name of this selection")
@@ -456,7 +460,7 @@ def test_terminal_resumes_a_saved_file_scores_later_and_finishes(tmp_path):
     # the evidence and confidence of S2's scores are known from its other scores: not asked
     child.expect(r"\[score (\d+) of (\d+)\] S2 CRM \(Salesap\) — Reports")
     index, total = int(child.match.group(1)), int(child.match.group(2))
-    child.expect(r"Score 1–5 \(\? scores later, < goes back\):")
+    child.expect(r"Score 1–5 \(\? scores later, ← goes back\):")
     child.send("?\r")  # score later
     child.expect(r"\[score (\d+) of \d+\] S2 CRM \(Salesap\) — Technical support")
     # the counter counts every score of the matrix: support comes three criteria after reports

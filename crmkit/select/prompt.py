@@ -42,7 +42,7 @@ from crmkit.select.shortlist import MAX_SIZE, MIN_SIZE
 Choice = tuple[str, str]  # (value, title)
 Validate = Callable[[Any], bool | str]
 
-#: typed as an answer (or pressed in a list): back to the previous question
+#: typed as an answer (or pressed in a list), as ← is: back to the previous question
 BACK_KEY = "<"
 #: typed as a score: leave it open, score later
 LATER_KEY = "?"
@@ -76,17 +76,26 @@ class QuestionaryAsker:
     def __init__(self, lang: Lang) -> None:
         self.lang = lang
 
-    def _back_on_key(self, question: Any) -> Any:
-        """``<`` in a list leaves it at once with "back" (no validation: nothing is chosen)."""
+    def _back_on_key(self, question: Any, *, typed: bool = False) -> Any:
+        """``←`` (and ``<``, which a Russian keyboard layout cannot type) leaves at once with
+        "back", without validation. In a typed answer ``←`` moves the cursor, so there it means
+        back only while nothing is typed."""
+        from prompt_toolkit.filters import Condition
         from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
-
-        bindings = KeyBindings()
-
-        @bindings.add(BACK_KEY, eager=True)
-        def _back(event: Any) -> None:
-            event.app.exit(result=_BACK)
+        from prompt_toolkit.keys import Keys
 
         app = question.application
+        bindings = KeyBindings()
+
+        def back(event: Any) -> None:
+            event.app.exit(result=_BACK)
+
+        if typed:
+            empty = Condition(lambda: not app.current_buffer.text)
+            bindings.add(Keys.Left, filter=empty, eager=True)(back)
+        else:
+            bindings.add(Keys.Left, eager=True)(back)
+            bindings.add(BACK_KEY, eager=True)(back)
         app.key_bindings = merge_key_bindings([app.key_bindings or KeyBindings(), bindings])
         return question
 
@@ -98,8 +107,9 @@ class QuestionaryAsker:
                 return True
             return validate(answer)
 
-        answer = str(questionary.text(message, default=default, validate=check).unsafe_ask())
-        if answer.strip() == BACK_KEY:
+        question = questionary.text(message, default=default, validate=check)
+        answer = str(self._back_on_key(question, typed=True).unsafe_ask())
+        if answer in (BACK_KEY, _BACK) or answer.strip() == BACK_KEY:
             raise Back
         return answer
 
