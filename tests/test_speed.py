@@ -5,6 +5,8 @@ the matrix and the sandbox's pages give the same answers as the straightforward 
 from __future__ import annotations
 
 import json
+import math
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +36,14 @@ from crmkit.export.svg import esc
 from crmkit.files import parse_toml
 from crmkit.i18n import Text
 from crmkit.schema import LoadError, Problems
+from crmkit.select.matrix import (
+    SPREAD,
+    TIE,
+    _partials,
+    normalise,
+    weighted_mean,
+    win_probability,
+)
 from crmkit.tomlpos import DeferredPositions, locate
 
 # -- the message catalog ----------------------------------------------------------------------
@@ -389,3 +399,71 @@ def test_a_changed_file_is_parsed_again(tmp_path: Path) -> None:
     assert [s.code for s in library.load_path_or_id(str(path)).pipelines[0].stages] == ["A"]
     path.write_text(text + '[[pipelines.stages]]\ncode = "B"\nname = "B"\n', encoding="utf-8")
     assert [s.code for s in library.load_path_or_id(str(path)).pipelines[0].stages] == ["B"]
+
+
+# -- the matrix: the same floats as the straightforward sums -----------------------------------
+
+_WEIGHT = st.one_of(
+    st.sampled_from([0.0, 1.0, 0.5, 1e-9, 3.0, 7.0, 1e12]),
+    st.floats(min_value=0, max_value=10, allow_nan=False),
+)
+_VALUE = st.one_of(st.sampled_from([1.0, 2.0, 3.0, 4.0, 5.0, 2.5]), st.floats(1, 5))
+
+
+def _reference_win_probability(
+    weights: dict[str, float], values: dict[str, dict[str, float]], seed: int, draws: int
+) -> dict[str, float]:
+    """The Monte-Carlo as it was: dictionaries, ``uniform`` and ``weighted_mean`` per system."""
+    rng = random.Random(seed)
+    wins = dict.fromkeys(values, 0.0)
+    for _ in range(draws):
+        varied = {c: w * rng.uniform(1 - SPREAD, 1 + SPREAD) for c, w in weights.items()}
+        if math.fsum(varied.values()) <= 0:
+            continue
+        scores = {s: weighted_mean(varied, v) for s, v in values.items()}
+        best = max(scores.values())
+        winners = [s for s, x in scores.items() if x >= best - TIE]
+        for s in winners:
+            wins[s] += 1 / len(winners)
+    return {s: n / draws for s, n in wins.items()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    weights=st.lists(_WEIGHT, min_size=1, max_size=12),
+    rows=st.lists(st.lists(_VALUE, min_size=12, max_size=12), min_size=1, max_size=6),
+    twins=st.booleans(),
+    seed=st.integers(0, 1000),
+)
+def test_win_probability_is_the_same_floats(
+    weights: list[float], rows: list[list[float]], twins: bool, seed: int
+) -> None:
+    criteria = [f"c{i}" for i in range(len(weights))]
+    points = dict(zip(criteria, weights, strict=True))
+    values = {f"s{j}": dict(zip(criteria, row, strict=False)) for j, row in enumerate(rows)}
+    if twins:  # equal systems: ties split
+        values["twin"] = dict(values["s0"])
+    for given_weights in (points, normalise(points) if sum(weights) > 0 else points):
+        expected = _reference_win_probability(given_weights, values, seed, 150)
+        found = win_probability(given_weights, values, seed=seed, draws=150)
+        assert repr(found) == repr(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_WEIGHT, st.floats(-1e6, 1e6)), min_size=1, max_size=30))
+def test_a_sum_without_one_term_is_the_sum_of_the_others(values: list[float]) -> None:
+    parts = _partials(values)
+    assert math.fsum(parts) == math.fsum(values)
+    for index, value in enumerate(values):
+        others = values[:index] + values[index + 1 :]
+        assert repr(math.fsum([*parts, -value])) == repr(math.fsum(others))
+
+
+def test_a_score_at_the_tie_cut_off_is_decided_by_fsum() -> None:
+    """Scores TIE apart sit on the cut-off, where plain addition might decide otherwise: such
+    a draw is summed exactly, and the shares are still the reference's."""
+    for gap in (TIE, TIE * (1 + 1e-7), TIE * (1 - 1e-7), 2e-16):
+        weights = {"a": 0.3, "b": 0.7}
+        values = {"x": {"a": 3.0, "b": 3.0}, "y": {"a": 3.0 - gap, "b": 3.0 - gap}}
+        expected = _reference_win_probability(weights, values, 3, 200)
+        assert repr(win_probability(weights, values, seed=3, draws=200)) == repr(expected)
