@@ -16,9 +16,17 @@ _GAP = "  "
 
 
 def wrap(line: str, width: int = WIDTH) -> list[str]:
-    """One line as lines of at most ``width`` characters (a word longer than that stays whole)."""
+    """One line as lines of at most ``width`` characters (a word longer than that stays whole).
+
+    A ``crmkit …`` command in the line is never split: it goes on a line of its own, whole, so
+    it can be copied and pasted."""
     if len(line) <= width:
         return [line]
+    command = line.find("crmkit ")
+    if command > 0 and line[command - 1] in " :`«\"'":
+        head = line[:command].rstrip()
+        indent = " " * (len(line) - len(line.lstrip(" ")))
+        return [*wrap(head, width), indent + "  " + line[command:]]
     body = line.lstrip(" ")
     indent = " " * (len(line) - len(body))
     # a bullet or a numbered item continues under its text, not under its mark

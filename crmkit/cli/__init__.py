@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import sys
 import threading
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -78,23 +76,6 @@ def _signal_again(hook: Any) -> None:
     sys.__unraisablehook__(hook)
 
 
-#: files of the client folder, opened by default when no path is given
-CLIENT_FILES = ("assessment.toml", "selection.toml", "blueprint.toml", "portal.toml", "reports")
-
-
-def as_given(text: str, args: list[str], cwd: Path) -> str:
-    """``text`` with each file the person named by a relative path (or a client-folder file
-    opened by default) shown that way again: commands open files by their full path."""
-    names = [a for a in args if a and not a.startswith("-")]
-    names += [a.split("=", 1)[1] for a in args if a.startswith("--") and "=" in a]
-    for name in sorted({*names, *CLIENT_FILES}, key=len, reverse=True):
-        if not Path(name).is_absolute() and str(cwd / name) not in names:
-            full = str(cwd / name)
-            if full in text:  # the whole path only: "…/select" is not "…/selection.toml"
-                text = re.sub(re.escape(full) + r"(?![\w.-])", name.replace("\\", r"\\"), text)
-    return text
-
-
 def _say(app: AppContext, text: str) -> None:
     """One line on stderr, secrets masked; a closed terminal (SIGHUP) must not turn it into a
     second failure."""
@@ -112,6 +93,8 @@ def run(args: list[str], app: AppContext) -> int:
     try:
         cli.main(args=args, prog_name="crmkit", obj=app, standalone_mode=False)
     except CrmkitError as exc:
+        from crmkit.cli.output import as_given  # only when there is an error to say
+
         _say(app, as_given(str(exc), args, app.cwd))
         return int(exc.exit_code)
     except (click.exceptions.Abort, KeyboardInterrupt) as exc:

@@ -9,7 +9,8 @@ import click
 
 from crmkit import __version__
 from crmkit.cli.base import LazyGroup, LocalizedCommand, app_of, format_option, lang_option, option
-from crmkit.cli.output import emit, note, out_path, to_json
+from crmkit.cli.output import as_given, client_file, done, emit, note, out_path, quoted, to_json
+from crmkit.terminal import fit
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 
@@ -21,7 +22,16 @@ def _today(clock_value: float) -> str:
 @click.group("assess", cls=LazyGroup, invoke_without_command=True)
 @option("--answers", "answers_path", type=_FILE, default=None)
 @option("--questionnaire", "questionnaire_path", type=_FILE, default=None)
-@option("--save", "save_path", type=_FILE, default=None)
+@option(
+    "--save",
+    "save_path",
+    type=_FILE,
+    default=None,
+    is_flag=False,
+    flag_value=Path("assessment.toml"),
+    metavar="[FILE]",
+)
+@option("--force", is_flag=True, default=False)
 @format_option(("text", "json", "md", "html"))
 @option("--out", type=_FILE, default=None)
 @lang_option()
@@ -33,6 +43,7 @@ def assess(
     save_path: Path | None,
     fmt: str,
     out: Path | None,
+    force: bool,
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
@@ -40,6 +51,11 @@ def assess(
     from crmkit.assess.service import AssessRequest, run_assessment
 
     app = app_of(ctx)
+    if save_path is not None and app.resolve(save_path) != (
+        app.resolve(answers_path) if answers_path else None
+    ):
+        # the answers are the consultant's: an existing file is replaced only when asked to
+        client_file(app, save_path, "assessment.toml", edited=True, force=force)
     request = AssessRequest(
         lang=app.lang,
         date=_today(app.clock()),
@@ -59,8 +75,9 @@ def assess(
 
     outcome = run_assessment(request, ask)
     app.lang = outcome.lang  # a resumed interview speaks its answers file's language
+    args = [str(p) for p in (answers_path, save_path, questionnaire_path) if p is not None]
     for line in outcome.notes:
-        note(line)
+        note(as_given(line, args, app.cwd))
     q, result, lang = outcome.questionnaire, outcome.assessment, app.lang
     shown_file = str(answers_path or save_path or outcome.answers_file or "") or None
     own = str(questionnaire_path) if questionnaire_path else None
@@ -74,10 +91,21 @@ def assess(
             q, result, lang, answers_file=shown_file, footer=footer, questionnaire_file=own
         )
     else:
-        text = report.to_text(q, result, lang, answers_file=shown_file, questionnaire_file=own)
+        text = fit(report.to_text(q, result, lang, answers_file=shown_file, questionnaire_file=own))
     emit(text, out_path(app, out))
-    if outcome.asked and result.readiness.applies:
-        note(app.t("assess.next_select"))  # no CRM yet: choosing one is the next step
+    if out is not None:
+        done(app, str(out))
+    answers_file = outcome.saved or outcome.answers_file
+    if result.readiness.applies:  # no CRM yet: choosing one is the next step
+        if outcome.asked:
+            note(app.t("assess.next_select"))
+        done(app, None, "crmkit select --save")
+    elif answers_file is not None:
+        shown = as_given(str(answers_file), args, app.cwd)
+        command = f"crmkit blueprint new --from-assessment {quoted(shown)}"
+        if questionnaire_path is not None:
+            command += f" --questionnaire {quoted(str(questionnaire_path))}"
+        done(app, None, command)
 
 
 @assess.command("questions", cls=LocalizedCommand)
@@ -96,4 +124,4 @@ def questions(ctx: click.Context, questionnaire_path: Path | None, fmt: str) -> 
     if fmt == "json":
         emit(to_json(report.questions_data(questionnaire, app.lang)))
     else:
-        emit(report.questions_text(questionnaire, app.lang))
+        emit(fit(report.questions_text(questionnaire, app.lang)))

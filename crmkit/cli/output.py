@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,22 @@ import click
 
 from crmkit.cli.context import AppContext
 from crmkit.errors import UsageError
+
+#: files of the client folder, opened by default when no path is given
+CLIENT_FILES = ("assessment.toml", "selection.toml", "blueprint.toml", "portal.toml", "reports")
+
+
+def as_given(text: str, args: list[str], cwd: Path) -> str:
+    """``text`` with each file the person named by a relative path (or a client-folder file
+    opened by default) shown that way again: commands open files by their full path."""
+    names = [a for a in args if a and not a.startswith("-")]
+    names += [a.split("=", 1)[1] for a in args if a.startswith("--") and "=" in a]
+    for name in sorted({*names, *CLIENT_FILES}, key=len, reverse=True):
+        if not Path(name).is_absolute() and str(cwd / name) not in names:
+            full = str(cwd / name)
+            if full in text:  # the whole path only: "…/select" is not "…/selection.toml"
+                text = re.sub(re.escape(full) + r"(?![\w.-])", name.replace("\\", r"\\"), text)
+    return text
 
 
 def to_json(data: Any) -> str:
