@@ -82,7 +82,9 @@ def audit(
     elif fmt == "html":
         emit(to_html(result), target)
     else:
-        emit(to_text(result), target)
+        from crmkit.terminal import fit
+
+        emit(fit(to_text(result)), target)
     if target is not None:
         note(app.t("audit.cli.written", path=str(out)))
 

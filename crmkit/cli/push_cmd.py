@@ -72,7 +72,9 @@ def push(
     shown = {"plan": False}
 
     def confirm(plan: Any) -> bool:
-        outcome_view = plan_text(plan, verbose=verbose)
+        from crmkit.terminal import fit
+
+        outcome_view = fit(plan_text(plan, verbose=verbose))
         click.echo(f"{app.t('push.report.portal', portal=hook.origin)}\n{outcome_view}", err=True)
         shown["plan"] = True
         summary = plan.summary()
@@ -114,7 +116,9 @@ def push(
     elif apply and not outcome.applied and shown["plan"]:
         note(app.t("push.report.declined"))
     else:
-        text = outcome_text(outcome, with_plan=not shown["plan"], verbose=verbose)
+        from crmkit.terminal import fit
+
+        text = fit(outcome_text(outcome, with_plan=not shown["plan"], verbose=verbose))
         if shown["plan"]:
             note(text.rstrip("\n"))
         else:
