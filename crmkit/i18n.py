@@ -16,8 +16,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal, cast
 
-Lang = Literal["ru", "en"]
-LANGS: tuple[Lang, ...] = ("ru", "en")
+Lang = Literal["ru", "en", "uk"]
+LANGS: tuple[Lang, ...] = ("ru", "en", "uk")
+#: where a text missing in a language is looked for next (a Ukrainian text missing: Russian)
+_FALLBACK: dict[str, tuple[str, ...]] = {
+    "ru": ("ru", "en", "uk"),
+    "en": ("en", "ru", "uk"),
+    "uk": ("uk", "ru", "en"),
+}
 
 
 def detect_lang(environ: Mapping[str, str]) -> Lang:
@@ -28,26 +34,33 @@ def detect_lang(environ: Mapping[str, str]) -> Lang:
     for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
         value = environ.get(var, "")
         if value:
-            return "ru" if value.lower().startswith(("ru", "uk", "be", "kk")) else "en"
+            value = value.lower()
+            if value.startswith("uk"):
+                return "uk"
+            return "ru" if value.startswith(("ru", "be", "kk")) else "en"
     return "en"
 
 
 @dataclass(frozen=True)
 class Text:
-    """A text in both languages; either may be empty, then the other one is shown."""
+    """A text in Russian, English and Ukrainian; one missing shows another (``_FALLBACK``)."""
 
     ru: str = ""
     en: str = ""
+    uk: str = ""
 
     def get(self, lang: Lang) -> str:
-        first, second = (self.ru, self.en) if lang == "ru" else (self.en, self.ru)
-        return first or second
+        for name in _FALLBACK.get(lang, _FALLBACK["en"]):
+            value: str = getattr(self, name)
+            if value:
+                return value
+        return ""
 
     def __bool__(self) -> bool:
-        return bool(self.ru or self.en)
+        return bool(self.ru or self.en or self.uk)
 
     def to_dict(self) -> dict[str, str]:
-        return {k: v for k, v in (("ru", self.ru), ("en", self.en)) if v}
+        return {k: v for k, v in (("ru", self.ru), ("en", self.en), ("uk", self.uk)) if v}
 
 
 # os.path, not pathlib: the catalog is read by every run, ``crmkit --help`` included, and
@@ -141,7 +154,7 @@ def _flatten(data: dict[str, object], flat: dict[str, dict[str, str]]) -> None:
     def walk(prefix: str, node: dict[str, object]) -> None:
         for key, value in node.items():
             name = f"{prefix}.{key}" if prefix else key
-            if isinstance(value, dict) and set(value) <= {"ru", "en"} and value:
+            if isinstance(value, dict) and set(value) <= {"ru", "en", "uk"} and value:
                 flat[name] = cast(dict[str, str], value)
             elif isinstance(value, dict):
                 walk(name, cast(dict[str, object], value))
@@ -157,7 +170,7 @@ def msg(key: str, lang: Lang, **values: object) -> str:
     entry = _catalog().get(key)
     if entry is None:
         raise KeyError(key)
-    template = entry.get(lang) or entry.get("en") or entry.get("ru") or key
+    template = next((entry[n] for n in _FALLBACK.get(lang, ()) if entry.get(n)), key)
     return template.format(**values) if values else template
 
 

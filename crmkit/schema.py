@@ -269,16 +269,17 @@ class Node:
                 return Text()
             if required and not value.strip():
                 self.error("the text is empty", key)
-            return Text(ru=value, en=value)
+            return Text(ru=value, en=value, uk=value)
         if not self._typed(key, value, (dict,), 'a string or a table {ru = "...", en = "..."}'):
             return Text()
         node = self.child(value, self.path + (key,))
         ru = node.str("ru") or ""
         en = node.str("en") or ""
+        uk = node.str("uk") or ""
         node.done()
-        if required and not (ru or en):
+        if required and not (ru or en or uk):
             self.error("the text is empty", key)
-        return Text(ru=ru, en=en)
+        return Text(ru=ru, en=en, uk=uk)
 
     # -- structure --------------------------------------------------------------------------
     def table(self, key: _Str, *, required: _Bool = False) -> Node | None:

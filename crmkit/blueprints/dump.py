@@ -28,7 +28,9 @@ def _value(value: object) -> str:
 
 def _text(text: Text) -> str:
     parts = [
-        f"{lang} = {_value(getattr(text, lang))}" for lang in ("ru", "en") if getattr(text, lang)
+        f"{lang} = {_value(getattr(text, lang))}"
+        for lang in ("ru", "en", "uk")
+        if getattr(text, lang)
     ]
     return "{" + ", ".join(parts) + "}" if parts else '""'
 

@@ -468,17 +468,23 @@ class _Linter:
             self.report("BP023", "entities", self.bp.where)
 
     def translations(self) -> None:
-        def check(text: Text, what: str, path: str, where: str) -> None:
-            for lang in LANGS:
-                if text and not getattr(text, lang):
-                    self.report("BP022", path, where, what=what, lang=lang)
-
+        texts: list[tuple[Text, str, str, str]] = []
         for pipeline in self.bp.pipelines:
-            check(pipeline.name, pipeline.code, self.p_path(pipeline) + ".name", pipeline.where)
+            texts.append(
+                (pipeline.name, pipeline.code, self.p_path(pipeline) + ".name", pipeline.where)
+            )
             for stage in pipeline.stages:
                 path = self.s_path(pipeline, stage)
-                check(stage.name, stage.code, path + ".name", stage.where)
-                check(stage.description, stage.code, path + ".description", stage.where)
+                texts.append((stage.name, stage.code, path + ".name", stage.where))
+                texts.append((stage.description, stage.code, path + ".description", stage.where))
+        # Russian and English always; Ukrainian once the blueprint has a Ukrainian text of its
+        # own somewhere (one string for every language does not count)
+        speaks_uk = any(t.uk and not t.uk == t.ru == t.en for t, *_ in texts)
+        langs = [lang for lang in LANGS if lang != "uk" or speaks_uk]
+        for text, what, path, where in texts:
+            for lang in langs:
+                if text and not getattr(text, lang):
+                    self.report("BP022", path, where, what=what, lang=lang)
 
 
 def lint(

@@ -453,7 +453,7 @@ def _same(a: object, b: object) -> bool:
 
 
 def _is_text(value: object) -> bool:
-    return isinstance(value, dict) and bool(value) and set(value) <= {"ru", "en"}
+    return isinstance(value, dict) and bool(value) and set(value) <= {"ru", "en", "uk"}
 
 
 def _str_key(entry: dict[str, Any], *names: str) -> object:

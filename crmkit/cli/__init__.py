@@ -37,7 +37,7 @@ COMMANDS = {
     lazy=COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@option("--lang", type=click.Choice(["ru", "en"]), default=None)
+@option("--lang", type=click.Choice(["ru", "en", "uk"]), default=None)
 @click.version_option(__version__, "--version", prog_name="crmkit")
 @click.pass_context
 def cli(ctx: click.Context, lang: str | None) -> None:

@@ -168,7 +168,7 @@ def lang_option() -> Callable[[F], F]:
 
     return option(
         "--lang",
-        type=click.Choice(["ru", "en"]),
+        type=click.Choice(["ru", "en", "uk"]),
         callback=apply,
         expose_value=False,
         is_eager=True,

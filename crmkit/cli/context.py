@@ -97,6 +97,6 @@ def _lang_from_argv(argv: list[str]) -> Lang | None:
             value = argv[index + 1]
         elif arg.startswith("--lang="):
             value = arg.split("=", 1)[1]
-        if value in ("ru", "en"):
+        if value in ("ru", "en", "uk"):
             return value  # type: ignore[return-value]
     return None

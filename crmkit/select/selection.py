@@ -310,7 +310,7 @@ def read_selection(
                         items.append(Text(item, item))
                     elif (
                         isinstance(item, dict)
-                        and set(item) <= {"ru", "en"}
+                        and set(item) <= {"ru", "en", "uk"}
                         and all(isinstance(x, str) for x in item.values())
                         and any(x.strip() for x in item.values())
                     ):

@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
 from crmkit.blueprints.model import FIELD_ENTITIES, PipelineKind, Semantics
-from crmkit.i18n import LANGS, Lang
+from crmkit.i18n import Lang
 from crmkit.push.bitrix24.replies import BatchItem, BatchResult, int_or_none, rows_of
 from crmkit.push.errors import Refused, ScopeMissing
 from crmkit.push.state import (
@@ -166,11 +166,11 @@ def _config_field(owner: str, row: Mapping[str, Any]) -> FieldState:
         if isinstance(value, Mapping):
             return tuple(
                 (lng, str(value.get(lng) or "").strip())
-                for lng in LANGS
+                for lng in PORTAL_LANGS
                 if str(value.get(lng) or "").strip()
             )
         text = str(value or "").strip()
-        return tuple((lng, text) for lng in LANGS) if text else ()
+        return tuple((lng, text) for lng in PORTAL_LANGS) if text else ()
 
     items = [
         {
@@ -376,7 +376,7 @@ def _read_first(reader: PortalReader, unread: list[Unread]) -> dict[str, list[An
         "status_types": ("crm.status.entity.types", {}),
     }
     for entity in FIELD_ENTITIES:
-        for lng in LANGS:
+        for lng in PORTAL_LANGS:
             first[f"uf_{entity}_{lng}"] = (
                 f"crm.{entity}.userfield.list",
                 {"filter": {"LANG": lng}, "order": {"SORT": "ASC", "ID": "ASC"}},
@@ -396,6 +396,9 @@ def _read_first(reader: PortalReader, unread: list[Unread]) -> dict[str, list[An
     return rows
 
 
+#: the languages crmkit reads a portal's labels in (its names are kept in one of them)
+PORTAL_LANGS: tuple[Lang, ...] = ("ru", "en")
+
 _LegacyRows = dict[str, list[dict[Lang, Mapping[str, Any]]]]
 
 
@@ -404,7 +407,7 @@ def _legacy_rows(rows: Mapping[str, list[Any]]) -> _LegacyRows:
     legacy: _LegacyRows = {}
     for entity in FIELD_ENTITIES:
         by_id: dict[str, dict[Lang, Mapping[str, Any]]] = {}
-        for lng in LANGS:
+        for lng in PORTAL_LANGS:
             for row in rows[f"uf_{entity}_{lng}"]:
                 by_id.setdefault(str(row.get("ID")), {})[lng] = row
         legacy[entity] = list(by_id.values())
