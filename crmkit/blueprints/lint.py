@@ -145,7 +145,11 @@ def default_settings() -> LintSettings:
             id=rule_id,
             severity=body["severity"],
             title=body["title"],
-            message=Text(ru=body["message"]["ru"], en=body["message"]["en"]),
+            message=Text(
+                ru=body["message"]["ru"],
+                en=body["message"]["en"],
+                uk=body["message"].get("uk", ""),
+            ),
         )
     return LintSettings(
         max_stages=int(settings["max_stages"]),
