@@ -160,9 +160,15 @@ class QuestionaryAsker:
             questionary.print(f"  {verdict}", style="fg:ansired")
 
     def say(self, message: str) -> None:
+        import shutil
+
         import questionary
 
-        questionary.print(message)
+        from crmkit.terminal import WIDTH, fit
+
+        # wrapped at word boundaries: a terminal would break a long conclusion mid-word
+        width = min(WIDTH, shutil.get_terminal_size((WIDTH, 24)).columns - 1)
+        questionary.print(fit(message, width))
 
 
 def _number(low: float, high: float, lang: Lang, integer: bool = False) -> Validate:
