@@ -35,6 +35,7 @@ from crmkit.blueprints.service import list_library
 from crmkit.export.svg import esc
 from crmkit.files import parse_toml
 from crmkit.i18n import Text
+from crmkit.sandbox.listing import Page, apply_filter, apply_order, page_of
 from crmkit.schema import LoadError, Problems
 from crmkit.select.matrix import (
     SPREAD,
@@ -467,3 +468,182 @@ def test_a_score_at_the_tie_cut_off_is_decided_by_fsum() -> None:
         values = {"x": {"a": 3.0, "b": 3.0}, "y": {"a": 3.0 - gap, "b": 3.0 - gap}}
         expected = _reference_win_probability(weights, values, 3, 200)
         assert repr(win_probability(weights, values, seed=3, draws=200)) == repr(expected)
+
+
+# -- the sandbox's pages: what the filtered and ordered table gave ------------------------------
+
+_DEAL_FILTERS: list[dict[str, Any]] = [
+    {},
+    {">ID": 100},
+    {">=ID": "101"},
+    {"<ID": 40},
+    {"STAGE_SEMANTIC_ID": "P"},
+    {"CATEGORY_ID": 0},
+    {">OPPORTUNITY": 50000},
+    {"%TITLE": "1"},
+    {"!STAGE_SEMANTIC_ID": "S", ">ID": 20},
+    {"0": {"logic": "OR", "STAGE_SEMANTIC_ID": "S", ">OPPORTUNITY": 90000}},
+    {"<DATE_CREATE": "2026-06-01"},
+]
+_DEAL_ORDERS: list[dict[str, Any] | None] = [
+    None,
+    {"ID": "ASC"},
+    {"ID": "DESC"},
+    {"DATE_CREATE": "DESC"},
+    {"OPPORTUNITY": "ASC", "ID": "DESC"},
+    {"STAGE_ID": "asc", "DATE_CREATE": "DESC"},
+    {"title": "ASC"},
+]
+_STARTS: list[Any] = [None, -1, 0, 50, 137, 10**6, "abc", -3]
+
+
+def _reference_page(rows: list[dict[str, Any]], params: dict[str, Any], **options: Any) -> Page:
+    """A list page as it was made: the whole table filtered, ordered and cut."""
+    kept = apply_filter(rows, params.get("filter", {}), **options.get("filter", {}))
+    ordered = apply_order(
+        kept, params.get("order") or options["default"], **options.get("sort", {})
+    )
+    return page_of(ordered, params.get("start"))
+
+
+def _call(sandbox: Any, method: str, params: dict[str, Any]) -> tuple[Any, Any, Any]:
+    outcome = sandbox.portal.call(method, json.loads(json.dumps(params)))
+    return outcome.result, outcome.total, outcome.next
+
+
+def _deal_lists_match(sandbox: Any) -> None:
+    from crmkit.sandbox.methods.entities import _select
+
+    for conditions in _DEAL_FILTERS:
+        for order in _DEAL_ORDERS:
+            for start in _STARTS:
+                params: dict[str, Any] = {"filter": conditions, "start": start, "select": ["*"]}
+                if order is not None:
+                    params["order"] = order
+                page = _reference_page(sandbox.store.rows("deal"), params, default={"ID": "ASC"})
+                expected = ([_select("deal", r, ["*"]) for r in page.result], page.total, page.next)
+                assert _call(sandbox, "crm.deal.list", params) == expected, params
+
+
+def test_deal_pages_are_the_pages_of_the_sorted_table() -> None:
+    from crmkit.sandbox import start_sandbox
+    from crmkit.sandbox.volume import Volume
+
+    sandbox = start_sandbox(rate=None, seed=3, volume=Volume(deals=300, leads=20, activities=60))
+    try:
+        _deal_lists_match(sandbox)
+        # the kept orders follow changes: an update, a delete, a new deal
+        portal = sandbox.portal
+        portal.call("crm.deal.update", {"id": 7, "fields": {"OPPORTUNITY": 1, "TITLE": "zzz"}})
+        portal.call("crm.deal.delete", {"id": 8})
+        portal.call("crm.deal.add", {"fields": {"TITLE": "new", "OPPORTUNITY": 99999}})
+        _deal_lists_match(sandbox)
+    finally:
+        sandbox.stop()
+
+
+def test_activity_pages_with_bindings_and_the_default_order() -> None:
+    from crmkit.sandbox import start_sandbox
+    from crmkit.sandbox.methods.entities import (
+        _bindings_match,
+        _owner_filter,
+        _owner_match,
+        _select,
+    )
+    from crmkit.sandbox.volume import Volume
+
+    sandbox = start_sandbox(rate=None, seed=4, volume=Volume(deals=80, leads=20, activities=200))
+    try:
+        special = {"BINDINGS": _bindings_match, "\x00OWNER": _owner_match}
+        for conditions in (
+            {},
+            {"OWNER_TYPE_ID": 2},
+            {"COMPLETED": "N", "OWNER_TYPE_ID": 2, "<DEADLINE": "2026-01-01T00:00:00+03:00"},
+            {"BINDINGS": [{"OWNER_TYPE_ID": 2, "OWNER_ID": 5}]},
+        ):
+            for order in (None, {"ID": "DESC"}, {"DEADLINE": "ASC"}):
+                for start in (None, -1, 50, 150):
+                    params: dict[str, Any] = {"filter": conditions, "start": start}
+                    if order is not None:
+                        params["order"] = order
+                    page = _reference_page(
+                        sandbox.store.rows("activity"),
+                        {**params, "filter": _owner_filter(conditions)},
+                        default={"START_TIME": "ASC"},
+                        filter={"special": special},
+                    )
+                    expected = (
+                        [_select("activity", r, []) for r in page.result],
+                        page.total,
+                        page.next,
+                    )
+                    assert _call(sandbox, "crm.activity.list", params) == expected, params
+    finally:
+        sandbox.stop()
+
+
+def test_item_pages_of_deals_and_of_a_smart_process() -> None:
+    from crmkit.sandbox import start_sandbox
+    from crmkit.sandbox.methods.entities import _Items
+    from crmkit.sandbox.volume import Volume
+
+    sandbox = start_sandbox(rate=None, seed=5, volume=Volume(deals=150, leads=60, activities=10))
+    try:
+        portal = sandbox.portal
+        created = portal.call(
+            "crm.type.add", {"fields": {"title": "Тендеры", "isCategoriesEnabled": "Y"}}
+        ).result
+        etid = created["type"]["entityTypeId"]
+        for number in range(120):
+            fields = {"title": f"Лот {number}", "opportunity": (number * 37) % 1000}
+            portal.call("crm.item.add", {"entityTypeId": etid, "fields": fields})
+        filters: list[dict[str, Any]] = [
+            {},
+            {">id": 30},
+            {"stageId": "C2:NEW"},
+            {">opportunity": 50000},
+            {"%title": "1"},
+            {"STAGE_ID": "C2:NEW"},  # not a crm.item name: matches nothing
+            {"0": {"logic": "OR", "stageSemanticId": "S", "<opportunity": 300}},
+            {"!ufCrmDealSourceDetail": ""},
+        ]
+        orders: list[dict[str, Any] | None] = [
+            None,
+            {"id": "DESC"},
+            {"opportunity": "DESC"},
+            {"createdTime": "ASC", "id": "DESC"},
+            {"ID": "ASC"},
+        ]
+        for entity_type in (2, 1, etid):
+            items = _Items(portal, entity_type)
+            for conditions in filters:
+                for order in orders:
+                    for start in (None, -1, 50, 101):
+                        params: dict[str, Any] = {
+                            "entityTypeId": entity_type,
+                            "filter": conditions,
+                            "start": start,
+                        }
+                        if order is not None:
+                            params["order"] = order
+                        page = _reference_page(
+                            items.rows(),
+                            params,
+                            default={},
+                            filter={"fold_case": False},
+                            sort={"id_field": "id", "fold_case": False},
+                        )
+                        expected = (
+                            {"items": [items.render(r, []) for r in page.result]},
+                            page.total,
+                            page.next,
+                        )
+                        assert _call(sandbox, "crm.item.list", params) == expected, params
+            for rid in (1, 7, 10**6):
+                row = next((r for r in items.rows() if r["id"] == rid), None)
+                if row is None:
+                    continue
+                got = portal.call("crm.item.get", {"entityTypeId": entity_type, "id": rid})
+                assert got.result == {"item": items.render(row, [])}
+    finally:
+        sandbox.stop()

@@ -182,6 +182,8 @@ def _compile(
             tests.append(_hook_test(hook, value))
             continue
         tests.append(_field_test(op, name.upper() if fold_case else name, value, getter))
+    if len(tests) == 1:  # most filters: the one test, without a loop around it per row
+        return tests[0]
     if any_of and tests:
         return lambda row: any(test(row) for test in tests)
     return lambda row: all(test(row) for test in tests)
@@ -263,6 +265,49 @@ def _after(conditions: dict[str, Any], id_field: str) -> int | None:
     return None
 
 
+def _only_after(conditions: dict[str, Any], id_field: str) -> bool:
+    """Whether the filter is nothing but the keyset bound ``_after`` reads (or is empty)."""
+    if not conditions:
+        return True
+    if len(conditions) != 1:
+        return False
+    ((key, value),) = conditions.items()
+    op, name = split_key(str(key))
+    return name.upper() == id_field.upper() and op in (">", ">=") and as_int(value) is not None
+
+
+def _order_of(
+    store: Any, kind: str, order: dict[str, Any], id_field: str, fold_case: bool
+) -> Callable[[list[tuple[int, dict[str, Any]]]], list[int]]:
+    """What puts a table's (id, record) pairs in ``order``, as ``apply_order`` sorts records:
+    by the id, then stably by each key from the last, with the store's kept sort keys."""
+
+    def arrange(pairs: list[tuple[int, dict[str, Any]]]) -> list[int]:
+        ids = [rid for rid, _ in pairs]
+        ids.sort(key=store.field_keys(kind, id_field, _sort_key).__getitem__)
+        for key, direction in reversed(list(order.items())):
+            name = key.upper() if fold_case else key
+            keys = store.field_keys(kind, name, _sort_key)
+            ids.sort(key=keys.__getitem__, reverse=str(direction).upper() == "DESC")
+        return ids
+
+    return arrange
+
+
+def _stream_page(rows: Iterable[dict[str, Any]], start: int) -> Page:
+    """``page_of`` of the rows ``rows`` yields, without making a list of them all."""
+    if start == -1:
+        return Page(list(itertools.islice(rows, PAGE)), 0, None)
+    start = max(start, 0)
+    chunk, total = [], 0
+    for row in rows:
+        if start <= total < start + PAGE:
+            chunk.append(row)
+        total += 1
+    following = start + PAGE if start + PAGE < total else None
+    return Page(chunk, total, following)
+
+
 def select_page(
     store: Any,
     kind: str,
@@ -272,50 +317,63 @@ def select_page(
     *,
     special: dict[str, Callable[[dict[str, Any], Any], bool]] | None = None,
     id_field: str = "ID",
+    fold_case: bool = True,
 ) -> Page:
-    """One page of the records of ``kind`` that pass ``conditions``, without copying the table:
-    the store's index narrows a plain equality, a ``>ID`` keyset starts where it says, and a
-    keyset page (``start=-1``, ordered by id) stops at its 50th match. The rows are the store's
-    own: read them, never change them."""
+    """One page of the records of ``kind`` that pass ``conditions``, as ``page_of`` of the
+    filtered and ordered table would give it, without copying or sorting the table per page:
+
+    - no filter (or only a ``>ID`` keyset bound), ordered by id: a slice of the store's id list,
+      ``total`` its length — flat in the table's size;
+    - ordered by other fields: the table's order is computed once and kept until the table
+      changes, so a page walks it (a filter tests the rows in that order; with no filter the
+      page is a slice);
+    - a plain equality narrows through the store's index, a ``>ID`` keyset starts where it
+      says, a keyset page (``start=-1``) stops at its 50th match.
+
+    The rows are the store's own: read them, never change them."""
     special = special or {}
-    test = _compile(conditions, plain_getter, special, True)
-    indexed = _index_condition(conditions, {k.upper() for k in special})
+    test = _compile(conditions, plain_getter, special, fold_case)
+    indexed = _index_condition(conditions, {k.upper() for k in special}) if fold_case else None
     after = _after(conditions, id_field)
+    start = as_int(start_param, 0)
+    assert start is not None
+    plain = [k for k in conditions if split_key(str(k))[1].upper() != id_field.upper()]
+    by_id = _by_id(order, id_field)
+    bare = _only_after(conditions, id_field)
+    if by_id and bare:
+        first = 0 if start == -1 else max(start, 0)
+        total, rows = store.window(kind, after, first, first + PAGE)
+        if start == -1:
+            return Page(rows, 0, None)
+        following = first + PAGE if first + PAGE < total else None
+        return Page(rows, total, following)
     if indexed is not None:
         name, value = indexed
         candidates: Iterable[dict[str, Any]] = store.indexed(kind, name, value, after)
     else:
         candidates = store.scan(kind, after=after)
-    start = as_int(start_param, 0)
-    assert start is not None
-    plain = [k for k in conditions if split_key(str(k))[1].upper() != id_field.upper()]
-    by_id = _by_id(order, id_field)
     if indexed is not None and len(plain) == 1 and after is None and start >= 0 and by_id:
         # a count of one indexed equality (the audit's counts by stage): the index answers it
         name, value = indexed
         total = store.count_indexed(kind, name, value)
-        first = list(itertools.islice(candidates, start, start + PAGE))
+        first_rows = list(itertools.islice(candidates, start, start + PAGE))
         following = start + PAGE if start + PAGE < total else None
-        return Page(first, total, following)
+        return Page(first_rows, total, following)
+    if not by_id and indexed is not None:  # few rows: sort just them
+        matching = [r for r in candidates if test(r)]
+        return page_of(apply_order(matching, order, id_field=id_field, fold_case=fold_case), start)
     if not by_id:
-        return page_of(apply_order([r for r in candidates if test(r)], order), start)
-    if start == -1:
-        rows = []
-        for row in candidates:
-            if test(row):
-                rows.append(row)
-                if len(rows) == PAGE:
-                    break
-        return Page(rows, 0, None)
-    start = max(start, 0)
-    rows, total = [], 0
-    for row in candidates:
-        if test(row):
-            if start <= total < start + PAGE:
-                rows.append(row)
-            total += 1
-    following = start + PAGE if start + PAGE < total else None
-    return Page(rows, total, following)
+        spec = ("order", tuple((str(k), str(v)) for k, v in order.items()), id_field, fold_case)
+        ids = store.derived(kind, spec, _order_of(store, kind, order, id_field, fold_case))
+        if not conditions:
+            first = 0 if start == -1 else max(start, 0)
+            rows = list(store.records(kind, ids[first : first + PAGE]))
+            if start == -1:
+                return Page(rows, 0, None)
+            following = first + PAGE if first + PAGE < len(ids) else None
+            return Page(rows, len(ids), following)
+        return _stream_page((r for r in store.records(kind, ids) if test(r)), start)
+    return _stream_page((r for r in candidates if test(r)), start)
 
 
 def page_of(rows: list[Any], start_param: Any) -> Page:

@@ -6,7 +6,9 @@ restarts. ``None`` as the folder keeps an in-memory database (nothing written to
 
 Reads that must stay fast on a big portal do not copy whole tables: ``scan`` walks the records
 of a kind in id order without copying them (its callers only read), ``find`` uses an index per
-field that is built on first use and kept up to date by every write.
+field that is built on first use and kept up to date by every write, ``window`` answers a page
+of the id order by slicing it, and ``derived`` keeps what is computed from a whole table (a
+list's order by some field, the field names in use) until that table changes.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import bisect
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 Record = dict[str, Any]
+T = TypeVar("T")
 
 DB_FILE = "sandbox.sqlite3"
 
@@ -75,6 +78,10 @@ class Store:
         self._index: dict[tuple[str, str], dict[Any, set[int]]] = {}
         #: kind → (field, values) → the ids holding them, sorted (dropped when kind changes)
         self._sorted: dict[str, dict[tuple[str, frozenset[Any]], list[int]]] = {}
+        #: kind → key → a value computed from its records (dropped when kind changes)
+        self._derived: dict[str, dict[Hashable, Any]] = {}
+        #: (kind, field) → (the function, record id → the function of the record's field)
+        self._field_keys: dict[tuple[str, str], tuple[Callable[[Any], Any], dict[int, Any]]] = {}
         self._seq: dict[str, int] = dict(self._db.execute("SELECT kind, value FROM sequences"))
 
     # --- reading: callers get copies, so a handler cannot change state without ``put``
@@ -92,6 +99,52 @@ class Store:
             start = 0 if after is None else bisect.bisect_right(ids, after)
             for position in range(start, len(ids)):
                 yield table[ids[position]]
+
+    def window(
+        self, kind: str, after: int | None, start: int, stop: int
+    ) -> tuple[int, list[Record]]:
+        """How many records of ``kind`` have ids above ``after`` (all: None), and the ones from
+        the ``start``-th to before the ``stop``-th of them in id order, *not* copied."""
+        with self._lock:
+            ids = self._ids(kind)
+            first = 0 if after is None else bisect.bisect_right(ids, after)
+            table = self._rows.get(kind, {})
+            chosen = ids[first + start : first + stop] if stop > start else []
+            return len(ids) - first, [table[rid] for rid in chosen]
+
+    def records(self, kind: str, ids: Iterable[int]) -> Iterator[Record]:
+        """The records of ``kind`` with ``ids``, in that order, *not* copied (read them only)."""
+        with self._lock:  # held while the caller iterates (the same thread: an RLock)
+            table = self._rows.get(kind, {})
+            for rid in ids:
+                yield table[rid]
+
+    def derived(
+        self, kind: str, key: Hashable, compute: Callable[[list[tuple[int, Record]]], T]
+    ) -> T:
+        """``compute`` of the (id, record) pairs of ``kind`` in id order, kept until a record of
+        ``kind`` changes: an order of the table, the field names it uses. ``compute`` and the
+        callers only read the records and the value."""
+        with self._lock:
+            cache = self._derived.setdefault(kind, {})
+            if key not in cache:
+                table = self._rows.get(kind, {})
+                cache[key] = compute([(rid, table[rid]) for rid in self._ids(kind)])
+            value: T = cache[key]
+            return value
+
+    def field_keys(self, kind: str, name: str, key_of: Callable[[Any], Any]) -> dict[int, Any]:
+        """Record id → ``key_of`` of the record's ``name`` field (a sort key), for every record
+        of ``kind``: built on first use and kept up to date by every write, so a table is
+        sorted again after a change without working out every key again. One ``key_of`` per
+        field; read the mapping, never change it."""
+        with self._lock:
+            found = self._field_keys.get((kind, name))
+            if found is None:
+                table = self._rows.get(kind, {})
+                found = (key_of, {rid: key_of(r.get(name)) for rid, r in table.items()})
+                self._field_keys[(kind, name)] = found
+            return found[1]
 
     def find(self, kind: str, **equal: Any) -> list[Record]:
         """Copies of the records of ``kind`` whose fields equal ``equal``, in id order."""
@@ -165,6 +218,7 @@ class Store:
     def _reindex(self, kind: str, rid: int, before: Record | None, after: Record | None) -> None:
         """Keep the order and the indexes of ``kind`` right after a record changed."""
         self._sorted.pop(kind, None)
+        self._derived.pop(kind, None)
         ids = self._order.get(kind)
         if ids is not None and before is None and after is not None:  # a new record
             if not ids or rid > ids[-1]:
@@ -175,6 +229,12 @@ class Store:
             at = bisect.bisect_left(ids, rid)
             if at < len(ids) and ids[at] == rid:
                 del ids[at]
+        for (keys_kind, name), (key_of, keys) in self._field_keys.items():
+            if keys_kind == kind:
+                if after is None:
+                    keys.pop(rid, None)
+                else:
+                    keys[rid] = key_of(after.get(name))
         for (index_kind, name), index in self._index.items():
             if index_kind != kind:
                 continue

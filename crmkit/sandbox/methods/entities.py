@@ -20,6 +20,7 @@ from crmkit.sandbox.listing import (
     list_params,
     page_of,
     select_page,
+    split_key,
 )
 from crmkit.sandbox.methods.category import categories_of, required
 from crmkit.sandbox.methods.history import CREATED, FUNNEL, move_type, record_history
@@ -480,13 +481,62 @@ class _Items:
             return [self._camel(r) for r in self.portal.store.rows(self.legacy_kind)]
         return self.portal.store.rows(f"item{self.etid}")
 
+    def row(self, rid: int | None) -> Record | None:
+        """One item as ``rows`` has it, or None."""
+        if rid is None:
+            return None
+        if self.legacy_kind:
+            found = self.portal.store.get(self.legacy_kind, rid)
+            return self._camel(found) if found is not None else None
+        return self.portal.store.get(f"item{self.etid}", rid)
+
+    def page(self, conditions: dict[str, Any], order: dict[str, Any], start: Any) -> Page:
+        """A page of items as ``page_of`` of the filtered and ordered ``rows`` gave it, from the
+        store's own rows: a legacy table's filter and order are put in its UPPER_CASE names
+        (``stageId`` → ``STAGE_ID``) and only the page's rows are converted to camelCase."""
+        store = self.portal.store
+        if not self.legacy_kind:
+            kind = f"item{self.etid}"
+            return select_page(
+                store,
+                kind,
+                conditions,
+                order or {"id": "ASC"},
+                start,
+                id_field="id",
+                fold_case=False,
+            )
+        names = store.derived(self.legacy_kind, "camel names", self._upper_names)
+        upper = _upper_request(conditions, order, names)
+        if upper is None:  # two fields of a record under one camelCase name: the slow way
+            rows = apply_filter(self.rows(), conditions, fold_case=False)
+            return page_of(apply_order(rows, order, id_field="id", fold_case=False), start)
+        wanted, ordered = upper
+        page = select_page(store, self.legacy_kind, wanted, ordered or {"ID": "ASC"}, start)
+        return Page([self._camel(r) for r in page.result], page.total, page.next)
+
+    def _upper_names(self, pairs: list[tuple[int, Record]]) -> dict[str, list[str]]:
+        """camelCase name → the UPPER_CASE fields of the table ``_camel`` gives it."""
+        fields: dict[str, None] = {}
+        for _, record in pairs:
+            fields.update(dict.fromkeys(record))
+        names: dict[str, list[str]] = {}
+        for key in fields:
+            if not key.startswith("_"):
+                names.setdefault(self._camel_name(key), []).append(key)
+        return names
+
+    @staticmethod
+    def _camel_name(key: str) -> str:
+        name = uf_camel(key, False) if key.startswith("UF_") else snake_to_camel(key)
+        return _ITEM_RENAMES.get(name, name)
+
     def _camel(self, row: Record) -> Record:
         out: Record = {}
         for key, value in row.items():
             if key.startswith("_"):
                 continue
-            name = uf_camel(key, False) if key.startswith("UF_") else snake_to_camel(key)
-            out[_ITEM_RENAMES.get(name, name)] = value
+            out[self._camel_name(key)] = value
         return out
 
     def render(self, row: Record, select: list[str]) -> dict[str, Any]:
@@ -503,7 +553,9 @@ class _Items:
             upper = {camel_to_snake(k): v for k, v in fields.items() if not k.startswith("uf")}
             upper.update({self.uf_names[k]: v for k, v in fields.items() if k in self.uf_names})
             rid = legacy_add(self.portal, self.legacy_kind, upper)
-            return next(r for r in self.rows() if r["id"] == rid)
+            added = self.row(rid)
+            assert added is not None
+            return added
         store = self.portal.store
         now = self.portal.now_iso()
         rid = store.new_id(f"item{self.etid}")
@@ -570,11 +622,57 @@ def _items(portal: Portal, params: dict[str, Any]) -> _Items:
 def item_list(portal: Portal, params: dict[str, Any]) -> Page:
     items = _items(portal, params)
     conditions, order, select = list_params(params)
-    rows = apply_filter(items.rows(), conditions, fold_case=False)
-    rows = apply_order(rows, order, id_field="id", fold_case=False)
-    page = page_of(rows, pick(params, "start"))
+    page = items.page(conditions, order, pick(params, "start"))
     out = [items.render(r, select) for r in page.result]
     return Page({"items": out}, page.total, page.next)
+
+
+def _upper_request(
+    conditions: dict[str, Any], order: dict[str, Any], names: dict[str, list[str]]
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """A crm.item filter and order over camelCase names, in the legacy table's own names. A
+    name no record has becomes one no record can have (the filter sees nothing there, as it
+    did); None when a name stands for two fields (then ``_camel`` keeps the later one)."""
+
+    def field(name: str) -> str | None:
+        found = names.get(name, [])
+        if len(found) > 1:
+            return None
+        return found[0] if found else "\x00" + name
+
+    def table(given: dict[str, Any]) -> dict[str, Any] | None:
+        out: dict[str, Any] = {}
+        for key, value in given.items():
+            text = str(key)
+            if text.lower() == "logic":
+                out[key] = value
+            elif text.isdigit():
+                if isinstance(value, dict):
+                    inner = table(value)
+                elif isinstance(value, list):
+                    inner = table({str(i): v for i, v in enumerate(value)})
+                else:
+                    out[key] = value
+                    continue
+                if inner is None:
+                    return None
+                out[key] = inner
+            else:
+                op, name = split_key(text)
+                upper = field(name)
+                if upper is None:
+                    return None
+                out[op + upper] = value
+        return out
+
+    wanted = table(conditions)
+    ordered: dict[str, Any] = {}
+    for key, direction in order.items():
+        upper = field(str(key))
+        if upper is None:
+            return None
+        ordered[upper] = direction
+    return None if wanted is None else (wanted, ordered)
 
 
 @registry.method("crm.item.add")
@@ -590,7 +688,7 @@ def item_add(portal: Portal, params: dict[str, Any]) -> dict[str, Any]:
 def item_get(portal: Portal, params: dict[str, Any]) -> dict[str, Any]:
     items = _items(portal, params)
     rid = as_int(required(params, "id"))
-    row = next((r for r in items.rows() if r["id"] == rid), None)
+    row = items.row(rid)
     if row is None:
         raise ApiError("NOT_FOUND", "Element not found")
     return {"item": items.render(row, [])}
