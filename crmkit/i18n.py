@@ -1,20 +1,23 @@
 """Languages, bilingual texts and the UI message catalog.
 
-crmkit speaks Russian and English. Texts that come from data (blueprints, questionnaires, the
-catalog) are ``Text`` values holding both; texts of the tool itself live in
-``crmkit/locale/*.toml`` and are looked up with ``msg``.
+crmkit speaks Russian, English and Ukrainian. Texts that come from data (blueprints,
+questionnaires, the catalog) are ``Text`` values holding all three; texts of the tool itself live
+in ``crmkit/locale/*.toml`` and are looked up with ``msg``. A count and the word that agrees with
+it are written ``{count:вопрос|вопроса|вопросов}`` (``{count:question|questions}``) in a message:
+«1 вопрос», «3 вопроса», «17 вопросов», "1 question", "17 questions".
 """
 
 from __future__ import annotations
 
 import os
 import re
+import string
 import tomllib
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 Lang = Literal["ru", "en", "uk"]
 LANGS: tuple[Lang, ...] = ("ru", "en", "uk")
@@ -171,7 +174,68 @@ def msg(key: str, lang: Lang, **values: object) -> str:
     if entry is None:
         raise KeyError(key)
     template = next((entry[n] for n in _FALLBACK.get(lang, ()) if entry.get(n)), key)
-    return template.format(**values) if values else template
+    if not values:
+        return template
+    if "|" in template:  # a count with its word: {count:вопрос|вопроса|вопросов}
+        return _PluralFormatter(lang).format(template, **values)
+    return template.format(**values)
+
+
+def run_msg(key: str, **values: object) -> str:
+    """``msg`` in the language of the run (for loaders and readers that are not handed one)."""
+    return msg(key, run_lang(), **values)
+
+
+# -- plurals ----------------------------------------------------------------------------------
+
+
+def plural_index(count: float, lang: Lang) -> int:
+    """Which form of a word goes with ``count``: in Russian and Ukrainian 0 for one (1, 21,
+    101), 1 for few (2–4, 22–24, and fractions: «2,5 часа»), 2 for many (0, 5–20, 11–14, 25);
+    in English 0 for one (1) and 1 for every other count."""
+    whole = float(count).is_integer()
+    if lang == "en":
+        return 0 if whole and abs(count) == 1 else 1
+    if not whole:
+        return 1
+    n = abs(int(count))
+    if n % 10 == 1 and n % 100 != 11:
+        return 0
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return 1
+    return 2
+
+
+def plural(count: float, lang: Lang, forms: str) -> str:
+    """The form of a word that agrees with ``count``; ``forms`` are ``one|few|many`` in Russian
+    and Ukrainian (``вопрос|вопроса|вопросов``), ``one|other`` in English (a form not given is
+    the last one given)."""
+    words = forms.split("|")
+    return words[min(plural_index(count, lang), len(words) - 1)]
+
+
+class _PluralFormatter(string.Formatter):
+    """``str.format`` that also writes ``{count:вопрос|вопроса|вопросов}`` as «17 вопросов»."""
+
+    def __init__(self, lang: Lang) -> None:
+        self.lang = lang
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" not in format_spec:
+            return super().format_field(value, format_spec)
+        number = _as_number(value)
+        word = plural(number, self.lang, format_spec) if number is not None else format_spec
+        return f"{value} {word}"
+
+
+def _as_number(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    text = str(value).replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def has_msg(key: str) -> bool:

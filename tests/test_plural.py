@@ -1,0 +1,93 @@
+"""Counts agree with their words: «1 вопрос», «3 вопроса», «17 вопросов», "1 note", "2 notes"."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crmkit.i18n import _PluralFormatter, plural, plural_index
+
+RU = "вопрос|вопроса|вопросов"
+UK = "питання|питання|питань"
+
+
+@pytest.mark.parametrize(
+    ("count", "word"),
+    [
+        (0, "вопросов"),
+        (1, "вопрос"),
+        (2, "вопроса"),
+        (4, "вопроса"),
+        (5, "вопросов"),
+        (11, "вопросов"),
+        (12, "вопросов"),
+        (14, "вопросов"),
+        (17, "вопросов"),
+        (21, "вопрос"),
+        (22, "вопроса"),
+        (25, "вопросов"),
+        (101, "вопрос"),
+        (111, "вопросов"),
+        (112, "вопросов"),
+        (1000, "вопросов"),
+        (2.5, "вопроса"),
+    ],
+)
+def test_russian_forms(count: float, word: str) -> None:
+    assert plural(count, "ru", RU) == word
+
+
+@pytest.mark.parametrize(
+    ("count", "word"),
+    [(1, "нотатка"), (3, "нотатки"), (5, "нотаток"), (11, "нотаток"), (21, "нотатка")],
+)
+def test_ukrainian_forms(count: int, word: str) -> None:
+    assert plural(count, "uk", "нотатка|нотатки|нотаток") == word
+
+
+@pytest.mark.parametrize(
+    ("count", "word"), [(0, "notes"), (1, "note"), (2, "notes"), (21, "notes"), (1.5, "notes")]
+)
+def test_english_forms(count: float, word: str) -> None:
+    assert plural(count, "en", "note|notes") == word
+
+
+@given(st.integers(min_value=0, max_value=10**6))
+def test_russian_rule_follows_the_last_digits(count: int) -> None:
+    index = plural_index(count, "ru")
+    assert index == plural_index(count % 100, "ru") == plural_index(count, "uk")
+    if count % 100 in range(11, 15):
+        assert index == 2
+    elif count % 10 == 1:
+        assert index == 0
+    elif count % 10 in (2, 3, 4):
+        assert index == 1
+    else:
+        assert index == 2
+
+
+def test_a_form_not_given_is_the_last_one() -> None:
+    assert plural(5, "ru", "раз") == "раз"
+    assert plural(5, "en", "sheep") == "sheep"
+
+
+@pytest.mark.parametrize(
+    ("lang", "template", "count", "text"),
+    [
+        ("ru", "Вопросов: {count}; это {count:вопрос|вопроса|вопросов}", 17, "17 вопросов"),
+        ("ru", "{count:заметка|заметки|заметок}", 1, "1 заметка"),
+        ("en", "{count:note|notes}", 1, "1 note"),
+        ("en", "{count:note|notes}", 3, "3 notes"),
+        ("uk", "{count:питання|питання|питань}", 6, "6 питань"),
+        ("ru", "{count:вопрос|вопроса|вопросов}", "1 002", "1 002 вопроса"),
+    ],
+)
+def test_messages_write_counts_with_their_words(
+    lang: str, template: str, count: object, text: str
+) -> None:
+    assert _PluralFormatter(lang).format(template, count=count).endswith(text)  # type: ignore[arg-type]
+
+
+def test_other_fields_format_as_usual() -> None:
+    assert _PluralFormatter("en").format("{a:>4}|{b}", a=7, b="x") == "   7|x"
