@@ -71,6 +71,72 @@ def test_price_too_high_only_in_tenders(tmp_path: Path) -> None:
     assert "BP004" not in rules_of(tender, tmp_path)
 
 
+def uk_stage(code: str, uk: str) -> str:
+    """A failure reason named in Ukrainian only (the Russian and English names say nothing)."""
+    return with_stage(code, "Причина", "Reason").replace(
+        'en = "Reason"}', f'en = "Reason", uk = "{uk}"}}'
+    )
+
+
+# the names people really give the two reasons the source says to avoid (seed 002)
+@pytest.mark.parametrize(
+    "name",
+    ["Прочие причины", "Другое (указать)", "Другие причины", "Other reason", "Other reasons"],
+)
+def test_other_reason_under_the_names_people_use(tmp_path: Path, name: str) -> None:
+    assert "BP003" in rules_of(with_stage("OTHER", name, name), tmp_path)
+
+
+@pytest.mark.parametrize("name", ["Інше", "Інші причини", "Інша причина", "Інше (вказати)"])
+def test_other_reason_in_ukrainian(tmp_path: Path, name: str) -> None:
+    assert "BP003" in rules_of(uk_stage("OTHER", name), tmp_path)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Цена",
+        "Не устраивает цена",
+        "Цена не подошла",
+        "Не подошли по цене",
+        "Price",
+        "Not happy with the price",
+    ],
+)
+def test_price_reason_under_the_names_people_use(tmp_path: Path, name: str) -> None:
+    text = with_stage("PRICE", name, name)
+    assert "BP004" in rules_of(text, tmp_path)
+    tender = text.replace('kind = "lead"', 'kind = "lead"\ntags = ["tender"]')
+    assert "BP004" not in rules_of(tender, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["Ціна", "Не влаштовує ціна", "Ціна не підійшла", "Дорого"])
+def test_price_reason_in_ukrainian(tmp_path: Path, name: str) -> None:
+    assert "BP004" in rules_of(uk_stage("PRICE", name), tmp_path)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Ценность не донесена", "Выбрали более дорогой вариант конкурента", "Нет такой номенклатуры"],
+)
+def test_reasons_that_are_neither(tmp_path: Path, name: str) -> None:
+    found = rules_of(with_stage("REASON", name, "Lost to a more expensive competitor"), tmp_path)
+    assert "BP003" not in found and "BP004" not in found
+
+
+def test_other_reason_message_says_what_the_head_of_sales_does(tmp_path: Path) -> None:
+    path = tmp_path / "bp.toml"
+    path.write_text(with_stage("OTHER", "Прочие причины", "Other reason"), encoding="utf-8")
+    bp = load_blueprint(path, Library.default().resolver())
+    for lang, words in (
+        ("ru", ("РОП", "выбрать одну из имеющихся", "добавляет новую")),
+        ("en", ("head of sales", "pick one of the existing reasons", "adds a new one")),
+        ("uk", ("РОП", "вибрати одну з наявних", "додає нову")),
+    ):
+        finding = next(f for f in lint(bp, lang=lang) if f.rule == "BP003")  # type: ignore[arg-type]
+        assert all(w in finding.message for w in words), (lang, finding.message)
+
+
 def test_stage_without_description_or_responsible(tmp_path: Path) -> None:
     text = SMALL.replace(
         'description = {ru = "Менеджер выясняет потребность.", '

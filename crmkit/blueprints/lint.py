@@ -329,7 +329,11 @@ class _Linter:
     def failure_reason(self, pipeline: Pipeline, stage: Stage, tender: bool) -> None:
         p_name = self.name(pipeline.name, pipeline.code)
         s_path = self.s_path(pipeline, stage)
-        names = [" ".join(n.casefold().split()) for n in (stage.name.ru, stage.name.en) if n]
+        names = [
+            " ".join(n.casefold().split())
+            for n in (stage.name.ru, stage.name.en, stage.name.uk)
+            if n
+        ]
         shown = self.name(stage.name, stage.code)
         if any(self.is_other(n) for n in names):
             self.report("BP003", s_path, stage.where, name=shown, pipeline=p_name)
