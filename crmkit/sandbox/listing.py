@@ -359,7 +359,7 @@ def select_page(
         first_rows = list(itertools.islice(candidates, start, start + PAGE))
         following = start + PAGE if start + PAGE < total else None
         return Page(first_rows, total, following)
-    if not by_id and indexed is not None:  # few rows: sort just them
+    if not by_id and indexed is not None:  # the equality's rows only, sorted as before
         matching = [r for r in candidates if test(r)]
         return page_of(apply_order(matching, order, id_field=id_field, fold_case=fold_case), start)
     if not by_id:
