@@ -338,8 +338,10 @@ def test_pulled_fields_equal_what_was_put_in(trip: Trip) -> None:
         for s in trip.source.smart_processes
     }
 
+    # the portal carries labels and help in ru and en only: a Ukrainian text does not come back
     def shape(f: CustomField, entity: str) -> tuple[object, ...]:
-        return (entity, f.code, f.type, f.label, f.help, f.mandatory, f.multiple,
+        return (entity, f.code, f.type, (f.label.ru, f.label.en), (f.help.ru, f.help.en),
+                f.mandatory, f.multiple,
                 [(i.value.ru, i.xml_id, i.default) for i in f.items])  # fmt: skip
 
     def rank(f: CustomField) -> int:
