@@ -90,3 +90,91 @@ def test_vendor_answers_are_recorded_and_shown():
     assert sheet.finalist
     assert {q.id: q.answer for q in sheet.questions}["discount"] == "10% for a year"
     assert len([q for q in sheet.questions if q.kind == "standard"]) == 7
+
+
+# -- what the catalog confirms, what it does not know, and the place for a little-known system --
+
+
+def test_a_little_known_system_reaches_the_shortlist_with_its_vendor_questions():
+    from crmkit.select.report import render_markdown, render_text, to_data
+
+    result = run('[problems]\nselected = ["forgotten_callbacks", "no_sales_analytics"]\n')
+    little = [c for c in result.step3.chosen if c.little_known]
+    # no must-have: one place goes to a system the catalog knows only by name
+    assert len(little) == 1 and little[0].reserved
+    seat = little[0]
+    assert seat.system == "prostoy_biznes"  # the first the source lists
+    assert (seat.confirmed, seat.unknown, seat.lacking) == (0.0, 1.0, 0.0)
+    assert len(result.step3.chosen) == result.step3.size
+    # the others it would have displaced stay on the list of those that passed
+    assert any(not c.little_known for c in result.step3.others)
+    # every step-1 need the catalog does not confirm becomes a vendor question
+    sheet = next(s for s in result.step5 if s.system == seat.system)
+    asked = {q.id for q in sheet.questions}
+    needs = set(result.step1.solves) - {"access_rights"}  # asked by the standard hide_data
+    assert {f"check-need-{fn}" for fn in needs} <= asked
+    bitrix = next(s for s in result.step5 if s.system == "bitrix24")
+    known = {fn for fn in needs if result.catalog.get("bitrix24").has_function(fn) == "yes"}
+    assert known and not {f"check-need-{fn}" for fn in known} & {q.id for q in bitrix.questions}
+    # the report calls the figure what it is and keeps the unknown apart
+    text = render_text(result, "en")
+    assert "Confirmed by the catalog" in text and "Unknown to the catalog" in text
+    assert "Fit to step 1" not in text and "knows only by name" in text
+    md = render_markdown(result, "ru")
+    assert "Подтверждено каталогом" in md and "Каталогу неизвестно" in md
+    assert "Соответствие шагу 1" not in md
+    row = next(r for r in to_data(result, "en")["steps"]["shortlist"]["chosen"] if r["reserved"])
+    assert (row["confirmed"], row["unknown"], row["lacking"]) == (0.0, 1.0, 0.0)
+    assert row["unconfirmed_needs"] and all(
+        n["fact"] == "unknown" for n in row["unconfirmed_needs"]
+    )
+
+
+def test_the_place_is_not_kept_with_must_haves_or_after_removing_one():
+    base = '[problems]\nselected = ["forgotten_callbacks"]\n[shortlist]\n'
+    with_must = run(base + 'functions = ["tasks"]\n')
+    assert not any(c.little_known for c in with_must.step3.chosen)
+    removed = run(base + 'remove = {prostoy_biznes = "not for us"}\n')
+    assert not any(c.little_known for c in removed.step3.chosen)
+    # one already on the list (added by the consultant): no second place is kept
+    added = run(base + 'add = ["intrumnet"]\n')
+    assert [c.system for c in added.step3.chosen if c.little_known] == ["intrumnet"]
+
+
+def test_unknown_is_kept_apart_from_no():
+    # Megaplan's free plan lacks analytics and the funnel: a "no", not an unknown
+    text = (
+        '[problems]\nselected = ["no_sales_analytics"]\n'
+        '[shortlist]\nfree_plan_users = 3\nadd = ["megaplan", "intrumnet"]\n'
+    )
+    chosen = {c.system: c for c in run(text).step3.chosen}
+    assert (chosen["megaplan"].confirmed, chosen["megaplan"].lacking) == (0.0, 1.0)
+    assert chosen["megaplan"].unknown == 0.0
+    assert (chosen["intrumnet"].unknown, chosen["intrumnet"].lacking) == (1.0, 0.0)
+    assert chosen["bitrix24"].confirmed == 1.0
+
+
+def test_amocrm_remark_wherever_amocrm_is_chosen():
+    from crmkit.select.conclude import conclude
+    from crmkit.select.report import render_text
+
+    text = '[problems]\nselected = ["forgotten_callbacks"]\n[vendor]\nfinalists = ["amocrm"]\n'
+    result = run(text)
+    assert "amocrm" in result.step3.ids
+    remark = "leads and deals are not separate"
+    assert remark in render_text(result, "en")
+    sheet = next(s for s in result.step5 if s.system == "amocrm")
+    assert any(q.id == "check-leads_deals" for q in sheet.questions)
+    catalog, lib = shipped_catalog(), library()
+    selection = read_selection(parse_toml(text, "s.toml"), catalog, lib, partial=True)
+    assert any(remark in line for line in conclude(3, selection, catalog, lib, "en"))
+    assert any(
+        "лиды и сделки не разделены" in line for line in conclude(3, selection, catalog, lib, "ru")
+    )
+    # Bitrix24 keeps them apart: no such remark for it
+    assert not any(
+        q.id == "check-leads_deals"
+        for s in result.step5
+        if s.system == "bitrix24"
+        for q in s.questions
+    )

@@ -221,7 +221,14 @@ def test_scores_are_editable_cells_with_validation():
     ranges = [str(dv.sqref) for dv in ws.data_validations.dataValidation]
     assert any(r.startswith("D4") for r in ranges)
     wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(result, "ru")))
-    assert wb.sheetnames == ["Matrix", "Evidence", "Knocked out", "Sensitivity", "Vendor"]
+    assert wb.sheetnames == [
+        "Matrix",
+        "Evidence",
+        "Shortlist",
+        "Knocked out",
+        "Sensitivity",
+        "Vendor",
+    ]
 
 
 def test_cli_writes_xlsx(tmp_path, capsys):

@@ -87,6 +87,21 @@ class System:
             return "boxed"
         return "unknown"
 
+    @property
+    def described(self) -> bool:
+        """The catalog states some fact of the system beyond its name (the sixteen systems
+        seed 001 only names have none: everything about them is unknown)."""
+        return bool(
+            self.functions
+            or self.cloud != "unknown"
+            or self.boxed != "unknown"
+            or self.free_plan.available != "unknown"
+            or self.trial_days is not None
+            or self.focus != "unknown"
+            or self.leads_deals_separate != "unknown"
+            or any(v != "unknown" for v in self.integrations.values())
+        )
+
     def offers(self, deployment: str) -> Tri:
         return self.cloud if deployment == "cloud" else self.boxed
 

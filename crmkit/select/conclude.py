@@ -10,7 +10,13 @@ from __future__ import annotations
 from crmkit.i18n import Lang, msg
 from crmkit.select.catalog import Catalog
 from crmkit.select.problems import Library
-from crmkit.select.run import first_steps, open_score_text, run_selection
+from crmkit.select.run import (
+    first_steps,
+    leads_in_deals,
+    leads_in_deals_text,
+    open_score_text,
+    run_selection,
+)
 from crmkit.select.selection import Selection
 
 #: at most this many knocked-out systems are named in the step-3 conclusion
@@ -84,11 +90,16 @@ def _step3(selection: Selection, catalog: Catalog, lib: Library, lang: Lang) -> 
     lines = [msg("select.wiz.c3_rule", lang)]
     for candidate in shortlist.chosen:
         name = catalog.name(candidate.system)
-        why = (
-            msg("select.wiz.c3_added", lang)
-            if candidate.added
-            else msg("select.wiz.c3_fit", lang, share=round(candidate.fit * 100))
-        )
+        if candidate.added:
+            why = msg("select.wiz.c3_added", lang)
+        elif candidate.reserved:
+            why = msg("select.wiz.c3_reserved", lang)
+        else:
+            why = msg("select.wiz.c3_fit", lang, share=round(candidate.confirmed * 100))
+            if candidate.unknown:
+                why += ", " + msg(
+                    "select.wiz.c3_unknown", lang, share=round(candidate.unknown * 100)
+                )
         if candidate.open_checks:
             why += "; " + msg("select.wiz.c3_open", lang, count=len(candidate.open_checks))
         lines.append(f"• {name} — {why}")
@@ -101,6 +112,8 @@ def _step3(selection: Selection, catalog: Catalog, lib: Library, lang: Lang) -> 
         if more > 0:
             shown += " " + msg("select.wiz.c3_more", lang, count=more)
         lines.append(msg("select.wiz.c3_knocked", lang, systems=shown))
+    for system in leads_in_deals(catalog, shortlist.ids):
+        lines.append(leads_in_deals_text(catalog, system).get(lang))
     return lines
 
 
@@ -133,6 +146,9 @@ def _step4(selection: Selection, catalog: Catalog, lib: Library, lang: Lang) -> 
                 )
             )
         lines.append(msg(f"select.wiz.c4_{m.robustness.verdict}", lang))
+        named = 2 if m.robustness.verdict == "pilot_top_two" else 1
+        for system in leads_in_deals(catalog, [r.system for r in m.ranking[:named]]):
+            lines.append(leads_in_deals_text(catalog, system).get(lang))
     for item in result.open_scores:
         lines.append("! " + open_score_text(item, catalog, selection).get(lang))
     return lines

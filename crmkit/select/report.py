@@ -15,7 +15,7 @@ from crmkit.select.catalog import Catalog, System
 from crmkit.select.deployment import Question
 from crmkit.select.matrix import DECIDE_NOW, SAATY_RANDOM_INDEX, Flip
 from crmkit.select.problems import library
-from crmkit.select.run import SelectionResult
+from crmkit.select.run import SelectionResult, leads_in_deals, leads_in_deals_text
 
 
 def _r(x: float | None, digits: int | None = None) -> float | None:
@@ -168,13 +168,34 @@ def to_data(result: SelectionResult, lang: Lang) -> dict[str, Any]:
                 {
                     "system": c.system,
                     "name": name(c.system),
-                    "fit": _r(c.fit, 4),
+                    # the share of step-1 needs the catalog confirms ("fit": its older name)
+                    "confirmed": _r(c.confirmed, 4),
+                    "unknown": _r(c.unknown, 4),
+                    "lacking": _r(c.lacking, 4),
+                    "fit": _r(c.confirmed, 4),
                     "added": c.added,
+                    "little_known": c.little_known,
+                    "reserved": c.reserved,
                     "open_checks": [k.to_dict(lang) for k in c.open_checks],
+                    "unconfirmed_needs": [k.to_dict(lang) for k in c.need_checks],
                 }
                 for c in result.step3.chosen
             ],
-            "others": [{"system": c.system, "fit": _r(c.fit, 4)} for c in result.step3.others],
+            "others": [
+                {
+                    "system": c.system,
+                    "confirmed": _r(c.confirmed, 4),
+                    "unknown": _r(c.unknown, 4),
+                    "lacking": _r(c.lacking, 4),
+                    "fit": _r(c.confirmed, 4),
+                    "little_known": c.little_known,
+                }
+                for c in result.step3.others
+            ],
+            "leads_in_deals": [
+                leads_in_deals_text(result.catalog, s).get(lang)
+                for s in leads_in_deals(result.catalog, result.step3.ids)
+            ],
         },
         "vendor": [
             {
@@ -265,22 +286,47 @@ def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
             }
             for r in rec.reasons
         ],
+        "cloud_smb": t("select.text.cloud_smb"),
         "dropped": t("select.text.dropped", deployment=_dep(rec.deployment, lang))
         if rec.deployment in ("cloud", "boxed")
         else "",
         "boxed_advice": t("select.text.boxed_advice") if rec.deployment == "boxed" else "",
     }
+    shortlist = result.step3
+    described = [c for c in shortlist.others if not c.little_known]
+    little = [c for c in shortlist.others if c.little_known]
+    others = [
+        t("select.text.others_confirmed", system=name(c.system), share=_pct(c.confirmed))
+        for c in described
+    ]
+    if little:
+        others.append(
+            t("select.text.little_known", systems=", ".join(name(c.system) for c in little))
+        )
     s3 = {
         "rule": t("select.text.shortlist_rule"),
+        "trial": t("select.text.trial"),
+        "beginners": t("select.text.beginners"),
+        "show_lacking": any(c.lacking for c in shortlist.chosen),
         "chosen": [
             {
                 "name": name(c.system),
-                "fit": _pct(c.fit),
-                "open": "; ".join(k.text.get(lang) for k in c.open_checks) or "—",
+                "fit": _pct(c.confirmed),
+                "unknown": _pct(c.unknown),
+                "lacking": _pct(c.lacking),
+                "open": "; ".join(
+                    [k.text.get(lang) for k in c.open_checks]
+                    + ([t("select.text.reserved")] if c.reserved else [])
+                )
+                or "—",
             }
-            for c in result.step3.chosen
+            for c in shortlist.chosen
         ],
-        "others": ", ".join(f"{name(c.system)} ({_pct(c.fit)})" for c in result.step3.others),
+        "others": "; ".join(others),
+        "leads_in_deals": [
+            leads_in_deals_text(result.catalog, s).get(lang)
+            for s in leads_in_deals(result.catalog, shortlist.ids)
+        ],
         "knocked": [
             {
                 "name": name(k.system),
@@ -352,6 +398,11 @@ def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
             leader=ranked_names[0] if ranked_names else "",
             second=ranked_names[1] if len(ranked_names) > 1 else "",
         )
+        named = ranked_names[: 2 if rob.verdict == "pilot_top_two" else 1]
+        verdict_notes = [
+            leads_in_deals_text(result.catalog, sid).get(lang)
+            for sid in leads_in_deals(result.catalog, [r.system for r in m.ranking[: len(named)]])
+        ]
         weights_note = t("select.text.weights_points")
         ahp_lines: list[str] = []
         if m.ahp is not None:
@@ -446,6 +497,7 @@ def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
             ],
             "flip_rule": t("select.text.flip_rule"),
             "verdict": verdict,
+            "verdict_notes": verdict_notes,
             "verdict_rule": t("select.text.verdict_rule", p=_pct(DECIDE_NOW)),
         }
     s5 = [
@@ -499,6 +551,8 @@ def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
                 "means",
                 "system",
                 "fit",
+                "unknown_share",
+                "lacking_share",
                 "open",
                 "reason",
                 "verified",
@@ -520,12 +574,14 @@ def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
                 "rubric",
             )
         },
+        "s1_intro": [t("select.text.process_map"), t("select.text.crm_kinds")],
         "s1": s1,
         "s1_functions": s1_functions,
         "s2": s2,
         "s3": s3,
         "s4": s4,
         "s5": s5,
+        "s5_intro": t("select.text.describe_problems"),
         "no_matrix": t("select.text.no_matrix"),
         "facts_note": t("select.text.facts_note"),
         "other_answers": t("select.text.other_answers"),
@@ -547,7 +603,7 @@ def render_text(result: SelectionResult, lang: Lang) -> str:
     v = view(result, lang)
     h, col = v["h"], v["col"]
     out = [v["title"], "=" * len(v["title"]), ""]
-    out += [h["step1"], ""]
+    out += [h["step1"], "", *v["s1_intro"], ""]
     out += _table(
         [col["problem"], col["function"]],
         [[r["problem"], ", ".join(r["functions"])] for r in v["s1"]],
@@ -555,13 +611,21 @@ def render_text(result: SelectionResult, lang: Lang) -> str:
     out += ["", h["step2"], "", v["s2"]["recommend"]]
     out += [f"  {r['criterion']}: {r['answer']} — {r['says']}" for r in v["s2"]["reasons"]]
     out += [x for x in (v["s2"]["dropped"], v["s2"]["boxed_advice"]) if x]
-    out += ["", h["step3"], "", v["s3"]["rule"], ""]
+    out += [v["s2"]["cloud_smb"]]
+    s3 = v["s3"]
+    out += ["", h["step3"], "", s3["rule"], s3["trial"], s3["beginners"], ""]
+    lacking = [col["lacking_share"]] if s3["show_lacking"] else []
     out += _table(
-        [col["system"], col["fit"], col["open"]],
-        [[r["name"], r["fit"], r["open"]] for r in v["s3"]["chosen"]],
+        [col["system"], col["fit"], col["unknown_share"], *lacking, col["open"]],
+        [
+            [r["name"], r["fit"], r["unknown"], *([r["lacking"]] if lacking else []), r["open"]]
+            for r in s3["chosen"]
+        ],
     )
-    if v["s3"]["others"]:
-        out += ["", f"{h['others']}: {v['s3']['others']}"]
+    if s3["leads_in_deals"]:
+        out += ["", *s3["leads_in_deals"]]
+    if s3["others"]:
+        out += ["", f"{h['others']}: {s3['others']}"]
     if v["s3"]["knocked"]:
         out += ["", h["knocked_out"] + ":"]
         out += _table(
@@ -608,8 +672,9 @@ def render_text(result: SelectionResult, lang: Lang) -> str:
             ],
         )
         out += [s4["flip_rule"]]
-        out += ["", h["robustness"] + ":", *s4["robustness"], "", s4["verdict"], s4["verdict_rule"]]
-    out += ["", h["step5"], ""]
+        out += ["", h["robustness"] + ":", *s4["robustness"], "", s4["verdict"]]
+        out += [*s4["verdict_notes"], s4["verdict_rule"]]
+    out += ["", h["step5"], "", v["s5_intro"], ""]
     for sheet in v["s5"]:
         mark = f" ({v['finalist']})" if sheet["finalist"] else ""
         out.append(f"{sheet['name']}{mark}:")

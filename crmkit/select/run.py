@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from crmkit.i18n import Text
@@ -164,6 +165,7 @@ def run_selection(
     else:
         finalists = step3.ids
     open_checks = {c.system: c.open_checks for c in (*step3.chosen, *step3.others)}
+    need_checks = {c.system: c.need_checks for c in (*step3.chosen, *step3.others)}
     unverified = [
         ko for ko in step3.knocked_out if not ko.verified and ko.checks[0].rule != "removed"
     ]
@@ -180,6 +182,8 @@ def run_selection(
         unverified=unverified,
         answers=selection.answers,
         open_scores={o.system: o.criteria for o in open_scores},
+        need_checks=need_checks,
+        leads_in_deals=leads_in_deals(catalog, finalists),
     )
     return SelectionResult(
         selection,
@@ -192,6 +196,22 @@ def run_selection(
         finalists,
         tuple(warnings),
         tuple(open_scores),
+    )
+
+
+def leads_in_deals(catalog: Catalog, systems: Iterable[str]) -> tuple[str, ...]:
+    """The ``systems`` where leads and deals are not separate entities (amoCRM, seed 002):
+    there, leads need a pipeline of their own."""
+    return tuple(s for s in systems if s in catalog and catalog.get(s).leads_deals_separate == "no")
+
+
+def leads_in_deals_text(catalog: Catalog, system: str) -> Text:
+    """The remark seed 002 makes of such a system, wherever it is chosen."""
+    name = catalog.name(system)
+    return Text(
+        f"{name}: лиды и сделки не разделены — для лидов понадобится отдельная воронка.",
+        f"{name}: leads and deals are not separate; leads will need a pipeline of their own.",
+        f"{name}: ліди й угоди не розділені — для лідів знадобиться окрема воронка.",
     )
 
 

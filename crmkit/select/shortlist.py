@@ -1,15 +1,21 @@
-"""Step 3: the shortlist of 5–7 systems by knock-outs and fit to step 1.
+"""Step 3: the shortlist of 5–7 systems by knock-outs and what the catalog confirms of step 1.
 
 Pure. A knock-out needs a fact that says *no* (the catalog's facts are the seed's and dated, so
 a knock-out stays *unverified* until the consultant confirms it). A fact that is *unknown* never
 knocks a system out: it becomes an open check, asked of the vendor in step 5. Among the systems
-left, the fit is the share of step-1 needs (weighted by how many problems each function solves)
-the catalog confirms; the best fits fill the list. The user's additions and removals win.
+left, each step-1 need (a function, weighted by how many problems it solves) is *confirmed* by
+the catalog, *unknown* to it, or *lacking* (a fact says no); the shares are kept apart, because
+the confirmed share measures how much the catalog says about a system, not how well it fits.
+The list is filled by the confirmed share; with no must-have, one place goes to a system of which
+the catalog knows only the name (the first one the source lists), unless one is already on the
+list or the consultant removed one: what it can do is found out by its trial and the vendor's
+answers, and its unknown needs are asked of the vendor like the others' (``need_checks``).
+The user's additions and removals win.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from crmkit.i18n import Lang, Text
@@ -26,6 +32,13 @@ _INTEGRATION_NAMES = {
     "one_c": Text("интеграция с 1С", "1C integration"),
     "email": Text("интеграция с почтой", "e-mail integration"),
     "site_forms": Text("формы заявок с сайта", "site forms"),
+}
+#: the step-1 function each must-have integration is (its check answers for the function)
+_INTEGRATION_FUNCTION = {
+    "telephony": "telephony",
+    "one_c": "one_c",
+    "email": "email",
+    "site_forms": "web_forms",
 }
 _DEPLOYMENT_NAMES = {
     "cloud": Text("облачная версия", "a cloud edition"),
@@ -57,6 +70,8 @@ class Check:
     subject: str  # cloud, funnel, one_c, users count...
     fact: str  # yes | no | unknown
     text: Text
+    #: what is checked, bare (the function of a step-1 need)
+    name: Text = Text()
 
     def to_dict(self, lang: Lang) -> dict[str, Any]:
         return {
@@ -70,9 +85,24 @@ class Check:
 @dataclass(frozen=True)
 class Candidate:
     system: str
-    fit: float  # 0..1
+    #: the share of step-1 needs the catalog confirms (0..1): what it knows, not how well it fits
+    confirmed: float
     open_checks: tuple[Check, ...] = ()
     added: bool = False
+    #: the share of step-1 needs the catalog says nothing about, and the share a fact says no to
+    unknown: float = 0.0
+    lacking: float = 0.0
+    #: step-1 needs the catalog does not confirm (must-haves aside): questions for the vendor
+    need_checks: tuple[Check, ...] = ()
+    #: the catalog knows only the system's name
+    little_known: bool = False
+    #: the place kept for a little-known system
+    reserved: bool = False
+
+    @property
+    def fit(self) -> float:
+        """The confirmed share (the name of older versions; it never meant suitability)."""
+        return self.confirmed
 
 
 @dataclass(frozen=True)
@@ -80,7 +110,7 @@ class KnockOut:
     system: str
     checks: tuple[Check, ...]
     verified: bool
-    #: would the system have been shortlisted without the knock-out (its fit)
+    #: the share of step-1 needs the catalog confirms for it (as ``Candidate.confirmed``)
     fit: float = 0.0
 
     def reason(self, lang: Lang) -> str:
@@ -143,19 +173,59 @@ def _checks(system: System, req: Requirements, lib: Library) -> list[Check]:
 
 
 def _state(name: Text, fact: str) -> Text:
+    uk = name.uk or name.ru
     if fact == "no":
-        return Text(f"нет: {name.ru}", f"no {name.en}")
+        return Text(f"нет: {name.ru}", f"no {name.en}", f"немає: {uk}")
     if fact == "unknown":
-        return Text(f"не подтверждено: {name.ru}", f"not confirmed: {name.en}")
-    return Text(f"есть: {name.ru}", f"has {name.en}")
+        return Text(
+            f"не подтверждено: {name.ru}", f"not confirmed: {name.en}", f"не підтверджено: {uk}"
+        )
+    return Text(f"есть: {name.ru}", f"has {name.en}", f"є: {uk}")
+
+
+def need_facts(system: System, req: Requirements) -> dict[str, str]:
+    """What the catalog says of each step-1 need: ``yes``, ``no`` or ``unknown``."""
+    facts: dict[str, str] = {}
+    for fn in req.needs:
+        fact: str = system.has_function(fn)
+        if req.free_plan_users is not None and fn in system.free_plan.lacks:
+            fact = "no"
+        facts[fn] = fact
+    return facts
+
+
+def shares(facts: dict[str, str], needs: dict[str, int]) -> tuple[float, float, float]:
+    """The confirmed, unknown and lacking shares of ``needs``, weighted by problems solved."""
+    total = sum(needs.values())
+    if total == 0:
+        return 0.0, 0.0, 0.0
+    share = {
+        fact: sum(n for fn, n in needs.items() if facts.get(fn) == fact) / total
+        for fact in ("yes", "unknown", "no")
+    }
+    return share["yes"], share["unknown"], share["no"]
 
 
 def fit(system: System, needs: dict[str, int]) -> float:
-    """The share of step-1 needs the catalog confirms, weighted by problems solved."""
-    total = sum(needs.values())
-    if total == 0:
-        return 0.0
-    return sum(n for fn, n in needs.items() if system.has_function(fn) == "yes") / total
+    """The share of step-1 needs the catalog confirms, weighted by problems solved: a measure
+    of what the catalog says about the system, not of how well it fits."""
+    return shares(need_facts(system, Requirements(needs=needs)), needs)[0]
+
+
+def _need_checks(
+    facts: dict[str, str], needs: dict[str, int], checked: set[str], lib: Library
+) -> tuple[Check, ...]:
+    """The step-1 needs the catalog does not confirm, most problems first (a must-have is
+    asked once, as its own check)."""
+    out = []
+    for fn in sorted(needs, key=lambda f: -needs[f]):
+        if facts.get(fn) == "yes" or fn in checked:
+            continue
+        function = lib.functions.get(fn)
+        name = function.name if function else Text(fn, fn, fn)
+        fact = facts.get(fn, "unknown")
+        out.append(Check("need", fn, fact, _state(name, fact), name))
+    return tuple(out)
 
 
 def make_shortlist(catalog: Catalog, req: Requirements, lib: Library) -> Shortlist:
@@ -163,7 +233,8 @@ def make_shortlist(catalog: Catalog, req: Requirements, lib: Library) -> Shortli
     knocked: list[KnockOut] = []
     for system in catalog:
         checks = _checks(system, req, lib)
-        score = fit(system, req.needs)
+        facts = need_facts(system, req)
+        score, unknown, lacking = shares(facts, req.needs)
         if system.id in req.remove:
             reason = req.remove[system.id]
             removed = Check(
@@ -182,8 +253,38 @@ def make_shortlist(catalog: Catalog, req: Requirements, lib: Library) -> Shortli
         if failed and system.id not in req.add:
             knocked.append(KnockOut(system.id, failed, system.id in req.verified, score))
             continue
-        passed.append(Candidate(system.id, score, open_checks + failed, system.id in req.add))
+        checked = {c.subject for c in checks if c.rule == "function"}
+        checked |= {_INTEGRATION_FUNCTION[c.subject] for c in checks if c.rule == "integration"}
+        passed.append(
+            Candidate(
+                system.id,
+                score,
+                open_checks + failed,
+                system.id in req.add,
+                unknown=unknown,
+                lacking=lacking,
+                need_checks=_need_checks(facts, req.needs, checked, lib),
+                little_known=not system.described,
+            )
+        )
     order = {s.id: i for i, s in enumerate(catalog)}
-    passed.sort(key=lambda c: (not c.added, -c.fit, len(c.open_checks), order[c.system]))
+    passed.sort(key=lambda c: (not c.added, -c.confirmed, len(c.open_checks), order[c.system]))
     size = max(req.size, sum(1 for c in passed if c.added))
-    return Shortlist(tuple(passed[:size]), tuple(passed[size:]), tuple(knocked), req.size)
+    chosen, others = passed[:size], passed[size:]
+    must_haves = req.functions or req.integrations or req.free_plan_users is not None
+    removed_little = any(not catalog.get(s).described for s in req.remove if s in catalog)
+    seat = next((c for c in others if c.little_known), None)
+    last = next((i for i in range(len(chosen) - 1, -1, -1) if not chosen[i].added), None)
+    if (
+        not must_haves
+        and not removed_little
+        and seat is not None
+        and last is not None
+        and not any(c.little_known for c in chosen)
+    ):
+        # the catalog confirms nothing of a system it knows only by name, so the confirmed
+        # share alone would never let one in: the last place is kept for the first of them
+        bumped = chosen[last]
+        chosen[last] = replace(seat, reserved=True)
+        others = [bumped] + [c for c in others if c is not seat]
+    return Shortlist(tuple(chosen), tuple(others), tuple(knocked), req.size)

@@ -1,8 +1,9 @@
 """Step 5: questions for the vendor's manager. Pure.
 
 Every finalist gets the seven questions of seed 001. The uncertain parts of the selection add
-their own: scores given with low confidence, a close call on the critical criterion, must-haves
-the catalog cannot confirm, and knock-outs that rest only on the catalog's (dated) facts.
+their own: must-haves and step-1 needs the catalog cannot confirm, how leads are kept where they
+are not separate from deals (amoCRM, seed 002), scores given with low confidence, a close call on
+the critical criterion, and knock-outs that rest only on the catalog's (dated) facts.
 Answers are recorded in the selection file under ``[vendor.<system>]`` by question id.
 """
 
@@ -58,6 +59,9 @@ GENERATED = re.compile(r"(low|critical|check|knockout|open)-[A-Za-z0-9_.-]+")
 #: a critical criterion whose weight must move by at most this share is a close call
 CLOSE_CALL = 0.5
 
+#: step-1 functions one of the seven standard questions already asks about
+_ASKED_BY_STANDARD = {"access_rights": "hide_data"}
+
 _EVIDENCE = {
     "demo": Text("демо", "a demo"),
     "trial": Text("пробный период", "the trial"),
@@ -110,6 +114,8 @@ def questions(
     unverified: Sequence[KnockOut],
     answers: Mapping[str, Mapping[str, str]],
     open_scores: Mapping[str, Sequence[str]] | None = None,
+    need_checks: Mapping[str, Sequence[Check]] | None = None,
+    leads_in_deals: Sequence[str] = (),
 ) -> list[VendorSheet]:
     asked: dict[str, list[VendorQuestion]] = {}
 
@@ -132,6 +138,35 @@ def questions(
                 Text(
                     f"Подтвердите: {ru} — в каталоге этого факта нет.",
                     f"Please confirm: {en}; the catalog has no fact.",
+                ),
+            )
+        for check in (need_checks or {}).get(system, ()):
+            if check.subject in _ASKED_BY_STANDARD:
+                continue
+            # the function as a phrase: "воронка продаж: каждая сделка…" asks "воронка продаж"
+            ru, en, uk = (x.split(":")[0] for x in (check.name.ru, check.name.en, check.name.uk))
+            add(
+                system,
+                f"check-need-{check.subject}",
+                "check",
+                Text(
+                    f"Есть ли в системе {ru}? Это нужно для наших задач (шаг 1).",
+                    f"Does the system have this: {en}? We need it for the problems of step 1.",
+                    f"Чи є в системі {uk or ru}? Це потрібно для наших завдань (крок 1).",
+                ),
+            )
+        if system in leads_in_deals:
+            add(
+                system,
+                "check-leads_deals",
+                "check",
+                Text(
+                    "Лиды и сделки здесь не разделены — для лидов понадобится отдельная воронка. "
+                    "Покажите, как она устроена и как заявка из неё становится сделкой.",
+                    "Leads and deals are not separate here: leads will need a pipeline of their "
+                    "own. Show us how it is set up and how a request in it becomes a deal.",
+                    "Ліди й угоди тут не розділені — для лідів знадобиться окрема воронка. "
+                    "Покажіть, як вона влаштована і як заявка з неї стає угодою.",
                 ),
             )
         for low_system, cid in low_confidence:

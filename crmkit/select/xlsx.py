@@ -169,6 +169,25 @@ def render_xlsx(result: SelectionResult, lang: Lang) -> bytes:
         bold,
         head_fill,
     )
+    short = wb.create_sheet("Shortlist")
+    s3 = v["s3"]
+    _rows(
+        short,
+        [
+            t("select.col.system"),
+            t("select.col.fit"),
+            t("select.col.unknown_share"),
+            t("select.col.lacking_share"),
+            t("select.col.open"),
+        ],
+        [[r["name"], r["fit"], r["unknown"], r["lacking"], r["open"]] for r in s3["chosen"]],
+        bold,
+        head_fill,
+    )
+    row = len(s3["chosen"]) + 3
+    for line in [s3["rule"], *s3["leads_in_deals"], s3["trial"], s3["beginners"]]:
+        _put(short, row, 1, line)
+        row += 1
     ko = wb.create_sheet("Knocked out")
     _rows(
         ko,
