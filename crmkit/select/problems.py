@@ -74,9 +74,15 @@ def _texts(node: Node, key: str) -> tuple[Text, ...]:
     out = []
     for index, item in enumerate(node.raw(key) or []):
         if isinstance(item, dict):
-            out.append(Text(ru=str(item.get("ru", "")), en=str(item.get("en", ""))))
+            out.append(
+                Text(
+                    ru=str(item.get("ru", "")),
+                    en=str(item.get("en", "")),
+                    uk=str(item.get("uk", "")),
+                )
+            )
         elif isinstance(item, str):
-            out.append(Text(ru=item, en=item))
+            out.append(Text(ru=item, en=item, uk=item))
         else:
             node.error("expected a text", index)
     return tuple(out)
