@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from crmkit.errors import InputError
+from crmkit.i18n import run_lang, run_msg
 from crmkit.schema import Source
 from crmkit.tomlpos import DeferredPositions, KeyPath, format_path
 
@@ -67,23 +68,88 @@ def parse_toml(text: str, name: str) -> TomlDocument:
         where = name
         if match:
             where = f"{name}:{match.group(1)}:{match.group(2)}"
-            message = message[: match.start()]
+            message = _toml_problem(message[: match.start()])
         elif message.endswith("(at end of document)"):
             where = f"{name}:{text.count(chr(10)) + 1}"
-            message = message[: -len("(at end of document)")].rstrip() + " at the end of the file"
-        raise InputError(f"not valid TOML: {message}", where=where) from None
+            message = _toml_problem(message[: -len("(at end of document)")].rstrip())
+            message = run_msg("input.toml.at_end", detail=message)
+        else:
+            message = _toml_problem(message)
+        raise InputError(run_msg("input.toml.invalid", detail=message), where=where) from None
     except ValueError:  # an integer of more than 4300 digits (Python's conversion limit)
-        raise InputError(_HUGE_INTEGER, where=_huge_integer_line(text, name)) from None
+        raise InputError(_huge_integer(), where=_huge_integer_line(text, name)) from None
     except RecursionError:  # nesting the text scan could not see (e.g. endless dotted keys)
-        raise InputError(_TOO_DEEP, where=name) from None
+        raise InputError(_too_deep(), where=name) from None
     # lines are found only if a complaint needs one (the scan costs as much as tomllib's parse)
     source = Source(name, DeferredPositions(text))
     _check_values(data, source)
     return TomlDocument(data=data, source=source, text=text)
 
 
-_TOO_DEEP = f"arrays or tables nested more than {MAX_NESTING} levels deep"
-_HUGE_INTEGER = "an integer out of range: TOML integers are 64-bit"
+def _too_deep() -> str:
+    return run_msg("input.too_deep", limit=MAX_NESTING)
+
+
+def _huge_integer() -> str:
+    return run_msg("input.huge_integer")
+
+
+#: what tomllib says (its messages, without the position) → the key of the same in crmkit's
+#: words; a message not listed here is shown as tomllib wrote it
+_TOML_MESSAGES = tuple(
+    (re.compile(pattern), key)
+    for pattern, key in (
+        (r"Invalid value", "invalid_value"),
+        (r"Invalid statement", "invalid_statement"),
+        (r"Expected newline or end of document after a statement", "expected_newline"),
+        (r"Expected '=' after a key in a key/value pair", "expected_equals"),
+        (r"Expected '\]' at the end of a table declaration", "expected_bracket"),
+        (r"Expected '\]\]' at the end of an array declaration", "expected_brackets"),
+        (r"Cannot declare (?P<key>.+) twice", "declared_twice"),
+        (r"Cannot overwrite a value", "overwrite"),
+        (r"Cannot mutate immutable namespace (?P<key>.+)", "immutable"),
+        (r"Cannot redefine namespace (?P<key>.+)", "redefine"),
+        (r"Invalid initial character for a key part", "key_start"),
+        (r"Unclosed array", "unclosed_array"),
+        (r"Unclosed inline table", "unclosed_table"),
+        (r"Duplicate inline table key (?P<key>.+)", "duplicate_key"),
+        (r"Unescaped '\\' in a string", "backslash"),
+        (r"Invalid hex value", "hex"),
+        (r"Escaped character is not a Unicode scalar value", "not_scalar"),
+        (r"Unterminated string", "unterminated"),
+        (r"Illegal character (?P<char>.+)", "illegal"),
+        (r"Found invalid character (?P<char>.+)", "found_invalid"),
+        (r"Invalid date or datetime", "date"),
+        (r"Expected (?P<what>.+)", "expected"),
+    )
+)
+
+
+def _toml_problem(message: str) -> str:
+    """tomllib's complaint in the run's language; the keys it names written as in the file."""
+    for pattern, key in _TOML_MESSAGES:
+        found = pattern.fullmatch(message)
+        if found:
+            values = {
+                name: value if name != "key" else _toml_key(value)
+                for name, value in found.groupdict().items()
+            }
+            return run_msg(f"input.toml.{key}", **values)
+    return message
+
+
+def _toml_key(quoted: str) -> str:
+    """A key as tomllib quotes it, as the file writes it: ``('blueprint', 'name')`` →
+    ``blueprint.name``, ``'x'`` → ``x``."""
+    import ast  # only for a complaint
+
+    try:
+        value = ast.literal_eval(quoted)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return quoted
+    if isinstance(value, tuple) and all(isinstance(part, str) for part in value):
+        return ".".join(value)
+    return value if isinstance(value, str) else quoted
 
 
 _BRACKET_OR_QUOTE = re.compile(r"[#\"'\[\]{}]")
@@ -133,7 +199,7 @@ def _check_text_nesting(text: str, name: str) -> None:
                 depth += 1
                 if depth > MAX_NESTING:
                     line = text.count("\n", 0, i) + 1
-                    raise InputError(_TOO_DEEP, where=f"{name}:{line}")
+                    raise InputError(_too_deep(), where=f"{name}:{line}")
             else:
                 depth = max(0, depth - 1)
             i += 1
@@ -151,40 +217,54 @@ def _check_values(data: dict[str, Any], source: Source) -> None:
     while pending:
         value, path = pending.pop()
         if len(path) > MAX_NESTING:
-            raise InputError(_TOO_DEEP, where=source.where(path[:MAX_NESTING]))
+            raise InputError(_too_deep(), where=source.where(path[:MAX_NESTING]))
         if isinstance(value, dict):
             pending.extend((child, (*path, key)) for key, child in value.items())
         elif isinstance(value, list):
             pending.extend((child, (*path, index)) for index, child in enumerate(value))
         elif isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
-            raise InputError(_HUGE_INTEGER, where=source.where(path), key=format_path(path) or None)
+            raise InputError(
+                _huge_integer(), where=source.where(path), key=format_path(path) or None
+            )
 
 
 # -- reading files --------------------------------------------------------------------------------
 
 _KINDS = (
-    (stat.S_ISDIR, "is a directory, expected a file"),
-    (stat.S_ISFIFO, "is a pipe (FIFO), expected a regular file"),
-    (stat.S_ISCHR, "is a device, expected a regular file"),
-    (stat.S_ISBLK, "is a device, expected a regular file"),
-    (stat.S_ISSOCK, "is a socket, expected a regular file"),
+    (stat.S_ISDIR, "is_directory"),
+    (stat.S_ISFIFO, "is_pipe"),
+    (stat.S_ISCHR, "is_device"),
+    (stat.S_ISBLK, "is_device"),
+    (stat.S_ISSOCK, "is_socket"),
 )
 
 
 def _not_regular(mode: int) -> str | None:
     if stat.S_ISREG(mode):
         return None
-    return next((text for test, text in _KINDS if test(mode)), "is not a regular file")
+    key = next((key for test, key in _KINDS if test(mode)), "not_regular")
+    return run_msg(f"input.{key}")
+
+
+#: what the system says, in crmkit's words where the words are known (input.os.<errno name>)
+_OS_WORDS = frozenset(
+    getattr(errno, name)
+    for name in ("EACCES", "EPERM", "ENOSPC", "EROFS", "ENOTDIR", "ELOOP")
+    if hasattr(errno, name)
+)
 
 
 def _os_problem(exc: OSError, verb: str) -> str:
     if exc.errno == errno.ENAMETOOLONG:
-        return "the file name is longer than the file system allows"
+        return run_msg("input.name_too_long")
     if exc.errno == errno.ENOENT:
-        return "no such file"
+        return run_msg("input.no_file")
     if exc.errno == errno.EISDIR:
-        return "is a directory, expected a file"
-    return f"cannot {verb}: {exc.strerror or exc}"
+        return run_msg("input.is_directory")
+    reason = str(exc.strerror or exc)
+    if exc.errno is not None and exc.errno in _OS_WORDS and run_lang() != "en":
+        reason = run_msg(f"input.os.{errno.errorcode[exc.errno]}")
+    return run_msg(f"input.cannot_{verb}", reason=reason)
 
 
 def read_bytes(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
@@ -219,7 +299,10 @@ def read_bytes(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
 
 
 def _too_large(size: int, limit: int) -> str:
-    return f"too large ({size / 2**20:.1f} MB); crmkit reads files of at most {limit // 2**20} MB"
+    shown_size = f"{size / 2**20:.1f}"
+    if run_lang() != "en":
+        shown_size = shown_size.replace(".", ",")
+    return run_msg("input.too_large", size=shown_size, limit=limit // 2**20)
 
 
 def read_text(path: Path) -> str:
@@ -241,12 +324,12 @@ def _line_col(path: Path, raw: bytes, at: int) -> str:
 def _not_utf8(raw: bytes, at: int) -> str:
     """The complaint about bytes that are not UTF-8; Russian text saved by an old Windows
     editor is Windows-1251, which says so."""
-    problem = "not UTF-8 text"
+    problem = run_msg("input.not_utf8")
     high = [b for b in raw if b >= 0x80]
     # Windows-1251 letters: А-я at 0xC0-0xFF, Ё/ё at 0xA8/0xB8; mostly letters means Russian
     letters = sum(1 for b in high if b >= 0xC0 or b in (0xA8, 0xB8))
     if high and letters / len(high) > 0.8:
-        problem += "; it looks like Windows-1251: save the file as UTF-8"
+        problem = run_msg("input.cp1251", problem=problem)
     return problem
 
 
@@ -317,7 +400,7 @@ def _writable_target(path: Path) -> Path:
         raise InputError(_os_problem(exc, "write"), where=where) from None
     problem = _not_regular(info.st_mode)
     if problem is not None:
-        raise InputError(f"{problem}; use --out - for the standard output", where=where)
+        raise InputError(run_msg("input.use_stdout", problem=problem), where=where)
     return path
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crmkit.errors import InputError
-from crmkit.i18n import Text
+from crmkit.i18n import Text, run_msg
 from crmkit.tomlpos import KeyPath, Positions, format_path
 
 
@@ -40,7 +40,7 @@ class LoadError(InputError):
         super().__init__(first.problem, where=first.where, key=first.key)
         if len(problems) > 1:
             more = len(problems) - 1
-            self.message = f"{first.message} (+{more} more)"
+            self.message = run_msg("schema.more", message=first.message, more=more)
 
 
 @dataclass
@@ -66,22 +66,38 @@ def _position(error: InputError) -> tuple[str, int]:
     return (where, 0)
 
 
-def _type_name(value: object) -> str:
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "an array",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
+def type_name(value: object) -> str:
+    """What ``value`` is, as a complaint names it (``a string``, «строка»)."""
+    import datetime  # only for a complaint
+
+    kinds: dict[type, str] = {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "array",
+        dict: "table",
+        datetime.datetime: "datetime",
+        datetime.date: "date",
+        datetime.time: "time",
+    }
+    kind = kinds.get(type(value))
+    return run_msg(f"schema.type.{kind}") if kind else type(value).__name__
+
+
+def expected(what: str, value: object) -> str:
+    """«ожидается число, а здесь строка»: ``what`` is a kind of ``schema.type``."""
+    return run_msg("schema.expected", expected=run_msg(f"schema.type.{what}"), got=type_name(value))
 
 
 _MISSING = object()
 #: the longest string any crmkit file may hold (a stage description is a few hundred): a
 #: document repeats names in many places, so one 10 MB name would make hundreds of MB of output
 MAX_TEXT = 10_000
-_TOO_LONG = f"too long: at most {MAX_TEXT} characters"
+
+
+def _too_long() -> str:
+    return run_msg("schema.too_long", limit=MAX_TEXT)
 
 
 # Node has methods named str/int/float/bool; inside its body those names are the methods, so its
@@ -138,8 +154,7 @@ class Node:
         for key in self.value:
             if key not in self._seen and key not in extra:
                 known = sorted(self._seen | extra)  # only for a complaint: most tables have none
-                hint = f"; known keys: {', '.join(known)}" if known else ""
-                self.error(f"unknown key '{key}'{hint}", key)
+                self.error(unknown_key(key, known), key)
 
     def has(self, key: _Str) -> _Bool:
         return key in self.value
@@ -149,15 +164,17 @@ class Node:
         self._seen.add(key)
         if key not in self.value:
             if required:
-                self.error(f"required key '{key}' is missing")
+                self.error(run_msg("schema.required", key=key))
             return _MISSING
         return self.value[key]
 
-    def _typed(self, key: _Str, value: Any, kinds: tuple[type, ...], expected: _Str) -> _Bool:
+    def _typed(self, key: _Str, value: Any, kinds: tuple[type, ...], what: _Str) -> _Bool:
+        """``value`` is one of ``kinds``; else a complaint that it is not ``what`` (a kind of
+        ``schema.type``)."""
         # bool is an int in Python; TOML keeps them apart, so do we.
         ok = isinstance(value, kinds) and not (isinstance(value, _Bool) and bool not in kinds)
         if not ok:
-            self.error(f"expected {expected}, got {_type_name(value)}", key)
+            self.error(expected(what, value), key)
         return ok
 
     # -- scalars ----------------------------------------------------------------------------
@@ -169,21 +186,28 @@ class Node:
         default: _Str | None = None,
         choices: Sequence[_Str] | None = None,
         pattern: re.Pattern[_Str] | None = None,
-        pattern_hint: _Str = "",
+        hint_key: _Str = "",
     ) -> _Str | None:
+        """A string; with ``pattern``, ``hint_key`` is the message key of what a valid one
+        looks like (looked up only for a complaint)."""
         value = self._get(key, required)
         if value is _MISSING:
             return default
-        if not self._typed(key, value, (str,), "a string"):
+        if not self._typed(key, value, (str,), "string"):
             return default
         if len(value) > MAX_TEXT:
-            self.error(_TOO_LONG, key)
+            self.error(_too_long(), key)
             return default
         if choices is not None and value not in choices:
-            self.error(f"'{value}' is not one of: {', '.join(choices)}", key)
+            self.error(run_msg("schema.not_one_of", value=value, choices=", ".join(choices)), key)
             return default
         if pattern is not None and not pattern.fullmatch(value):
-            self.error(f"'{value}' is not valid{': ' + pattern_hint if pattern_hint else ''}", key)
+            if hint_key:
+                self.error(
+                    run_msg("schema.not_valid_hint", value=value, hint=run_msg(hint_key)), key
+                )
+            else:
+                self.error(run_msg("schema.not_valid", value=value), key)
             return default
         return value
 
@@ -199,13 +223,13 @@ class Node:
         value = self._get(key, required)
         if value is _MISSING:
             return default
-        if not self._typed(key, value, (int,), "an integer"):
+        if not self._typed(key, value, (int,), "integer"):
             return default
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             low = "…" if minimum is None else minimum
             high = "…" if maximum is None else maximum
             bounds = f"{low}..{high}"
-            self.error(f"{value} is out of range {bounds}", key)
+            self.error(run_msg("schema.out_of_range", value=value, bounds=bounds), key)
             return default
         return int(value)
 
@@ -221,10 +245,11 @@ class Node:
         value = self._get(key, required)
         if value is _MISSING:
             return default
-        if not self._typed(key, value, (int, _Float), "a number"):
+        if not self._typed(key, value, (int, _Float), "number"):
             return default
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            self.error(f"{value} is out of range {minimum}..{maximum}", key)
+            bounds = f"{minimum}..{maximum}"
+            self.error(run_msg("schema.out_of_range", value=value, bounds=bounds), key)
             return default
         return float(value)
 
@@ -232,7 +257,7 @@ class Node:
         value = self._get(key, required)
         if value is _MISSING:
             return default
-        if not self._typed(key, value, (bool,), "true or false"):
+        if not self._typed(key, value, (bool,), "true_false"):
             return default
         return bool(value)
 
@@ -242,20 +267,16 @@ class Node:
             return []
         if isinstance(value, _Str):
             return [value]
-        if not self._typed(key, value, (list,), "an array of strings"):
+        if not self._typed(key, value, (list,), "strings"):
             return []
         out: list[_Str] = []
         for index, item in enumerate(value):
             if isinstance(item, _Str) and len(item) > MAX_TEXT:
-                self.problems.add(self.source, self.path + (key, index), _TOO_LONG)
+                self.problems.add(self.source, self.path + (key, index), _too_long())
             elif isinstance(item, _Str):
                 out.append(item)
             else:
-                self.problems.add(
-                    self.source,
-                    self.path + (key, index),
-                    f"expected a string, got {_type_name(item)}",
-                )
+                self.problems.add(self.source, self.path + (key, index), expected("string", item))
         return out
 
     def text(self, key: _Str, *, required: _Bool = False) -> Text:
@@ -265,12 +286,12 @@ class Node:
             return Text()
         if isinstance(value, _Str):
             if len(value) > MAX_TEXT:
-                self.error(_TOO_LONG, key)
+                self.error(_too_long(), key)
                 return Text()
             if required and not value.strip():
-                self.error("the text is empty", key)
+                self.error(run_msg("schema.empty_text"), key)
             return Text(ru=value, en=value, uk=value)
-        if not self._typed(key, value, (dict,), 'a string or a table {ru = "...", en = "..."}'):
+        if not self._typed(key, value, (dict,), "text"):
             return Text()
         node = self.child(value, self.path + (key,))
         ru = node.str("ru") or ""
@@ -278,7 +299,7 @@ class Node:
         uk = node.str("uk") or ""
         node.done()
         if required and not (ru or en or uk):
-            self.error("the text is empty", key)
+            self.error(run_msg("schema.empty_text"), key)
         return Text(ru=ru, en=en, uk=uk)
 
     # -- structure --------------------------------------------------------------------------
@@ -286,7 +307,7 @@ class Node:
         value = self._get(key, required)
         if value is _MISSING:
             return None
-        if not self._typed(key, value, (dict,), "a table"):
+        if not self._typed(key, value, (dict,), "table"):
             return None
         return self.child(value, self.path + (key,))
 
@@ -295,23 +316,26 @@ class Node:
         value = self._get(key, required)
         if value is _MISSING:
             return []
-        if not self._typed(key, value, (list,), "an array of tables"):
+        if not self._typed(key, value, (list,), "tables"):
             return []
         nodes: list[Node] = []
         for index, item in enumerate(value):
             if isinstance(item, dict):
                 nodes.append(self.child(item, self.path + (key, index)))
             else:
-                self.problems.add(
-                    self.source,
-                    self.path + (key, index),
-                    f"expected a table, got {_type_name(item)}",
-                )
+                self.problems.add(self.source, self.path + (key, index), expected("table", item))
         return nodes
 
     def raw(self, key: _Str, *, required: _Bool = False) -> Any:
         value = self._get(key, required)
         return None if value is _MISSING else value
+
+
+def unknown_key(key: str, known: Iterable[str] = ()) -> str:
+    """«неизвестный ключ «x»; допустимые ключи: a, b» (``known`` empty: no list)."""
+    names = ", ".join(known)
+    hint = run_msg("schema.known_keys", keys=names) if names else ""
+    return run_msg("schema.unknown_key", key=key, hint=hint)
 
 
 def root(

@@ -32,25 +32,15 @@ from crmkit.assess.model import (
     DONT_KNOW,
     Migration,
     Questionnaire,
+    escaped,
     parse_questionnaire,
-    shown,
     skipped,
 )
 from crmkit.files import TomlDocument, parse_toml, read_toml, write_text
-from crmkit.i18n import LANGS, Lang, msg
-from crmkit.schema import Node, Problems, root
+from crmkit.i18n import LANGS, Lang, msg, run_msg
+from crmkit.schema import Node, Problems, root, type_name
 
 HEADER = "assessment"
-_KINDS = {
-    bool: "true/false",
-    int: "a number",
-    float: "a number",
-    list: "an array",
-    dict: "a table",
-    _dt.date: "a date",
-    _dt.datetime: "a date",
-    _dt.time: "a time",
-}
 SHIPPED = "questionnaire.toml"
 
 
@@ -94,24 +84,20 @@ def _header(
     crmkit_version = node.str("crmkit_version")
     q_id = node.str("questionnaire")
     if q_id is not None and q_id != questionnaire.id:
-        node.error(
-            f"these answers are for the questionnaire {shown(q_id)}, not '{questionnaire.id}'; "
-            "pass it with --questionnaire FILE",
-            "questionnaire",
+        problem = run_msg(
+            "load.answers.other_questionnaire", found=escaped(q_id), expected=questionnaire.id
         )
+        node.error(problem, "questionnaire")
     version = node.int("questionnaire_version", minimum=0)
     if version is not None and version > questionnaire.version:
-        node.error(
-            f"written for questionnaire version {version}, newer than this one "
-            f"({questionnaire.version}); update crmkit or pass the newer questionnaire",
-            "questionnaire_version",
-        )
+        problem = run_msg("load.answers.newer", version=version, current=questionnaire.version)
+        node.error(problem, "questionnaire_version")
     raw_date = node.raw("date")
     date: str | None = None
     if isinstance(raw_date, str | _dt.date):
         date = raw_date.isoformat() if isinstance(raw_date, _dt.date) else raw_date
     elif raw_date is not None:
-        node.error('expected a date like "2025-03-01"', "date")
+        node.error(run_msg("load.answers.date"), "date")
     lang = node.str("lang", choices=LANGS)
     node.done()
     return crmkit_version, q_id, version, date, lang  # type: ignore[return-value]
@@ -128,11 +114,8 @@ def _migration_steps(
         migration = next((m for m in questionnaire.migrations if m.from_version == step), None)
         if migration is None:
             if node is not None:
-                node.error(
-                    f"no migration from questionnaire version {step} to {step + 1}; "
-                    "answer the questions again or migrate the file by hand",
-                    "questionnaire_version",
-                )
+                problem = run_msg("load.answers.no_migration", step=step, next=step + 1)
+                node.error(problem, "questionnaire_version")
             return None
         steps.append(migration)
     return steps
@@ -182,42 +165,37 @@ def parse_answers(doc: TomlDocument, questionnaire: Questionnaire) -> AnswersFil
                 continue
             question = questionnaire.question(new_key)
             if question is None:
-                table.error(
-                    f"unknown question {shown(key)}; see `crmkit assess questions` for the ids", key
-                )
+                table.error(run_msg("load.answers.unknown_question", id=escaped(key)), key)
                 continue
             values: list[str]
             if isinstance(value, str):
                 values = [value]
             elif isinstance(value, list) and question.kind == "multi":
                 if not all(isinstance(v, str) for v in value):
-                    table.error("expected an array of choice ids (strings)", key)
+                    table.error(run_msg("load.answers.choice_ids"), key)
                     continue
                 values = list(value)
             else:
-                expected = (
-                    "a choice id (a string) or an array of them"
-                    if question.kind == "multi"
-                    else "one choice id (a string)"
-                )
-                got = _KINDS.get(type(value), type(value).__name__)
-                table.error(f"expected {expected}, got {got}", key)
+                wanted = "one_or_more" if question.kind == "multi" else "one"
+                table.error(run_msg(f"load.answers.{wanted}", got=type_name(value)), key)
                 continue
             valid = True
             for choice_id in values:
                 if choice_id != DONT_KNOW and question.choice(choice_id) is None:
                     options = ", ".join([*question.choice_ids, DONT_KNOW])
-                    table.error(
-                        f"{shown(choice_id)} is not a choice of '{new_key}'; "
-                        f"choose one of: {options}",
-                        key,
+                    problem = run_msg(
+                        "load.answers.not_a_choice",
+                        choice=escaped(choice_id),
+                        question=new_key,
+                        choices=options,
                     )
+                    table.error(problem, key)
                     valid = False
             if DONT_KNOW in values and len(values) > 1:
-                table.error(f"'{DONT_KNOW}' cannot be combined with other choices", key)
+                table.error(run_msg("load.answers.dont_know_alone", dont_know=DONT_KNOW), key)
                 valid = False
             if len(set(values)) != len(values):
-                table.error("a choice is listed twice", key)
+                table.error(run_msg("load.answers.twice"), key)
                 valid = False
             if valid:
                 answers[new_key] = tuple(values)

@@ -10,7 +10,7 @@ from crmkit.assess.audit import Audit, Rule, audit, shipped_rules, with_threshol
 from crmkit.assess.scoring import Assessment
 from crmkit.blueprints.model import Blueprint
 from crmkit.files import TomlDocument
-from crmkit.i18n import Lang
+from crmkit.i18n import Lang, run_msg
 from crmkit.push.bitrix24.preflight import preflight
 from crmkit.push.bitrix24.reader import read_portal
 from crmkit.push.bitrix24.usage import read_usage
@@ -36,9 +36,8 @@ def read_thresholds(doc: TomlDocument, rules: list[Rule]) -> list[Rule]:
     if table is not None:
         for name in list(table.value):
             if name not in known:
-                table.error(
-                    f"unknown rule '{name}'; rules: {', '.join(sorted(r.id for r in rules))}", name
-                )
+                known_ids = ", ".join(sorted(r.id for r in rules))
+                table.error(run_msg("load.rules.unknown_rule", name=name, known=known_ids), name)
                 continue
             node = table.table(name)
             if node is None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from crmkit.i18n import Text
+from crmkit.i18n import Text, run_msg
 from crmkit.schema import Node, Problems, root
 
 Kind = Literal["single", "multi"]
@@ -37,10 +37,10 @@ _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 
 
-def shown(value: object) -> str:
-    """A value from a file, quoted for a one-line message (control characters escaped)."""
-    text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(value))
-    return f"'{text}'"
+def escaped(value: object) -> str:
+    """A value from a file for a one-line message (control characters escaped); the message
+    quotes it in its language's quotes."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(value))
 
 
 @dataclass(frozen=True)
@@ -288,9 +288,9 @@ def relevant(questionnaire: Questionnaire, answers: Answers) -> dict[str, tuple[
 
 # -- reading ----------------------------------------------------------------------------------
 def _ids(node: Node, key: str, what: str, seen: set[str]) -> str:
-    value = node.str(key, required=True, pattern=_ID, pattern_hint="letters, digits, _ or -") or ""
+    value = node.str(key, required=True, pattern=_ID, hint_key="schema.hint.id") or ""
     if value and value in seen:
-        node.error(f"duplicate {what} id {shown(value)}", key)
+        node.error(run_msg(f"load.questionnaire.duplicate_{what}", id=escaped(value)), key)
     seen.add(value)
     return value
 
@@ -298,7 +298,7 @@ def _ids(node: Node, key: str, what: str, seen: set[str]) -> str:
 def _read_choice(node: Node, seen: set[str], kind: str) -> Choice:
     choice_id = _ids(node, "id", "choice", seen)
     if choice_id == DONT_KNOW:
-        node.error(f"'{DONT_KNOW}' is reserved for the answer \"don't know\"", "id")
+        node.error(run_msg("load.questionnaire.reserved", id=DONT_KNOW), "id")
     choice = Choice(
         id=choice_id,
         text=node.text("text", required=True),
@@ -319,14 +319,17 @@ def _read_question(node: Node, dimensions: set[str], seen: set[str]) -> Question
     dimension = node.str("dimension", required=True) or ""
     if dimension and dimension not in dimensions:
         known = ", ".join(sorted(dimensions))
-        node.error(f"unknown dimension {shown(dimension)}; declared: {known}", "dimension")
+        problem = run_msg(
+            "load.questionnaire.unknown_dimension", id=escaped(dimension), known=known
+        )
+        node.error(problem, "dimension")
     kind = node.str("kind", default="single", choices=KINDS) or "single"
     choice_ids: set[str] = set()
     choices = tuple(
         _read_choice(n, choice_ids, kind) for n in node.tables("choices", required=True)
     )
     if node.has("choices") and len(choices) < (2 if kind == "single" else 1):
-        node.error("a single-choice question needs at least two choices", "choices")
+        node.error(run_msg("load.questionnaire.two_choices"), "choices")
     question = Question(
         id=question_id,
         dimension=dimension,
@@ -345,9 +348,7 @@ def _read_question(node: Node, dimensions: set[str], seen: set[str]) -> Question
 def _read_migration(node: Node, version: int) -> Migration:
     start = node.int("from_version", required=True, minimum=0) or 0
     if start >= version:
-        node.error(
-            f"from_version must be below the questionnaire version {version}", "from_version"
-        )
+        node.error(run_msg("load.questionnaire.from_version", version=version), "from_version")
     renames: list[tuple[str, str]] = []
     table = node.table("rename_questions")
     if table is not None:
@@ -362,7 +363,7 @@ def _read_migration(node: Node, version: int) -> Migration:
         for old in list(table.value):
             new = table.str(old)
             if "." not in old:
-                table.error('write the key as "question_id.old_choice_id"', old)
+                table.error(run_msg("load.questionnaire.rename_key"), old)
             elif new:
                 question_id, choice_id = old.split(".", 1)
                 choice_renames.append(((question_id, choice_id), new))
@@ -384,10 +385,7 @@ def parse_questionnaire(doc: TomlDocument) -> Questionnaire:
     header = top.table("questionnaire", required=True)
     q_id, version, title = "questionnaire", 1, Text()
     if header is not None:
-        q_id = (
-            header.str("id", required=True, pattern=_ID, pattern_hint="letters, digits, _ or -")
-            or q_id
-        )
+        q_id = header.str("id", required=True, pattern=_ID, hint_key="schema.hint.id") or q_id
         version = header.int("version", required=True, minimum=1) or 1
         title = header.text("title", required=True)
         header.done()
@@ -396,7 +394,7 @@ def parse_questionnaire(doc: TomlDocument) -> Questionnaire:
     for node in top.tables("levels"):
         level = node.int("level", required=True, minimum=0, maximum=MAX_LEVEL)
         if level is not None and any(info.level == level for info in levels):
-            node.error(f"level {level} is described twice", "level")
+            node.error(run_msg("load.questionnaire.level_twice", level=level), "level")
         levels.append(
             LevelInfo(
                 level=level if level is not None else 0,
@@ -427,7 +425,7 @@ def parse_questionnaire(doc: TomlDocument) -> Questionnaire:
             problems.add(
                 doc.source,
                 ("questions", index, "only_if"),
-                f"no choice carries the tag {shown(question.only_if)}",
+                run_msg("load.questionnaire.no_tag", tag=escaped(question.only_if)),
             )
     for index, question in enumerate(questions):
         tag = question.skip_if
@@ -438,8 +436,7 @@ def parse_questionnaire(doc: TomlDocument) -> Questionnaire:
             problems.add(
                 doc.source,
                 ("questions", index, "skip_if"),
-                f"exactly one choice must carry the tag {shown(tag)} (the answer recorded when "
-                f"the question is skipped); found {len(carrying)}",
+                run_msg("load.questionnaire.skip_choice", tag=escaped(tag), found=len(carrying)),
             )
         elif not any(
             tag in c.tags for other in questions if other.skip_if != tag for c in other.choices
@@ -447,8 +444,7 @@ def parse_questionnaire(doc: TomlDocument) -> Questionnaire:
             problems.add(
                 doc.source,
                 ("questions", index, "skip_if"),
-                f"no question without skip_if = {shown(tag)} has a choice tagged {shown(tag)}, "
-                "so nothing can skip this one",
+                run_msg("load.questionnaire.skip_never", tag=escaped(tag)),
             )
     problems.raise_if_any()
     return Questionnaire(

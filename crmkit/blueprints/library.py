@@ -73,10 +73,9 @@ class Library:
         path = self.find(name)
         if path is None:
             from crmkit.errors import InputError
+            from crmkit.i18n import run_msg
 
-            raise InputError(
-                f"no blueprint '{shown(name)}' in the library; see `crmkit blueprint list`"
-            )
+            raise InputError(run_msg("load.blueprint.not_in_library", name=shown(name)))
         return load_blueprint(path, self.resolver(), self.read)
 
     def load_path_or_id(self, target: str) -> Blueprint:

@@ -34,8 +34,8 @@ from crmkit.blueprints.model import (
 )
 from crmkit.errors import InputError
 from crmkit.files import TomlDocument, parse_toml, read_text
-from crmkit.i18n import Text
-from crmkit.schema import Node, Origins, Problems, Source, root
+from crmkit.i18n import Text, run_msg
+from crmkit.schema import Node, Origins, Problems, Source, root, type_name, unknown_key
 from crmkit.tomlpos import KeyPath
 
 TOP_KEYS = (
@@ -53,7 +53,9 @@ _COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 # only "not blank" here: the Bitrix24 charset and length are lint rules (BP009), so a bad code is
 # reported with the reason Bitrix24 would refuse it
 _CODE = re.compile(r"(?s).*\S.*")
-_BLANK = "a code must not be blank (leave the key out instead)"
+_BLANK = "schema.hint.code_blank_key"
+_CODE_HINT = "schema.hint.code_blank"
+_COLOR_HINT = "schema.hint.colour"
 
 
 #: what one load may include (the whole shipped library is 14 files, complete-b2b 13 includes)
@@ -108,12 +110,11 @@ class _Layers:
         top = root(doc.data, doc.source, self.problems)
         for key in doc.data:
             if key not in TOP_KEYS:
-                top.error(f"unknown key '{key}'; known keys: {', '.join(TOP_KEYS)}", key)
+                top.error(unknown_key(key, TOP_KEYS), key)
         for key in LISTS:
             if key in doc.data and not isinstance(doc.data[key], list):
-                top.error(
-                    f"expected an array of tables ([[{key}]]), got a {_kind(doc.data[key])}", key
-                )
+                got = type_name(doc.data[key])
+                top.error(run_msg("load.blueprint.not_a_list", key=key, got=got), key)
         merged: dict[str, Any] = {key: [] for key in LISTS}
         header = doc.data.get("blueprint")
         includes = header.get("include", []) if isinstance(header, dict) else []
@@ -127,16 +128,22 @@ class _Layers:
             where_path: KeyPath = ("blueprint", "include", index)
             target = self.resolver(name, path)
             if target is None:
-                self.problems.add(doc.source, where_path, f"no library blueprint or file '{name}'")
+                problem = run_msg("load.blueprint.no_include", name=name)
+                self.problems.add(doc.source, where_path, problem)
                 continue
             resolved = target.resolve()
             if resolved in stack or (path is not None and resolved == path.resolve()):
-                self.problems.add(doc.source, where_path, f"'{name}' includes itself (a cycle)")
+                problem = run_msg("load.blueprint.cycle", name=name)
+                self.problems.add(doc.source, where_path, problem)
                 continue
             self._includes += 1
             if self._includes > MAX_INCLUDES or len(self._layers) >= MAX_INCLUDED_FILES:
-                limit = f"at most {MAX_INCLUDED_FILES} files and {MAX_INCLUDES} includes in all"
-                raise InputError(f"too many includes ({limit})", where=doc.source.where(where_path))
+                problem = run_msg(
+                    "load.blueprint.too_many_includes",
+                    files=MAX_INCLUDED_FILES,
+                    includes=MAX_INCLUDES,
+                )
+                raise InputError(problem, where=doc.source.where(where_path))
             layer = self.load_file(target, stack + (resolved,))
             if layer is not None:
                 merged = self.merge(merged, layer)
@@ -241,11 +248,12 @@ class _Layers:
             code = _str_key(entry, "code")
             parent_code = entry.get("extends")
             if parent_code is not None and not isinstance(parent_code, str):
-                self._complain(entry, "extends", "expected the code of a pipeline (a string)")
+                self._complain(entry, "extends", run_msg("load.blueprint.extends_type"))
                 parent_code = None
             if isinstance(parent_code, str) and code not in positions:
                 if parent_code not in first:
-                    self._complain(entry, "extends", f"no pipeline '{parent_code}' to extend")
+                    problem = run_msg("load.blueprint.no_parent", code=parent_code)
+                    self._complain(entry, "extends", problem)
                     continue
                 copied = self.origins.copy(result[first[parent_code]])
                 merged = self._merge_pipeline(copied, entry)
@@ -274,7 +282,7 @@ class _Layers:
         if isinstance(drops, list):
             kept = self._drop(kept, drops, over)
         elif "drop_stages" in over:
-            self._complain(over, "drop_stages", "expected an array of stage codes")
+            self._complain(over, "drop_stages", run_msg("load.blueprint.drop_type"))
         over_stages = over.get("stages", [])
         if not isinstance(over_stages, list):
             merged["stages"] = over_stages  # the typed reader reports it
@@ -315,22 +323,24 @@ class _Layers:
             present_list = [s.get("code") for s in stages]
             for name in drops:
                 if name not in present_list:
-                    self._complain(pipeline, "drop_stages", f"no stage '{name}' to drop")
+                    problem = run_msg("load.blueprint.no_drop", code=name)
+                    self._complain(pipeline, "drop_stages", problem)
             return [s for s in stages if s.get("code") not in drops]
         for name in drops:
             if name not in present:
-                self._complain(pipeline, "drop_stages", f"no stage '{name}' to drop")
+                problem = run_msg("load.blueprint.no_drop", code=name)
+                self._complain(pipeline, "drop_stages", problem)
         return [s for s in stages if s.get("code") not in dropped]
 
     def _insert(self, stages: _Stages, body: dict[str, Any], stage: dict[str, Any]) -> None:
         after = stage.get("after")
         if not isinstance(after, str):
-            self._complain(stage, "after", "expected the code of a stage (a string)")
+            self._complain(stage, "after", run_msg("load.blueprint.after_type"))
             stages.append(body)
             return
         where = stages.find(after)
         if where is None:
-            self._complain(stage, "after", f"no stage '{after}' to insert after")
+            self._complain(stage, "after", run_msg("load.blueprint.no_after", code=after))
             stages.append(body)
         else:
             stages.insert(where + 1, body)
@@ -464,10 +474,6 @@ def _str_key(entry: dict[str, Any], *names: str) -> object:
     return parts[0] if len(parts) == 1 else parts
 
 
-def _kind(value: object) -> str:
-    return type(value).__name__
-
-
 # -- typed reading ------------------------------------------------------------------------------
 
 
@@ -477,7 +483,7 @@ def _duration(node: Node, key: str) -> int | None:
         return None
     minutes = parse_duration(text)
     if minutes is None:
-        node.error(f"'{text}' is not a duration; write e.g. 30m, 3h, 1d, 1d12h, 2w", key)
+        node.error(run_msg("load.blueprint.duration", text=text), key)
     return minutes
 
 
@@ -489,17 +495,17 @@ def _read_automation(node: Node) -> AutomationRule:
         action=action,  # type: ignore[arg-type]
         title=node.text("title", required=True),
         text=node.text("text"),
-        role=node.str("role", pattern=_CODE, pattern_hint=_BLANK),
+        role=node.str("role", pattern=_CODE, hint_key=_BLANK),
         delay_minutes=_duration(node, "delay"),
         deadline_minutes=_duration(node, "deadline"),
         complete_on_leave=node.bool("complete_on_leave", default=True),
-        target_stage=node.str("target_stage", pattern=_CODE, pattern_hint=_BLANK),
+        target_stage=node.str("target_stage", pattern=_CODE, hint_key=_BLANK),
         where=node.where,
     )
     if trigger == "after_delay" and rule.delay_minutes is None and not node.has("delay"):
-        node.error("trigger 'after_delay' needs a 'delay' (e.g. delay = \"2d\")")
+        node.error(run_msg("load.blueprint.needs_delay"))
     if action == "move_stage" and not rule.target_stage:
-        node.error("action 'move_stage' needs a 'target_stage'")
+        node.error(run_msg("load.blueprint.needs_target"))
     node.done()
     return rule
 
@@ -507,15 +513,13 @@ def _read_automation(node: Node) -> AutomationRule:
 def _read_stage(node: Node) -> Stage:
     semantics = node.str("semantics", default="process", choices=SEMANTICS) or "process"
     stage = Stage(
-        code=node.str("code", required=True, pattern=_CODE, pattern_hint="a code must not be blank")
-        or "",
+        code=node.str("code", required=True, pattern=_CODE, hint_key=_CODE_HINT) or "",
         name=node.text("name", required=True),
         semantics=semantics,  # type: ignore[arg-type]
         description=node.text("description"),
-        color=node.str("color", default="", pattern=_COLOR, pattern_hint="a colour like #39A8EF")
-        or "",
+        color=node.str("color", default="", pattern=_COLOR, hint_key=_COLOR_HINT) or "",
         max_minutes=_duration(node, "max_time"),
-        responsible=node.str("responsible", pattern=_CODE, pattern_hint=_BLANK),
+        responsible=node.str("responsible", pattern=_CODE, hint_key=_BLANK),
         required_fields=tuple(node.str_list("required_fields")),
         lesson=node.text("lesson"),
         automation=tuple(_read_automation(n) for n in node.tables("automation")),
@@ -528,22 +532,19 @@ def _read_stage(node: Node) -> Stage:
 def _read_pipeline(node: Node) -> Pipeline:
     kind = node.str("kind", required=True, choices=PIPELINE_KINDS) or "deal"
     pipeline = Pipeline(
-        code=node.str("code", required=True, pattern=_CODE, pattern_hint="a code must not be blank")
-        or "",
+        code=node.str("code", required=True, pattern=_CODE, hint_key=_CODE_HINT) or "",
         kind=kind,  # type: ignore[arg-type]
         name=node.text("name", required=True),
         description=node.text("description"),
-        process=node.str("process", pattern=_CODE, pattern_hint=_BLANK),
+        process=node.str("process", pattern=_CODE, hint_key=_BLANK),
         tags=tuple(node.str_list("tags")),
         stages=tuple(_read_stage(n) for n in node.tables("stages", required=True)),
         where=node.where,
     )
     if kind == "smart_process" and not pipeline.process:
-        node.error(
-            "a smart_process pipeline needs 'process' (the code of a [[smart_processes]] entry)"
-        )
+        node.error(run_msg("load.blueprint.needs_process"))
     if kind != "smart_process" and pipeline.process:
-        node.error("'process' is only for pipelines of kind 'smart_process'", "process")
+        node.error(run_msg("load.blueprint.process_only"), "process")
     node.done(allowed_extra=("extends", "drop_stages"))
     return pipeline
 
@@ -568,7 +569,7 @@ def _read_field(node: Node) -> CustomField:
         items=tuple(items),
         mandatory=node.bool("mandatory"),
         multiple=node.bool("multiple"),
-        group=node.str("group", pattern=_CODE, pattern_hint=_BLANK),
+        group=node.str("group", pattern=_CODE, hint_key=_BLANK),
         where=node.where,
     )
     node.done()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import signal
 import sys
@@ -86,7 +87,14 @@ def _say(app: AppContext, text: str) -> None:
 
 
 def run(args: list[str], app: AppContext) -> int:
-    """Run the CLI with ``args``; returns the exit code. Errors become one line on stderr."""
+    """Run the CLI with ``args``; returns the exit code. Errors become one line on stderr.
+
+    The run's language is set in a copy of the caller's context: a Russian run does not leave
+    its language behind for code that runs after it in the same process."""
+    return contextvars.copy_context().run(_run, args, app)
+
+
+def _run(args: list[str], app: AppContext) -> int:
     from crmkit.i18n import set_run_lang
 
     set_run_lang(app.lang)

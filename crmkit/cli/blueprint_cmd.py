@@ -85,7 +85,11 @@ def lint_cmd(
     unknown = [d for d in disable if d not in settings.rules]
     if unknown:
         raise click.BadParameter(
-            f"unknown rule {', '.join(unknown)}; rules: {', '.join(sorted(settings.rules))}",
+            app.t(
+                "load.rules.unknown_rules",
+                names=", ".join(unknown),
+                known=", ".join(sorted(settings.rules)),
+            ),
             param_hint="--disable",
         )
     settings = with_overrides(settings, max_stages=max_stages, disabled=disable)

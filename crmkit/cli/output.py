@@ -106,7 +106,9 @@ def emit(text: str, out: Path | None = None) -> None:
 
 def emit_bytes(content: bytes, out: Path | None) -> None:
     if out is None:
-        raise UsageError("binary output (xlsx) needs --out FILE, not the terminal")
+        from crmkit.i18n import run_msg
+
+        raise UsageError(run_msg("load.other.binary_out"))
     from crmkit.files import write_bytes
 
     write_bytes(out, content)

@@ -15,7 +15,7 @@ from crmkit.blueprints.library import Library
 from crmkit.blueprints.loader import load_document
 from crmkit.errors import InputError
 from crmkit.files import TomlDocument, read_toml
-from crmkit.i18n import Lang
+from crmkit.i18n import Lang, run_msg
 
 Renderer = Callable[[TomlDocument, Path, str, Lang, Library], str]
 
@@ -93,9 +93,7 @@ def render_file(path: Path, fmt: str, lang: Lang, library: Library) -> tuple[str
         if kind.detect(doc.data):
             return kind.name, kind.render(doc, path, fmt, lang, library)
     names = ", ".join(k.name for k in KINDS)
-    raise InputError(
-        f"not a document crmkit can render (expected one of: {names})", where=str(path)
-    )
+    raise InputError(run_msg("load.other.not_renderable", names=names), where=str(path))
 
 
 def render_library_blueprint(blueprint_id: str, fmt: str, lang: Lang, library: Library) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crmkit.errors import InputError
+from crmkit.i18n import run_msg
 
 VERSION = 1
 
@@ -81,16 +82,16 @@ def parse_record(text: str, name: str) -> Record:
     try:
         data = json.loads(text)
     except ValueError:
-        raise InputError("not a crmkit push record (bad JSON)", where=name) from None
+        raise InputError(run_msg("load.other.record_json"), where=name) from None
     if not isinstance(data, dict) or data.get("version") != VERSION:
-        raise InputError("not a crmkit push record (unknown version)", where=name)
+        raise InputError(run_msg("load.other.record_version"), where=name)
     managed: dict[str, Managed] = {}
     raw = data.get("managed")
     if not isinstance(raw, dict):
-        raise InputError("not a crmkit push record ('managed' is missing)", where=name)
+        raise InputError(run_msg("load.other.record_managed"), where=name)
     for address, item in raw.items():
         if not isinstance(item, dict):
-            raise InputError("not a crmkit push record", where=name, key=f"managed.{address}")
+            raise InputError(run_msg("load.other.record"), where=name, key=f"managed.{address}")
         ids = item["ids"] if isinstance(item.get("ids"), dict) else {}
         shape = item["shape"] if isinstance(item.get("shape"), dict) else {}
         managed[str(address)] = Managed(

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from crmkit.files import TomlDocument, parse_toml, read_toml
-from crmkit.i18n import Lang, Text
+from crmkit.i18n import Lang, Text, run_msg
 from crmkit.schema import Node, root
 
 Tri = Literal["yes", "no", "unknown"]
@@ -203,7 +203,7 @@ def _read_system(node: Node, system_id: str, base: System | None, facts_as_of: s
         elif isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
             fields["trial_days"] = raw
         else:
-            node.error('expected a number of days or "unknown"', "trial_days")
+            node.error(run_msg("load.catalog.trial_days"), "trial_days")
     if node.has("focus"):
         fields["focus"] = node.str("focus", choices=FOCUSES, default=start.focus)
     if node.has("functions"):
@@ -240,7 +240,7 @@ def _read_free_plan(node: Node, base: FreePlan) -> FreePlan:
         ):
             fields["users"] = raw
         else:
-            node.error('expected a number of users, "unlimited" or "unknown"', "users")
+            node.error(run_msg("load.catalog.users"), "users")
     if node.has("limits"):
         fields["limits"] = node.text("limits")
     if node.has("lacks"):
@@ -258,7 +258,7 @@ def read_catalog(doc: TomlDocument, base: Catalog | None = None) -> Catalog:
     if table is not None:
         for system_id, value in table.value.items():
             if not isinstance(value, dict):
-                table.error("expected a table describing the system", system_id)
+                table.error(run_msg("load.catalog.system"), system_id)
                 continue
             node = table.child(value, table.path + (system_id,))
             systems[system_id] = _read_system(node, system_id, systems.get(system_id), facts_as_of)

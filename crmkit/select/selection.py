@@ -58,7 +58,7 @@ from typing import Any
 
 from crmkit.errors import InputError
 from crmkit.files import TomlDocument, parse_toml, read_text
-from crmkit.i18n import Text
+from crmkit.i18n import Text, run_msg
 from crmkit.schema import Node, root
 from crmkit.select.catalog import INTEGRATIONS, Catalog
 from crmkit.select.deployment import QUESTION_IDS, SIDES
@@ -133,7 +133,7 @@ def _finite(node: Node, key: str | int, value: float | None) -> float | None:
     """``value`` unless it is NaN or infinite (TOML allows ``nan`` and ``inf``): then a problem."""
     if value is None or math.isfinite(value):
         return value
-    node.error(f"{value} is not a finite number", key)
+    node.error(run_msg("load.selection.not_finite", value=value), key)
     return None
 
 
@@ -191,7 +191,7 @@ def read_selection(
             return value
         found = catalog.find(value)
         if found is None:
-            node.error(f"unknown system '{value}' (see `crmkit select catalog`)", key)
+            node.error(run_msg("load.selection.unknown_system", value=value), key)
         return found
 
     # step 1
@@ -204,20 +204,19 @@ def read_selection(
                 problems.problems.add(
                     problems.source,
                     problems.path + ("selected", index),
-                    f"unknown problem '{pid}'; known: {', '.join(lib.problems)}",
+                    run_msg(
+                        "load.selection.unknown_problem", id=pid, known=", ".join(lib.problems)
+                    ),
                 )
         fields["problems"] = tuple(p for p in selected if p in lib.problems)
         for node in problems.tables("custom"):
-            pid = (
-                node.str(
-                    "id", required=True, pattern=_ID, pattern_hint="lower-case letters, digits, _"
-                )
-                or ""
-            )
+            pid = node.str("id", required=True, pattern=_ID, hint_key="schema.hint.id_lower") or ""
             fns = node.str_list("functions", required=True)
             for index, fn in enumerate(fns):
                 if fn not in lib.functions:
-                    node.error(f"unknown function '{fn}'; known: {', '.join(lib.functions)}", index)
+                    known = ", ".join(lib.functions)
+                    problem = run_msg("load.selection.unknown_function_known", id=fn, known=known)
+                    node.error(problem, index)
             custom.append(
                 Problem(
                     pid,
@@ -249,7 +248,9 @@ def read_selection(
         for index, fn in enumerate(fns):
             if fn not in lib.functions:
                 short.problems.add(
-                    short.source, short.path + ("functions", index), f"unknown function '{fn}'"
+                    short.source,
+                    short.path + ("functions", index),
+                    run_msg("load.selection.unknown_function", id=fn),
                 )
         fields["functions"] = tuple(fns)
         integ = short.str_list("integrations")
@@ -258,7 +259,9 @@ def read_selection(
                 short.problems.add(
                     short.source,
                     short.path + ("integrations", index),
-                    f"unknown integration '{item}'; known: {', '.join(INTEGRATIONS)}",
+                    run_msg(
+                        "load.selection.unknown_integration", id=item, known=", ".join(INTEGRATIONS)
+                    ),
                 )
         fields["integrations"] = tuple(integ)
         fields["free_plan_users"] = short.int("free_plan_users", minimum=1)
@@ -286,23 +289,21 @@ def read_selection(
     criteria: list[Criterion] = []
     seen: set[str] = set()
     for node in top.tables("criteria"):
-        cid = node.str(
-            "id", required=True, pattern=_ID, pattern_hint="lower-case letters, digits, _"
-        )
+        cid = node.str("id", required=True, pattern=_ID, hint_key="schema.hint.id_lower")
         if cid is None:
             continue
         if cid in seen:
-            node.error(f"criterion '{cid}' is listed twice", "id")
+            node.error(run_msg("load.selection.criterion_twice", id=cid), "id")
         seen.add(cid)
         info = lib.criterion_info(cid)
         name = node.text("name") if node.has("name") else (info.name if info else Text())
         if not name:
-            node.error("a custom criterion needs a name", "name")
+            node.error(run_msg("load.selection.needs_name"), "name")
         rubric: tuple[Text, ...] = info.rubric if info else ()
         if node.has("rubric"):
             raw = node.raw("rubric")
             if not isinstance(raw, list) or len(raw) != 5:
-                node.error("a rubric is five sentences: what 1, 2, 3, 4 and 5 mean", "rubric")
+                node.error(run_msg("load.selection.rubric"), "rubric")
             else:
                 items = []
                 for item in raw:
@@ -318,13 +319,9 @@ def read_selection(
                 if len(items) == 5:
                     rubric = tuple(items)
                 else:
-                    node.error(
-                        'a rubric is five sentences (strings or {ru = "…", en = "…"}): '
-                        "what 1, 2, 3, 4 and 5 mean",
-                        "rubric",
-                    )
+                    node.error(run_msg("load.selection.rubric_items"), "rubric")
         elif info is None:
-            node.error("a custom criterion needs a rubric of five sentences", "rubric")
+            node.error(run_msg("load.selection.needs_rubric"), "rubric")
         min_score = _finite(
             node, "min_score", node.float("min_score", minimum=SCORE_MIN, maximum=SCORE_MAX)
         )
@@ -339,7 +336,8 @@ def read_selection(
     def criterion_key(node: Node, key: str | int, cid: str) -> bool:
         if cid in crit_ids:
             return True
-        node.error(f"unknown criterion '{cid}'; criteria: {', '.join(crit_ids)}", key)
+        known = ", ".join(crit_ids)
+        node.error(run_msg("load.selection.unknown_criterion", id=cid, known=known), key)
         return False
 
     # step 4: weights
@@ -359,12 +357,10 @@ def read_selection(
             if method == "points" and not misspelt:
                 for cid in crit_ids:
                     if cid not in points_node.value and not partial:
-                        points_node.error(f"no weight for criterion '{cid}'")
+                        points_node.error(run_msg("load.selection.no_weight", id=cid))
                 read_all = len(points) == len(points_node.value)
                 if points and read_all and not any(v > 0 for v in points.values()):
-                    points_node.error(
-                        "all weights are zero: give at least one criterion a weight above 0"
-                    )
+                    points_node.error(run_msg("load.selection.all_zero"))
             fields["points"] = points
         comparisons = []
         compared: set[frozenset[str]] = set()
@@ -378,14 +374,14 @@ def read_selection(
             ok = a is not None and criterion_key(node, "a", a)
             ok = b is not None and criterion_key(node, "b", b) and ok
             if ok and a == b:
-                node.error("a criterion is not compared with itself", "b")
+                node.error(run_msg("load.selection.with_itself"), "b")
                 ok = False
             if ok and ratio is not None and ratio <= 0:
-                node.error("the ratio must be above 0", "ratio")
+                node.error(run_msg("load.selection.ratio"), "ratio")
                 ok = False
             if ok and a and b:
                 if frozenset((a, b)) in compared:
-                    node.error(f"'{a}' and '{b}' are compared twice")
+                    node.error(run_msg("load.selection.compared_twice", a=a, b=b))
                     ok = False
                 compared.add(frozenset((a, b)))
             node.done()
@@ -397,7 +393,7 @@ def read_selection(
             for i, a in enumerate(crit_ids):
                 for b in crit_ids[i + 1 :]:
                     if frozenset((a, b)) not in have:
-                        weights.error(f"missing pairwise comparison of '{a}' and '{b}'", "pairwise")
+                        weights.error(run_msg("load.selection.no_pair", a=a, b=b), "pairwise")
                         break
         weights.done()
 
@@ -413,9 +409,13 @@ def read_selection(
             if sid is None or row_node is None:
                 continue
             if sid in scored_as:
-                scores_node.error(
-                    f"{catalog.name(sid)} is scored twice (as '{scored_as[sid]}' and '{key}')", key
+                problem = run_msg(
+                    "load.selection.scored_twice",
+                    system=catalog.name(sid),
+                    first=scored_as[sid],
+                    second=key,
                 )
+                scores_node.error(problem, key)
                 continue
             scored_as[sid] = key
             row: dict[str, Score] = {}
@@ -435,7 +435,7 @@ def read_selection(
             if not partial and not misspelt:
                 for cid in crit_ids:
                     if cid not in row and cid not in row_node.value:
-                        row_node.error(f"no score for criterion '{cid}'")
+                        row_node.error(run_msg("load.selection.no_score", id=cid))
             scores[sid] = row
             if left_open:
                 open_scores[sid] = tuple(c for c in crit_ids if c in left_open)
@@ -462,17 +462,20 @@ def read_selection(
             if sid is None or sheet is None:
                 continue
             if sid in answered_as:
-                vendor.error(
-                    f"{catalog.name(sid)} has answers twice (as '{answered_as[sid]}' and '{key}')",
-                    key,
+                problem = run_msg(
+                    "load.selection.answered_twice",
+                    system=catalog.name(sid),
+                    first=answered_as[sid],
+                    second=key,
                 )
+                vendor.error(problem, key)
                 continue
             answered_as[sid] = key
             got = {}
             for qid in sheet.value:
                 text = sheet.str(qid)
                 if not is_question_id(qid):
-                    sheet.error(f"unknown question '{qid}'", qid)
+                    sheet.error(run_msg("load.selection.unknown_vendor_question", id=qid), qid)
                 elif text is not None:
                     got[qid] = text
             sheet.done()
@@ -491,9 +494,9 @@ def _is_open(node: Node, cid: str, value: Any) -> bool:
     if inner is None:
         return False
     if "score" in value:
-        inner.error("a score cannot be both given and left open: remove 'score' or 'open'", "open")
+        inner.error(run_msg("load.selection.score_and_open"), "open")
     if inner.bool("open") is not True:
-        inner.error("'open' can only be true (remove it to give a score)", "open")
+        inner.error(run_msg("load.selection.open_true"), "open")
     inner.str("evidence", choices=EVIDENCE)
     inner.str("confidence", choices=CONFIDENCE)
     inner.str("note")
