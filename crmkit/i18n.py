@@ -165,7 +165,7 @@ def _flatten(data: dict[str, object], flat: dict[str, dict[str, str]]) -> None:
     walk("", data)
 
 
-def msg(key: str, lang: Lang, **values: object) -> str:
+def msg(key: str, lang: Lang, /, **values: object) -> str:
     """The UI message ``key`` in ``lang``, formatted with ``values``.
 
     An unknown key is a programming error; it raises KeyError so tests catch it.
@@ -181,7 +181,7 @@ def msg(key: str, lang: Lang, **values: object) -> str:
     return template.format(**values)
 
 
-def run_msg(key: str, **values: object) -> str:
+def run_msg(key: str, /, **values: object) -> str:
     """``msg`` in the language of the run (for loaders and readers that are not handed one)."""
     return msg(key, run_lang(), **values)
 
