@@ -1,9 +1,9 @@
-"""The report: text with a bar chart, JSON, Markdown (golden), HTML with an inline SVG profile."""
+"""The report: text with the profile as answers and ceilings, JSON, Markdown (golden), HTML with an
+inline SVG profile."""
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -28,15 +28,41 @@ def test_markdown_golden(golden, level: int, lang: str) -> None:
     golden(f"assess/level{level}.{lang}.md", text)
 
 
-def test_text_has_a_bar_per_dimension() -> None:
+def test_text_profile_shows_the_answer_and_the_ceiling_it_allows() -> None:
     text = to_text(Q, _assessment(3), "en")
-    bars = [line for line in text.splitlines() if re.search(r"[█░]{20} \d$", line)]
-    assert len(bars) == len(Q.scored_dimensions()) == 14
-    integrations = next(line for line in bars if "1C and other integrations" in line)
-    assert integrations.endswith("█" * 12 + "░" * 8 + " 3")
+    assert "a ceiling, not a grade" in text and "█" not in text
+    assert "Up to level" in text and "What the next level needs" in text
+    # «Регламенты 4» with no regulations: the row says what was answered and what level 5 needs
+    rows = text[text.index("Regulations") :]
+    assert rows.split()[1] == "4" and "No, the agreements are oral" in " ".join(rows.split()[:12])
+    assert "level 5: There are written" in " ".join(rows.split()[:30])
     assert "Maturity level: 3 of 5" in text
     assert "To level 4" in text and "To level 5" in text
     assert "crmkit can generate: deal-marketing, deal-repeat" in text
+
+
+def test_markdown_profile_rows_name_answers_and_next_level() -> None:
+    md = to_markdown(Q, _assessment(3), "ru")
+    row = next(line for line in md.splitlines() if line.startswith("| Регламенты |"))
+    assert "| 4 | Нет, договорённости устные | уровень 5: Есть письменные регламенты" in row
+    integration = next(line for line in md.splitlines() if line.startswith("| Интеграция с 1С"))
+    assert "| 3 | Нет: данные между CRM и 1С переносим вручную | уровень 4:" in integration
+    assert "это потолок, а не оценка" in md
+
+
+def test_a_company_without_a_crm_is_told_how_to_choose_one() -> None:
+    """Seed 001: the process map before choosing, the kinds of CRM, cloud for small and medium
+    business, 5–7 systems on their trials (usually 14 days)."""
+    md = to_markdown(Q, _assessment(0), "ru")
+    advice = md[md.index("#### Как выбирать CRM") : md.index("## Уровень зрелости")]
+    for words in ("карту процессов", "операционные, аналитические и коллаборативные",
+                  "малому и среднему бизнесу", "обычно это 14 дней"):  # fmt: skip
+        assert words in advice, words
+    assert "How to choose a CRM" in to_text(Q, _assessment(0), "en")
+    assert "How to choose a CRM" not in to_markdown(Q, _assessment(3), "en")
+    # no CRM: every dimension waits for one, rather than for the choice one level up
+    rows = [line for line in md.splitlines() if line.startswith("| Регламенты |")]
+    assert rows and rows[0].endswith("| сначала нужна CRM |")
 
 
 def test_text_in_russian_uses_users_words() -> None:
@@ -71,7 +97,12 @@ def test_html_is_self_contained_with_svg_profile() -> None:
 
 def test_cli_formats_and_out(crmkit, tmp_path: Path) -> None:
     answers = str(EXAMPLES / "assessment-level3.toml")
-    for fmt, marker in (("text", "█"), ("md", "| --- |"), ("html", "<svg"), ("json", '"level": 3')):
+    for fmt, marker in (
+        ("text", "----"),
+        ("md", "| --- |"),
+        ("html", "<svg"),
+        ("json", '"level": 3'),
+    ):
         result = crmkit("assess", "--answers", answers, "--format", fmt)
         assert result.code == 0, result.err
         assert marker in result.out, fmt

@@ -217,7 +217,9 @@ _ = example  # pinned examples are added below as @example when fuzzing finds so
 #: (seed 000, DOMAIN.md §1) the answer still meets. Where levels 4 and 5 say nothing about a
 #: dimension, an answer that meets level 3's criterion there evidences 5.
 SEED_LEVELS = {
-    "data_storage": {"spreadsheets": 0, "crm_partial": 1, "crm_main": 2, "crm_only": 5},
+    # 0: "clients and orders live in Excel"; 1: "a CRM partly configured, used minimally";
+    # levels 2-5 ask nothing of where data lives, so spreadsheets kept beside a CRM cap nothing
+    "data_storage": {"spreadsheets": 0, "crm_partial": 1, "crm_main": 5, "crm_only": 5},
     "channels_connected": {"no_crm": 0, "none": 1, "main": 3, "most": 4, "all": 5},
     # 3: "no separate funnels for new vs repeat clients"; 4: "no funnels for auxiliary
     # processes"; 5: "reanimation and auxiliary processes"
@@ -255,6 +257,25 @@ SEED_LEVELS = {
 def test_choice_levels_follow_the_seed() -> None:
     actual = {q.id: {c.id: c.level for c in q.choices} for q in Q.questions if q.scored}
     assert actual == SEED_LEVELS
+
+
+def test_no_invented_criterion_is_offered_as_one() -> None:
+    """Seed 000 names no "no answer" escalation at any level, and seed 001 gives the turnover
+    threshold with no period: the questionnaire says neither as if a source did."""
+    for question in Q.questions:
+        for choice in question.choices:
+            for lang in ("ru", "en", "uk"):
+                text = choice.text.get(lang).casefold()  # type: ignore[arg-type]
+                assert "эскалац" not in text and "escalation" not in text, choice.id
+                assert "ескалац" not in text, choice.id
+                action = choice.action.get(lang) if choice.action else ""  # type: ignore[arg-type]
+                if "скалац" in action or "escalation" in action:
+                    assert "консультант" in action or "consultant" in action, choice.id
+    turnover = Q.question("readiness_against").choice("turnover_low")  # type: ignore[union-attr]
+    assert turnover is not None
+    assert "100 000" in turnover.text.ru and "в месяц" not in turnover.text.ru
+    assert "a month" not in turnover.text.en and "на місяць" not in turnover.text.uk
+    assert "половину дохода" in turnover.text.ru
 
 
 def test_level3_company_is_not_told_to_do_what_level4_does_not_ask() -> None:

@@ -3,15 +3,17 @@ round trip through TOML, rendering, and the CLI."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from crmkit.assess.answers import load_questionnaire, read_answers
 from crmkit.assess.scoring import score
-from crmkit.assess.tailor import compose, plan_blueprint, tailor_from_assessment
+from crmkit.assess.tailor import compose, plan_blueprint, tailor, tailor_from_assessment
 from crmkit.blueprints.dump import dump_blueprint
 from crmkit.blueprints.library import Library
+from crmkit.blueprints.lint import lint
 from crmkit.blueprints.loader import load_document
 from crmkit.blueprints.model import Blueprint
 from crmkit.errors import InputError
@@ -68,6 +70,43 @@ BASE = ["roles", "entities", "lead-funnel"]
 )  # fmt: skip
 def test_plan(level: int, tags: tuple[str, ...], expected: list[str]) -> None:
     assert _ids(level, *tags) == expected
+
+
+def test_products_and_services_drive_the_pipelines_and_the_fulfilment() -> None:
+    """Seed 002: products and services in separate pipelines where selling them differs; a
+    separate funnel for products that need special attention. No delivery of goods for a
+    client who sells services only."""
+    both = plan_blueprint(3, ("b2b", "products", "services"))
+    assert [(p.id, p.variant) for p in both if p.variant] == [("deal-b2b-full", "services")]
+    assert not any(p.variant for p in plan_blueprint(3, ("b2b", "products")))
+    assert not any(p.variant for p in plan_blueprint(2, ("b2b", "products", "services")))
+    assert "process-delivery" in _ids(4, "b2b", "products")
+    assert "process-delivery" in _ids(4, "b2b", "products", "services")
+    assert "process-delivery" not in _ids(4, "b2b", "services")
+
+    library = Library.default()
+    base = _score("assessment-level3.toml")
+    tailored = tailor(replace(base, tags=frozenset({"b2b", "products", "services"})), library)
+    codes = [p.code for p in tailored.pipelines]
+    main = next(p for p in tailored.pipelines if p.kind == "deal")
+    copy = tailored.pipeline(f"{main.code}_services")
+    assert copy is not None and codes.index(copy.code) == codes.index(main.code) + 1
+    assert [s.code for s in copy.stages] == [s.code for s in main.stages]
+    assert copy.name.ru.endswith("— услуги") and "для услуг" in copy.description.ru
+    assert not [f for f in lint(tailored) if f.severity == "error"]
+    assert "особое внимание" in tailored.description.ru
+
+    services = tailor(replace(base, level=4, tags=frozenset({"b2b", "services"})), library)
+    assert not services.smart_processes
+    assert "Исполнение услуг" in services.description.ru
+    assert "deal-" not in services.description.ru  # names, not library ids
+    escalation = next(p for p in plan_blueprint(4, ("b2b",)) if p.id == "escalation-no-answer")
+    assert "не критерий уровня" in escalation.why.ru
+
+
+def _score(name: str):  # type: ignore[no-untyped-def]
+    questionnaire = load_questionnaire()
+    return score(questionnaire, read_answers(EXAMPLES / name, questionnaire).answers)
 
 
 def test_level_five_gets_the_full_set() -> None:

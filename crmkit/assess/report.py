@@ -1,4 +1,8 @@
-"""The assessment as text (with a bar chart), JSON (DESIGN.md), Markdown and HTML; ru and en.
+"""The assessment as text, JSON (DESIGN.md), Markdown and HTML (with the profile drawn as SVG).
+
+The profile shows, per dimension, what was answered and the highest level that answer still
+allows: a ceiling, not a grade (a dimension the lower levels ask nothing of shows a high number
+with nothing there), and what the next level asks of it.
 
 Pure: values in, a string out. Markdown comes from ``crmkit/export/templates/assessment.md.j2``;
 HTML is that Markdown in an ``HtmlDocument`` with the profile drawn as inline SVG.
@@ -11,12 +15,18 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from crmkit.assess.model import DONT_KNOW, MAX_LEVEL, Question, Questionnaire, question_counts
+from crmkit.assess.model import (
+    DONT_KNOW,
+    MAX_LEVEL,
+    NO_CRM,
+    Question,
+    Questionnaire,
+    question_counts,
+)
 from crmkit.assess.readiness import Readiness
 from crmkit.assess.scoring import Assessment, ScoredAnswer
 from crmkit.i18n import Lang, msg
 
-BAR_UNIT = 4  # characters per level in the text bar chart
 _PROFILE_MARK = "@@PROFILE@@"
 
 
@@ -120,6 +130,56 @@ def _code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+@dataclass(frozen=True)
+class _Dimension:
+    """One row of the profile: what was answered, and the highest level it still allows."""
+
+    name: str
+    level: int
+    answer: str
+    #: what the next level asks of this dimension ("—" at level 5)
+    next: str
+
+
+def _profile(questionnaire: Questionnaire, assessment: Assessment, lang: Lang) -> list[_Dimension]:
+    """The profile as answers and ceilings: a dimension's level is the highest level whose
+    criteria its answers still meet, so «Регламенты 4» with no regulations only says that
+    regulations are asked for from level 5 on; the row says so."""
+    rows = []
+    for dimension_id, level in assessment.dimensions.items():
+        answers = [
+            a for a in assessment.answers if a.dimension == dimension_id and a.level == level
+        ]
+        said = []
+        needed = []
+        for answer in answers:
+            question = questionnaire.question(answer.question)
+            said.append(_answer_text(question, answer, lang))
+            chosen = [question.choice(c) for c in answer.choices] if question else []
+            if any(c is not None and NO_CRM in c.tags for c in chosen):
+                needed.append(msg("assess.next_crm", lang))
+                continue
+            choice = question.lowest_choice_at_least(level + 1) if question else None
+            if level < MAX_LEVEL and choice is not None and choice.level is not None:
+                needed.append(
+                    msg("assess.next_needs", lang, level=choice.level, text=choice.text.get(lang))
+                )
+        rows.append(
+            _Dimension(
+                _dimension_name(questionnaire, dimension_id, lang),
+                level,
+                "; ".join(said) or "—",
+                "; ".join(needed) or "—",
+            )
+        )
+    return rows
+
+
+def _choose_advice(lang: Lang) -> list[str]:
+    """How to choose a CRM, in the words of seed 001: for a company that has none yet."""
+    return [msg(f"assess.choose_{key}", lang) for key in ("map", "kinds", "cloud", "trial")]
+
+
 def _verdict(readiness: Readiness, lang: Lang) -> str:
     return msg(f"assess.verdict_{readiness.verdict}", lang)
 
@@ -177,10 +237,6 @@ def to_data(questionnaire: Questionnaire, assessment: Assessment, lang: Lang) ->
 
 
 # -- text ---------------------------------------------------------------------------------------
-def _bar(level: int) -> str:
-    return "█" * (level * BAR_UNIT) + "░" * ((MAX_LEVEL - level) * BAR_UNIT)
-
-
 def to_text(
     questionnaire: Questionnaire,
     assessment: Assessment,
@@ -198,16 +254,29 @@ def to_text(
         lines += [f"  - {r}" for r in _reasons_against(readiness, lang)]
         if readiness.unsure:
             lines.append("  " + msg("assess.readiness_unsure", lang))
+        if readiness.verdict != "wait":
+            lines += ["", msg("assess.choose", lang)]
+            lines += [f"  - {item}" for item in _choose_advice(lang)]
         lines.append("")
     info = questionnaire.level_info(assessment.level)
     lines.append(msg("assess.level", lang, level=assessment.level, name=info.name.get(lang)))
     if info.summary:
         lines.append("  " + info.summary.get(lang))
-    lines += ["", msg("assess.profile", lang)]
-    names = {d: _dimension_name(questionnaire, d, lang) for d in assessment.dimensions}
-    width = max((len(n) for n in names.values()), default=0)
-    for dimension_id, level in assessment.dimensions.items():
-        lines.append(f"  {names[dimension_id]:<{width}}  {_bar(level)} {level}")
+    from crmkit.terminal import table
+
+    lines += ["", msg("assess.profile", lang), msg("assess.profile_note", lang), ""]
+    lines += table(
+        [
+            msg("assess.dimension", lang),
+            msg("assess.dim_level", lang),
+            msg("assess.answer", lang),
+            msg("assess.next_level", lang),
+        ],
+        [
+            [r.name, str(r.level), r.answer, r.next]
+            for r in _profile(questionnaire, assessment, lang)
+        ],
+    )
     if assessment.held_back_by:
         lines += ["", msg("assess.held_back", lang, level=assessment.level)]
         for answer in assessment.held_back_by:
@@ -252,13 +321,6 @@ def to_text(
 
 
 # -- Markdown and HTML --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Row:
-    name: str
-    level: int
-    bar: str
-
-
 def _context(
     questionnaire: Questionnaire,
     assessment: Assessment,
@@ -317,25 +379,24 @@ def _context(
             "reasons_for": [r.get(lang) for r in readiness.reasons_for],
             "reasons_against": _reasons_against(readiness, lang),
             "note": msg("assess.readiness_unsure", lang) if readiness.unsure else "",
+            "choose_heading": msg("assess.choose", lang) if readiness.verdict != "wait" else "",
+            "choose": _choose_advice(lang) if readiness.verdict != "wait" else [],
         }
         if readiness.applies
         else None,
         "level_line": msg("assess.level", lang, level=assessment.level, name=info.name.get(lang)),
         "level_summary": info.summary.get(lang),
         "profile_heading": msg("assess.profile", lang),
+        "profile_note": msg("assess.profile_note", lang),
         "profile_figure": profile_figure,
         "dimension_label": msg("assess.dimension", lang),
         "level_label": msg("assess.dim_level", lang),
+        "ceiling_label": msg("assess.dim_level", lang),
+        "next_label": msg("assess.next_level", lang),
+        "held_level_label": msg("assess.level_short", lang),
         "question_label": msg("assess.question", lang),
         "answer_label": msg("assess.answer", lang),
-        "profile": [
-            _Row(
-                _dimension_name(questionnaire, d, lang),
-                level,
-                "█" * level + "░" * (MAX_LEVEL - level),
-            )
-            for d, level in assessment.dimensions.items()
-        ],
+        "profile": _profile(questionnaire, assessment, lang),
         "held_heading": msg("assess.held_back", lang, level=assessment.level),
         "held": held,
         "actions_heading": msg("assess.actions", lang),
@@ -375,7 +436,7 @@ def profile_svg(questionnaire: Questionnaire, assessment: Assessment, lang: Lang
     return hbar_chart(
         rows,
         MAX_LEVEL,
-        msg("assess.profile", lang),
+        msg("assess.profile_chart", lang),
         width=720,
         label_width=280,
         value_format="{:g}",
