@@ -129,21 +129,23 @@ class _Catalog:
 
 
 #: a table header (``[cmd.assess.opt]``, ``[[x]]``) at the start of a line (the text is given
-#: a leading newline: a literal first character makes the search fast), and a top-level key
-_TABLE = re.compile(r"\n[ \t]*\[\[?([^\]\n]*)\]")
-_KEY = re.compile(r"^[ \t]*([A-Za-z0-9_\-.\"']+)[ \t]*=", re.M)
-_QUOTES_AND_SPACE = re.compile(r"[\s\"']")
+#: a leading newline: a literal first character makes the search fast), and a top-level key;
+#: compiled when first used (``re`` keeps them), not by every run's import
+_TABLE = r"\n[ \t]*\[\[?([^\]\n]*)\]"
+_KEY = r"(?m)^[ \t]*([A-Za-z0-9_\-.\"']+)[ \t]*="
+_QUOTES_AND_SPACE = r"[\s\"']"
 
 
 def _prefixes(text: str) -> set[str]:
     """The dotted prefixes of the keys a locale file can define: its table headers, and the
     keys above its first header. A header-like line inside a multi-line string only adds a
     prefix: a key is never missed, at worst a file is parsed for nothing."""
+    table, key, bare = re.compile(_TABLE), re.compile(_KEY), re.compile(_QUOTES_AND_SPACE)
     text = "\n" + text
-    first = _TABLE.search(text)
+    first = table.search(text)
     top = text if first is None else text[: first.start()]
-    found = {_QUOTES_AND_SPACE.sub("", m.group(1)).split(".")[0] for m in _KEY.finditer(top)}
-    found.update(_QUOTES_AND_SPACE.sub("", m.group(1)) for m in _TABLE.finditer(text))
+    found = {bare.sub("", m.group(1)).split(".")[0] for m in key.finditer(top)}
+    found.update(bare.sub("", m.group(1)) for m in table.finditer(text))
     return found
 
 
