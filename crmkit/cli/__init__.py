@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from crmkit import __version__
-from crmkit.cli.base import LazyGroup, app_of, option
+from crmkit.cli.base import LazyGroup, app_of, option, version_option
 from crmkit.cli.context import AppContext
 from crmkit.errors import CrmkitError, ExitCode
 
@@ -32,22 +32,28 @@ COMMANDS = {
 }
 
 
+def _lang(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """``--lang`` is handled as soon as it is read, so ``--version`` after it speaks it."""
+    if value:
+        app_of(ctx).lang = value  # type: ignore[assignment]
+    return value
+
+
 @click.group(
     "crmkit",
     cls=LazyGroup,
     lazy=COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@option("--lang", type=click.Choice(["ru", "en", "uk"]), default=None)
-@click.version_option(__version__, "--version", prog_name="crmkit")
+@option(
+    "--lang", type=click.Choice(["ru", "en", "uk"]), default=None, is_eager=True, callback=_lang
+)
+@version_option(__version__)
 @click.pass_context
 def cli(ctx: click.Context, lang: str | None) -> None:
     from crmkit.i18n import set_run_lang
 
-    app = app_of(ctx)
-    if lang:
-        app.lang = lang  # type: ignore[assignment]
-    set_run_lang(app.lang)
+    set_run_lang(app_of(ctx).lang)
 
 
 class Terminated(KeyboardInterrupt):

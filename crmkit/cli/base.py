@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -67,22 +68,58 @@ def _localize_help_option(ctx: click.Context, option: click.Option | None) -> cl
     return option
 
 
+#: a placeholder click writes in capitals (FILE, INTEGER RANGE, COMMAND, [ARGS]...)
+_METAVAR_WORD = re.compile(r"\b(?:INTEGER RANGE|FLOAT RANGE|[A-Z]{2,})\b")
+#: what click adds after an option's help: ``[default: text; x>=1]``
+_HELP_EXTRA = re.compile(r"\[([^\[\]]*)\]$")
+
+
+def localized_metavar(text: str, lang: Lang) -> str:
+    """``FILE`` → ``ФАЙЛ``, ``[OPTIONS] COMMAND [ARGS]...`` → ``[ПАРАМЕТРЫ] КОМАНДА
+    [АРГУМЕНТЫ]...``; a word with no translation (ID, URL) stays."""
+
+    def word(match: re.Match[str]) -> str:
+        key = "cli.metavar." + match.group().replace(" ", "_")
+        return msg(key, lang) if has_msg(key) else match.group()
+
+    return _METAVAR_WORD.sub(word, text)
+
+
+def _localized_extra(help_text: str, lang: Lang) -> str:
+    """``[default: text]`` → ``[по умолчанию: text]``, ``[required]`` → ``[обязательный]``."""
+
+    def extra(match: re.Match[str]) -> str:
+        items = []
+        for item in match.group(1).split("; "):
+            if item.startswith("default: "):
+                item = msg("cli.default", lang, default=item.removeprefix("default: "))
+            elif item == "required":
+                item = msg("cli.required", lang)
+            items.append(item)
+        return "[" + "; ".join(items) + "]"
+
+    return _HELP_EXTRA.sub(extra, help_text)
+
+
 class _LocalizedHeadings:
-    """``Usage:`` and ``Options`` in the run's language (click writes them in English)."""
+    """``Usage:``, ``Options``, placeholders (``FILE``) and ``[default: …]`` in the run's
+    language (click writes them in English)."""
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        lang = _lang(ctx)
         pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
-        prefix = "Использование: " if _lang(ctx) == "ru" else "Usage: "
-        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=prefix)
+        line = localized_metavar(" ".join(pieces), lang)
+        formatter.write_usage(ctx.command_path, line, prefix=msg("cli.usage", lang) + " ")
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        lang = _lang(ctx)
         rows = [
-            record
+            (localized_metavar(record[0], lang), _localized_extra(record[1], lang))
             for param in self.get_params(ctx)  # type: ignore[attr-defined]
             if (record := param.get_help_record(ctx)) is not None
         ]
         if rows:
-            with formatter.section("Параметры" if _lang(ctx) == "ru" else "Options"):
+            with formatter.section(msg("cli.options", lang)):
                 formatter.write_dl(rows)
         if isinstance(self, click.Group):
             self.format_commands(ctx, formatter)
@@ -141,8 +178,7 @@ class LazyGroup(_LocalizedHeadings, click.Group):
             full = f"cmd.{key}.short"
             rows.append((name, msg(full, lang) if has_msg(full) else ""))
         if rows:
-            title = "Команды" if lang == "ru" else "Commands"
-            with formatter.section(title):
+            with formatter.section(msg("cli.commands", lang)):
                 formatter.write_dl(rows)
 
 
@@ -152,6 +188,24 @@ def command(name: str) -> Callable[[F], click.Command]:
 
 def option(*decls: str, **kwargs: Any) -> Callable[[F], F]:
     return click.option(*decls, cls=LocalizedOption, **kwargs)
+
+
+def version_option(version: str) -> Callable[[F], F]:
+    """``--version``: «crmkit, версия 0.1.0» in the run's language (``--lang`` before it
+    counts: both are eager, and eager options are handled in the order they are typed)."""
+
+    def show(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value and not ctx.resilient_parsing:
+            click.echo(msg("cli.version", _lang(ctx), prog="crmkit", version=version))
+            ctx.exit()
+
+    return option(
+        "--version",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=show,
+    )
 
 
 def lang_option() -> Callable[[F], F]:

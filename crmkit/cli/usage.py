@@ -18,6 +18,7 @@ from crmkit.push.bitrix24.webhook import mask_secrets
 
 _EXTRA = re.compile(r"^Got unexpected extra arguments? \((?P<args>.*)\)$", re.S)
 _NEEDS_VALUE = re.compile(r"requires (an argument|\d+ arguments)")
+_NO_VALUE = re.compile(r"does not take a value")
 
 
 def usage_line(exc: click.UsageError, lang: Lang, root: click.Group, args: list[str]) -> str:
@@ -51,13 +52,15 @@ def _value(text: object) -> str:
     return mask_secrets(shown(text))
 
 
-def _param_name(param: click.Parameter | None, ctx: click.Context | None) -> str:
+def _param_name(param: click.Parameter | None, lang: Lang) -> str:
     if param is None:
         return "?"
     if isinstance(param, click.Option):
         longest = max(param.opts, key=len) if param.opts else (param.name or "?")
         return longest
-    return param.human_readable_name
+    from crmkit.cli.base import localized_metavar
+
+    return localized_metavar(param.human_readable_name, lang)
 
 
 def _problem(exc: click.UsageError, lang: Lang) -> str:
@@ -73,8 +76,10 @@ def _problem(exc: click.UsageError, lang: Lang) -> str:
         return msg("usage.no_command", lang, name=_value(name))
     if isinstance(exc, click.BadOptionUsage) and _NEEDS_VALUE.search(exc.message):
         return msg("usage.needs_value", lang, option=_value(exc.option_name))
+    if isinstance(exc, click.BadOptionUsage) and _NO_VALUE.search(exc.message):
+        return msg("usage.no_value", lang, option=_value(exc.option_name))
     if isinstance(exc, click.MissingParameter):
-        name = _param_name(exc.param, exc.ctx)
+        name = _param_name(exc.param, lang)
         key = "usage.missing_option" if isinstance(exc.param, click.Option) else "usage.missing"
         return msg(key, lang, name=name)
     if isinstance(exc, click.BadParameter):
@@ -89,7 +94,7 @@ def _problem(exc: click.UsageError, lang: Lang) -> str:
 
 def _bad_value(exc: click.BadParameter, lang: Lang) -> str:
     param = exc.param
-    name = _param_name(param, exc.ctx)
+    name = _param_name(param, lang)
     kind = param.type if param is not None else None
     typed = _typed_value(exc.message)
     if isinstance(kind, click.Choice):
