@@ -216,6 +216,22 @@ def plural(count: float, lang: Lang, forms: str) -> str:
     return words[min(plural_index(count, lang), len(words) - 1)]
 
 
+#: the answers to a yes/no question, in every language: a Russian or Ukrainian keyboard types
+#: «н» on the key of "y", so «н» (нет, ні) is no in every language, and «т» (the key of "n") is
+#: not taken for «так»
+_YES = frozenset({"y", "yes", "д", "да", "так"})
+_NO = frozenset({"n", "no", "н", "нет", "ні", "ни"})
+
+
+def yes_or_no(answer: str) -> bool | None:
+    """True for «д», «да», «так», "y", "yes"; False for «н», «нет», «ні», "n", "no" and an empty
+    answer (a yes/no question of crmkit defaults to no); None for anything else."""
+    word = answer.strip().lower().rstrip(".!")
+    if not word or word in _NO:
+        return False
+    return True if word in _YES else None
+
+
 class _PluralFormatter(string.Formatter):
     """``str.format`` that also writes ``{count:вопрос|вопроса|вопросов}`` as «17 вопросов»."""
 

@@ -74,3 +74,113 @@ def test_version(crmkit: Callable[..., Any], lang: str, line: str) -> None:
     for args in (["--lang", lang, "--version"], ["--version"]):
         run = crmkit(*args, lang=lang)
         assert run.code == 0 and run.out == f"{line}{__version__}\n", run
+
+
+# -- the prompts ------------------------------------------------------------------------------
+
+#: questionary's own English, which must never reach a person
+_QUESTIONARY = re.compile(r"Use arrow keys|Use shortcuts|\bdone\b|selections?\b|\(y/N\)|\(Y/n\)")
+
+
+def _terminal(keys: str, ask: Callable[[], Any]) -> tuple[Any, str]:
+    """``ask()`` answered by ``keys`` typed in a terminal; (its answer, what the screen got)."""
+    import io
+
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output.plain_text import PlainTextOutput
+
+    screen = io.StringIO()
+    with create_pipe_input() as typed, create_app_session(typed, PlainTextOutput(screen)):
+        typed.send_text(keys)
+        answer = ask()
+    return answer, screen.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("lang", "keys", "answer", "line"),
+    [
+        ("ru", " j j \r", ["a", "b", "c"], "? Что нужно? отмечено: 3"),
+        ("en", " j j \r", ["a", "b", "c"], "? What is needed? 3 ticked"),
+        ("uk", " j \r", ["a", "b"], "? Що потрібно? позначено: 2"),
+        ("ru", "j \r", ["b"], "? Что нужно? Бета"),
+        ("ru", "\r", [], "? Что нужно? ничего не отмечено"),
+    ],
+)
+def test_a_list_with_ticks_answers_in_the_run_language(
+    lang: str, keys: str, answer: list[str], line: str
+) -> None:
+    from crmkit.select.prompt import QuestionaryAsker
+
+    message = {"ru": "Что нужно?", "en": "What is needed?", "uk": "Що потрібно?"}[lang]
+    choices = [("a", "Альфа"), ("b", "Бета"), ("c", "Гамма")]
+    got, screen = _terminal(keys, lambda: QuestionaryAsker(lang).checkbox(message, choices))  # type: ignore[arg-type]
+    assert got == answer
+    assert screen.rstrip().splitlines()[-1].strip() == line
+    assert not _QUESTIONARY.search(screen), screen
+
+
+def test_a_list_hints_in_russian() -> None:
+    from crmkit.select.prompt import QuestionaryAsker
+
+    asker = QuestionaryAsker("ru")
+    got, screen = _terminal(
+        "j\r", lambda: asker.select("Версия?", [("c", "Облако"), ("b", "Коробка")])
+    )
+    assert got == "b"
+    assert "(↑↓ — выбрать, Enter — ответ, ← — назад)" in screen and "← Назад" in screen
+    assert not _QUESTIONARY.search(screen), screen
+
+
+def test_the_questionnaire_hints_in_russian() -> None:
+    from crmkit.assess.answers import load_questionnaire
+    from crmkit.assess.prompt import _Interview
+
+    questionnaire = load_questionnaire(None)
+    interview = _Interview(questionnaire, {}, "ru")
+    single = questionnaire.questions[0]
+    multi = next(q for q in questionnaire.questions if q.kind == "multi")
+    _, screen = _terminal("\r", lambda: interview.ask(single, None))
+    assert "Enter — ответить" in screen and "[вопрос 1 из " in screen
+    _, more = _terminal(" \r", lambda: interview.ask(multi, None))
+    assert "пробел — отметить" in more
+    assert not _QUESTIONARY.search(screen + more), screen + more
+
+
+@pytest.mark.parametrize(
+    ("answer", "meaning"),
+    [
+        ("д", True),
+        ("Да", True),
+        ("y", True),
+        ("YES", True),
+        ("так", True),
+        ("н", False),
+        ("нет", False),
+        ("ні", False),
+        ("n", False),
+        ("", False),
+        ("  ", False),
+        ("т", None),
+        ("maybe", None),
+        ("дан", None),
+    ],
+)
+def test_yes_or_no(answer: str, meaning: bool | None) -> None:
+    from crmkit.i18n import yes_or_no
+
+    assert yes_or_no(answer) is meaning
+
+
+def test_confirm_asks_again_until_it_understands(capsys: pytest.CaptureFixture[str]) -> None:
+    from crmkit.cli.output import confirm
+
+    typed = iter(["может быть", "д"])
+    assert confirm("Применить к порталу?", "ru", lambda _: next(typed)) is True
+    err = capsys.readouterr().err
+    assert err.startswith("Применить к порталу? [д/Н]: ")
+    assert "Ответьте «д» (да) или «н» (нет); Enter — нет." in err
+    assert confirm("Apply?", "en", lambda _: "") is False
+    assert capsys.readouterr().err == "Apply? [y/N]: "
+    assert confirm("Застосувати?", "uk", lambda _: "н") is False
+    assert "[так/Н]" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import click
 
 from crmkit.cli.context import AppContext
 from crmkit.errors import UsageError
+from crmkit.i18n import Lang
 
 #: files of the client folder, opened by default when no path is given
 CLIENT_FILES = ("assessment.toml", "selection.toml", "blueprint.toml", "portal.toml", "reports")
@@ -117,3 +119,21 @@ def emit_bytes(content: bytes, out: Path | None) -> None:
 def note(text: str) -> None:
     """A remark for the person at the terminal (stderr), never mixed into results."""
     click.echo(text, err=True)
+
+
+def confirm(question: str, lang: Lang, ask: Callable[[str], str] = input) -> bool:
+    """A yes/no question on stderr, «[д/Н]» in Russian: «д», «да», "y" are yes, «н», «нет»,
+    "n" or Enter are no (``yes_or_no``); anything else asks again. End of input (or Ctrl-C)
+    is click's Abort, which the CLI reports as interrupted."""
+    from crmkit.i18n import msg, yes_or_no
+
+    while True:
+        click.echo(f"{question} {msg('prompt.yes_no', lang)}: ", nl=False, err=True)
+        try:
+            answer = ask("")
+        except EOFError:
+            raise click.exceptions.Abort() from None
+        verdict = yes_or_no(answer)
+        if verdict is not None:
+            return verdict
+        click.echo(msg("prompt.yes_no_again", lang), err=True)

@@ -11,6 +11,7 @@ import click
 
 from crmkit.cli.base import app_of, command, format_option, lang_option, option
 from crmkit.cli.context import AppContext
+from crmkit.cli.output import confirm as confirm_yes
 from crmkit.cli.output import done, emit, note, quoted
 from crmkit.cli.portal import open_client, webhook_of
 from crmkit.errors import CrmRefused, PlanNotEmpty, UsageError, ValidationFailed
@@ -78,9 +79,7 @@ def push(
         click.echo(f"{app.t('push.report.portal', portal=hook.origin)}\n{outcome_view}", err=True)
         shown["plan"] = True
         summary = plan.summary()
-        return click.confirm(
-            app.t("push.report.confirm", portal=hook.origin, **summary), err=True, default=False
-        )
+        return confirm_yes(app.t("push.report.confirm", portal=hook.origin, **summary), app.lang)
 
     with open_client(app, hook) as client, _progress(app) as progress:
         outcome = run_push(

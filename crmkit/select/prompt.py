@@ -146,9 +146,13 @@ class QuestionaryAsker:
                 for value, title in choices
             ]
             # the refusal is printed by us, not in questionary's validation bar: that bar is
-            # drawn only where the terminal reports its size, and must never go unseen
+            # drawn only where the terminal reports its size, and must never go unseen; the
+            # answer line too (questionary writes "done (3 selections)" in English)
             question = questionary.checkbox(
-                message, choices=items, instruction=msg("select.wiz.hint_checkbox", self.lang)
+                message,
+                choices=items,
+                instruction=msg("select.wiz.hint_checkbox", self.lang),
+                erase_when_done=True,
             )
             value = self._back_on_key(question).unsafe_ask()
             if value == _BACK:
@@ -156,8 +160,18 @@ class QuestionaryAsker:
             picked = list(value)
             verdict = validate(picked) if validate is not None else True
             if verdict is True:
+                self._answered(message, ticked(picked, choices, self.lang))
                 return picked
             questionary.print(f"  {verdict}", style="fg:ansired")
+
+    def _answered(self, message: str, answer: str) -> None:
+        """The line questionary leaves after an answer, ``? message answer``, in its style."""
+        from prompt_toolkit import print_formatted_text
+        from prompt_toolkit.formatted_text import FormattedText
+        from questionary.constants import DEFAULT_STYLE
+
+        line = [("class:qmark", "?"), ("class:question", f" {message} "), ("class:answer", answer)]
+        print_formatted_text(FormattedText(line), style=DEFAULT_STYLE)
 
     def say(self, message: str) -> None:
         import shutil
@@ -169,6 +183,16 @@ class QuestionaryAsker:
         # wrapped at word boundaries: a terminal would break a long conclusion mid-word
         width = min(WIDTH, shutil.get_terminal_size((WIDTH, 24)).columns - 1)
         questionary.print(fit(message, width))
+
+
+def ticked(picked: Sequence[str], choices: Sequence[Choice], lang: Lang) -> str:
+    """What a list with ticks answered, as its answer line shows it: the one choice ticked,
+    «отмечено: 3», or «ничего не отмечено»."""
+    if not picked:
+        return msg("prompt.picked_none", lang)
+    if len(picked) == 1:
+        return next((title for value, title in choices if value == picked[0]), picked[0])
+    return msg("prompt.picked_many", lang, count=len(picked))
 
 
 def _number(low: float, high: float, lang: Lang, integer: bool = False) -> Validate:
