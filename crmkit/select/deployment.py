@@ -31,92 +31,150 @@ class Question:
     decisive: tuple[str, ...] = ()
 
 
-def _t(ru: str, en: str) -> Text:
-    return Text(ru=ru, en=en)
+def _t(ru: str, en: str, uk: str) -> Text:
+    return Text(ru=ru, en=en, uk=uk)
 
 
 QUESTIONS: tuple[Question, ...] = (
     Question(
         "access",
-        _t("Доступ", "Access"),
-        _t("Откуда сотрудники будут работать в CRM?", "Where will people work in the CRM?"),
+        _t("Доступ", "Access", "Доступ"),
+        _t(
+            "Откуда сотрудники будут работать в CRM?",
+            "Where will people work in the CRM?",
+            "Звідки працівники працюватимуть у CRM?",
+        ),
         _t(
             "Отовсюду, с любого устройства через интернет",
             "Anywhere, from any device over the internet",
+            "Звідусіль, з будь-якого пристрою через інтернет",
         ),
         _t(
             "Только из офиса, с компьютера, где стоит программа",
             "Only in the office, on the machine it is installed on",
+            "Лише з офісу, з комп’ютера, де встановлена програма",
         ),
     ),
     Question(
         "payment",
-        _t("Оплата", "Payment"),
-        _t("Как удобнее платить?", "How would you rather pay?"),
-        _t("Каждый месяц, по подписке", "Every month, a subscription"),
-        _t("Один раз, за лицензию", "Once, for a licence"),
+        _t("Оплата", "Payment", "Оплата"),
+        _t("Как удобнее платить?", "How would you rather pay?", "Як зручніше платити?"),
+        _t("Каждый месяц, по подписке", "Every month, a subscription", "Щомісяця, за передплатою"),
+        _t("Один раз, за лицензию", "Once, for a licence", "Один раз, за ліцензію"),
     ),
     Question(
         "updates",
-        _t("Обновления", "Updates"),
-        _t("Как быть с обновлениями?", "What about updates?"),
-        _t("Автоматически, входят в тариф", "Automatic, included in the plan"),
+        _t("Обновления", "Updates", "Оновлення"),
+        _t("Как быть с обновлениями?", "What about updates?", "Як щодо оновлень?"),
+        _t(
+            "Автоматически, входят в тариф",
+            "Automatic, included in the plan",
+            "Автоматично, входять у тариф",
+        ),
         _t(
             "Готовы платить за обновления и специалиста для доработанной системы",
             "We accept paid updates and a specialist for a customised system",
+            "Готові платити за оновлення і фахівця для доопрацьованої системи",
         ),
     ),
     Question(
         "storage",
-        _t("Хранение данных", "Data storage"),
-        _t("Где должны храниться данные о клиентах?", "Where must the client data be kept?"),
-        _t("На сервере разработчика — подходит", "On the vendor's server is fine"),
-        _t("Только на нашем сервере", "Only on our own server"),
+        _t("Хранение данных", "Data storage", "Зберігання даних"),
+        _t(
+            "Где должны храниться данные о клиентах?",
+            "Where must the client data be kept?",
+            "Де мають зберігатися дані про клієнтів?",
+        ),
+        _t(
+            "На сервере разработчика — подходит",
+            "On the vendor's server is fine",
+            "На сервері розробника — підходить",
+        ),
+        _t("Только на нашем сервере", "Only on our own server", "Лише на нашому сервері"),
         decisive=("boxed",),
     ),
     Question(
         "safety",
-        _t("Безопасность данных", "Data safety"),
+        _t("Безопасность данных", "Data safety", "Безпека даних"),
         _t(
             "Кто отвечает за сохранность данных и резервные копии?",
             "Who answers for data safety and backups?",
+            "Хто відповідає за збереженість даних і резервні копії?",
         ),
-        _t("Разработчик", "The vendor"),
+        _t("Разработчик", "The vendor", "Розробник"),
         _t(
             "Мы: есть администратор и расписание резервных копий",
             "We do: we have an administrator and a backup schedule",
+            "Ми: є адміністратор і розклад резервних копій",
         ),
     ),
     Question(
         "hardware",
-        _t("Оборудование", "Hardware"),
-        _t("Есть ли сервер с запасом ресурсов?", "Is there a server with spare capacity?"),
-        _t("Нет, и покупать не хотим", "No, and we do not want to buy one"),
-        _t("Есть или купим с запасом", "Yes, or we will buy one with a margin"),
+        _t("Оборудование", "Hardware", "Обладнання"),
+        _t(
+            "Есть ли сервер с запасом ресурсов?",
+            "Is there a server with spare capacity?",
+            "Чи є сервер із запасом ресурсів?",
+        ),
+        _t(
+            "Нет, и покупать не хотим",
+            "No, and we do not want to buy one",
+            "Ні, і купувати не хочемо",
+        ),
+        _t(
+            "Есть или купим с запасом",
+            "Yes, or we will buy one with a margin",
+            "Є або купимо із запасом",
+        ),
     ),
     Question(
         "installation",
-        _t("Установка", "Installation"),
-        _t("Кто установит систему?", "Who will install the system?"),
+        _t("Установка", "Installation", "Встановлення"),
+        _t("Кто установит систему?", "Who will install the system?", "Хто встановить систему?"),
         _t(
             "Некому: нужна простая установка без специальных знаний",
             "Nobody: it must be simple, no special skills",
+            "Нікому: потрібне просте встановлення без спеціальних знань",
         ),
-        _t("Есть специалист со специальными навыками", "We have a specialist with the skills"),
+        _t(
+            "Есть специалист со специальными навыками",
+            "We have a specialist with the skills",
+            "Є фахівець зі спеціальними навичками",
+        ),
     ),
     Question(
         "flexibility",
-        _t("Гибкость", "Flexibility"),
-        _t("Насколько специфичны ваши процессы?", "How specific are your processes?"),
-        _t("Типовые, хватит стандартных настроек", "Ordinary: standard settings will do"),
-        _t("Специфичные, нужна глубокая доработка", "Specific: we need deep customisation"),
+        _t("Гибкость", "Flexibility", "Гнучкість"),
+        _t(
+            "Насколько специфичны ваши процессы?",
+            "How specific are your processes?",
+            "Наскільки специфічні ваші процеси?",
+        ),
+        _t(
+            "Типовые, хватит стандартных настроек",
+            "Ordinary: standard settings will do",
+            "Типові, вистачить стандартних налаштувань",
+        ),
+        _t(
+            "Специфичные, нужна глубокая доработка",
+            "Specific: we need deep customisation",
+            "Специфічні, потрібне глибоке доопрацювання",
+        ),
     ),
     Question(
         "help",
-        _t("Помощь в управлении", "Help"),
-        _t("Какая помощь нужна в работе с системой?", "What help do you need running the system?"),
-        _t("Техподдержка разработчика", "The vendor's support"),
-        _t("Хватит инструкций пользователя", "User instructions are enough"),
+        _t("Помощь в управлении", "Help", "Допомога в роботі"),
+        _t(
+            "Какая помощь нужна в работе с системой?",
+            "What help do you need running the system?",
+            "Яка допомога потрібна в роботі із системою?",
+        ),
+        _t("Техподдержка разработчика", "The vendor's support", "Техпідтримка розробника"),
+        _t(
+            "Хватит инструкций пользователя",
+            "User instructions are enough",
+            "Вистачить інструкцій користувача",
+        ),
     ),
 )
 
