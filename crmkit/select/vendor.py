@@ -23,6 +23,7 @@ STANDARD: tuple[tuple[str, Text], ...] = (
         Text(
             "Техподдержка платная или бесплатная, за что она отвечает?",
             "Is support paid or free, and what does it cover?",
+            "Техпідтримка платна чи безкоштовна, за що вона відповідає?",
         ),
     ),
     (
@@ -30,6 +31,7 @@ STANDARD: tuple[tuple[str, Text], ...] = (
         Text(
             "Можно ли заказать дополнительный функционал? Сколько это стоит?",
             "Can extra functions be ordered? At what cost?",
+            "Чи можна замовити додатковий функціонал? Скільки це коштує?",
         ),
     ),
     (
@@ -37,20 +39,38 @@ STANDARD: tuple[tuple[str, Text], ...] = (
         Text(
             "Можно ли настроить и внедрить CRM «под ключ»? Сколько это стоит?",
             "Is a turnkey set-up available? At what cost?",
+            "Чи можна налаштувати й упровадити CRM «під ключ»? Скільки це коштує?",
         ),
     ),
-    ("updates_paid", Text("Нужно ли платить за обновления?", "Are updates paid?")),
+    (
+        "updates_paid",
+        Text(
+            "Нужно ли платить за обновления?", "Are updates paid?", "Чи треба платити за оновлення?"
+        ),
+    ),
     (
         "min_period",
         Text(
             "Какой минимальный период оплаты: месяц, 6 месяцев, год?",
             "What is the minimum payment period: a month, 6 months, a year?",
+            "Який мінімальний період оплати: місяць, 6 місяців, рік?",
         ),
     ),
-    ("discount", Text("Как можно получить скидку на оплату?", "How can we get a discount?")),
+    (
+        "discount",
+        Text(
+            "Как можно получить скидку на оплату?",
+            "How can we get a discount?",
+            "Як можна отримати знижку на оплату?",
+        ),
+    ),
     (
         "hide_data",
-        Text("Можно ли скрывать данные от отдельных лиц?", "Can data be hidden from some people?"),
+        Text(
+            "Можно ли скрывать данные от отдельных лиц?",
+            "Can data be hidden from some people?",
+            "Чи можна приховувати дані від окремих осіб?",
+        ),
     ),
 )
 STANDARD_IDS = tuple(q for q, _ in STANDARD)
