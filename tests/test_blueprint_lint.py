@@ -256,6 +256,15 @@ def test_required_field_must_exist(tmp_path: Path) -> None:
     assert "BP019" not in rules_of(SMALL.replace('["PHONE"]', '["BUDGET"]'), tmp_path)
 
 
+def test_required_fields_on_a_final_stage_never_take_effect(tmp_path: Path) -> None:
+    # an item never leaves a final stage, and Bitrix24 checks a field on entering a stage
+    final = with_stage("LOST", "Нецелевой клиент", "Not targeted").replace(
+        'lesson = "l"\n', 'lesson = "l"\nrequired_fields = ["PHONE"]\n', 1
+    )
+    assert "BP026" in rules_of(final, tmp_path)
+    assert "BP026" not in rules_of(SMALL, tmp_path)  # PHONE is needed to leave a stage in progress
+
+
 def test_every_rule_has_both_languages_and_every_message_formats() -> None:
     settings = default_settings()
     assert len(settings.rules) >= 20

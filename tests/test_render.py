@@ -59,6 +59,30 @@ def test_checklist_covers_robots_and_stage_required_fields() -> None:
     assert any("Телефон" in p and "«Контакт получен»" in p for p in paths)
 
 
+def test_a_field_needed_to_leave_a_stage_is_required_from_the_next_one() -> None:
+    """Bitrix24 asks for a field required on a stage when an item enters it: a field needed to
+    leave "Контакт получен" is ticked from "В работе" up to the success stage, not on it and
+    not on the failure stages; the document and the push plan say so."""
+    required = [i for i in manual_checklist(small(), "ru") if i["id"].startswith("required.")]
+    assert len(required) == 1
+    path = required[0]["path"]
+    ticked = path[path.index("отметьте") : path.index(". Битрикс24")]
+    assert ticked == "отметьте «В работе» и все стадии после неё до «Сконвертирован» включительно"
+    assert "«Контакт получен»" not in ticked and "«Нецелевой»" not in path
+    assert "при переходе на стадию" in path and "провальные стадии не отмечайте" in path
+    en = next(i for i in manual_checklist(small(), "en") if i["id"].startswith("required."))
+    assert 'tick "In work" and every stage after it up to and including' in en["path"]
+    document = blueprint_markdown(small(), "en")
+    assert "To move on from this stage, fill in: Phone." in document
+    from crmkit.push.plan import plan_push
+    from crmkit.push.state import PortalState
+
+    plan = plan_push(small(), PortalState(), lang="ru")
+    manual = [e for e in plan.entries if e.address.startswith("manual.required.")]
+    assert manual and manual[0].steps[0] == path
+    assert "на следующих стадиях" in manual[0].text("ru")
+
+
 HOSTILE = """
 [blueprint]
 name = "<script>alert(1)</script> & co"

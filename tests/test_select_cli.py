@@ -48,7 +48,7 @@ def test_catalog_json_lists_all_22_systems(tmp_path, capsys):
         "ClientBase API",
         "retailCRM",
         "Pipedrive",
-        "Terrasoft (Creatio)",
+        "Terrasoft",
         "WireCRM",
         "SugarCRM",
         "Gen CRM",

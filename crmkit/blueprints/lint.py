@@ -295,6 +295,14 @@ class _Linter:
                 self.report("BP024", s_path, stage.where, **values)
             if stage.semantics == "failure":
                 self.failure_reason(pipeline, stage, tender)
+            if stage.semantics != "process" and stage.required_fields:
+                self.report(
+                    "BP026",
+                    s_path + ".required_fields",
+                    stage.where,
+                    fields=", ".join(stage.required_fields),
+                    **values,
+                )
             for required in stage.required_fields:
                 if not self.field_known(required, pipeline):
                     self.report(

@@ -24,7 +24,8 @@ PIPELINE_KINDS: tuple[PipelineKind, ...] = ("lead", "deal", "smart_process")
 TRIGGERS: tuple[Trigger, ...] = ("on_enter", "after_delay", "on_overdue_activity")
 ACTIONS: tuple[Action, ...] = ("create_task", "notify", "change_responsible", "move_stage")
 
-#: The CRM entities a blueprint can use (Bitrix24's seven main entities).
+#: The CRM entities a blueprint can use: the six main entities of Bitrix24 seed 003 lists (it
+#: announces seven) and quotes, an entity of the Bitrix24 CRM the seeds do not count.
 ENTITIES: tuple[str, ...] = ("lead", "contact", "company", "deal", "activity", "invoice", "quote")
 #: Entities that carry custom fields through ``crm.<entity>.userfield.*``.
 FIELD_ENTITIES: tuple[str, ...] = ("lead", "contact", "company", "deal")
@@ -119,6 +120,10 @@ class Stage:
     color: str = ""
     max_minutes: int | None = None
     responsible: str | None = None
+    #: fields an item needs to leave this stage forward (to a later stage or the success one).
+    #: Bitrix24 asks for a field required on a stage when an item enters that stage, so these
+    #: are marked required from the next stage up to the success stage; the failure stages stay
+    #: free, so an item can be closed as lost without them
     required_fields: tuple[str, ...] = ()
     #: for failure stages: what the reason teaches the company (why it matters)
     lesson: Text = Text()

@@ -233,7 +233,10 @@ def manual_checklist(bp: Blueprint, lang: Lang) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for pipeline in bp.pipelines:
         p_name = pipeline.name.get(lang) or pipeline.code
-        for stage in pipeline.stages:
+        later = (
+            _later_stages(pipeline, lang) if any(s.required_fields for s in pipeline.stages) else []
+        )
+        for position, stage in enumerate(pipeline.stages):
             s_name = stage.name.get(lang) or stage.code
             for index, rule in enumerate(stage.automation, start=1):
                 robot = _t(f"robot.{rule.action}", lang)
@@ -257,6 +260,9 @@ def manual_checklist(bp: Blueprint, lang: Lang) -> list[dict[str, Any]]:
                         "details": details,
                     }
                 )
+            # a field needed to leave the stage: Bitrix24 asks for a field required on a stage
+            # when an item enters it, so it is ticked from the next stage up to the success one
+            # (not on the failure stages: an item is closed as lost without it)
             for required in stage.required_fields:
                 entity = {"lead": "lead", "deal": "deal"}.get(pipeline.kind, pipeline.process or "")
                 items.append(
@@ -269,12 +275,34 @@ def manual_checklist(bp: Blueprint, lang: Lang) -> list[dict[str, Any]]:
                             field=_field_label(bp, required, lang, pipeline),
                             entity=_entity_name(entity, lang),
                             stage=s_name,
+                            stages=later[position],
                             pipeline=p_name,
                         ),
                         "details": [],
                     }
                 )
     return items
+
+
+def _later_stages(pipeline: Pipeline, lang: Lang) -> list[str]:
+    """For each stage, the stages to tick for a field needed to leave it: the next one that is
+    not a failure and every one after it up to the success stage (one pass from the end)."""
+    stages = pipeline.stages
+    success = next((i for i, s in enumerate(stages) if s.semantics == "success"), None)
+    out = [""] * len(stages)
+    following: int | None = None  # the next stage after position that is not a failure
+    for position in range(len(stages) - 1, -1, -1):
+        first = following if following is not None else position  # final: nothing after it
+        last = success if success is not None and success > first else first
+        name = [stages[i].name.get(lang) or stages[i].code for i in (first, last)]
+        out[position] = (
+            _t("robot.required_one", lang, stage=name[0])
+            if first == last
+            else _t("robot.required_range", lang, first=name[0], last=name[1])
+        )
+        if stages[position].semantics != "failure":
+            following = position
+    return out
 
 
 def _field_label(
@@ -308,6 +336,7 @@ def _labels(lang: Lang) -> dict[str, str]:
         "used",
         "why",
         "pipelines",
+        "pipelines_note",
         "stages",
         "stage",
         "what_happens",
