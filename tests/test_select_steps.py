@@ -178,3 +178,16 @@ def test_amocrm_remark_wherever_amocrm_is_chosen():
         if s.system == "bitrix24"
         for q in s.questions
     )
+
+
+def test_the_report_steps_carry_what_seed_001_and_002_advise():
+    from crmkit.select.report import render_markdown
+
+    md = render_markdown(run('[problems]\nselected = ["forgotten_callbacks"]\n'), "ru")
+    step = {n: md[md.index(f"## Шаг {n}.") :] for n in (1, 2, 3, 5)}
+    assert "карту процессов" in step[1] and "коллаборативные" in step[1]
+    assert "По назначению — для продаж, для маркетинга" in step[1]
+    assert "подходит малому и среднему бизнесу" in step[2]
+    assert "обычно это 14 дней" in step[3]
+    assert "отечественный разработчик" in step[3] and "сообщество интеграторов" in step[3]
+    assert "опишите менеджеру вендора проблемы" in step[5]
