@@ -184,3 +184,75 @@ def test_confirm_asks_again_until_it_understands(capsys: pytest.CaptureFixture[s
     assert capsys.readouterr().err == "Apply? [y/N]: "
     assert confirm("Застосувати?", "uk", lambda _: "н") is False
     assert "[так/Н]" in capsys.readouterr().err
+
+
+# -- the comments of saved files ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "first", "dont_know"),
+    [
+        ("ru", "# crmkit: ответы на опрос о зрелости CRM.", '# "dont_know" — «не знаю».'),
+        ("en", "# crmkit: answers to the CRM maturity questionnaire.", '# "dont_know" means'),
+        ("uk", "# crmkit: відповіді на опитування про зрілість CRM.", '# "dont_know" — «не знаю».'),
+    ],
+)
+def test_an_answers_file_says_what_it_is_in_the_run_language(
+    crmkit: Callable[..., Any], tmp_path: Any, lang: str, first: str, dont_know: str
+) -> None:
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    saved = tmp_path / "answers.toml"
+    run = crmkit(
+        "--lang", lang, "assess", "--answers", str(examples / "assessment-level3.toml"),
+        "--save", str(saved),
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    lines = saved.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == first and lines[2].startswith(dont_know)
+    assert "crmkit assess --answers" in lines[1]
+
+
+def test_a_selection_saved_by_the_wizard_says_what_it_is(tmp_path: Any) -> None:
+    import tomllib
+
+    from crmkit.i18n import msg
+    from crmkit.select.catalog import shipped_catalog
+    from crmkit.select.problems import library
+    from crmkit.select.prompt import run_wizard
+    from tests.test_select_wizard import ScriptedAsker
+
+    target = tmp_path / "selection.toml"
+    data = run_wizard(
+        catalog=shipped_catalog(),
+        lib=library(),
+        lang="en",
+        save=target,
+        asker=ScriptedAsker(["forgotten_callbacks"]),
+    )
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("# crmkit: a CRM selection in five steps")
+    assert "# Go on: crmkit select --save THIS_FILE" in text
+    assert tomllib.loads(text) == data
+    assert msg("saved.selection_use", "ru").startswith("Продолжить: crmkit select --save ЭТОТ_ФАЙЛ")
+
+
+@pytest.mark.parametrize(("lang", "words"), [("ru", "План настройки портала"), ("en", "A plan")])
+def test_a_saved_plan_says_what_it_is(lang: str, words: str) -> None:
+    import contextvars
+    import json
+
+    from crmkit.i18n import set_run_lang
+    from crmkit.push.saved import SavedPlan, parse_saved
+
+    plan = SavedPlan("https://x.bitrix24.ru", "f", "en", False, "", {"plan": []})
+
+    def saved() -> str:
+        set_run_lang(lang)  # type: ignore[arg-type]
+        return plan.to_json()
+
+    text = contextvars.copy_context().run(saved)
+    about = json.loads(text)["about"]
+    assert about.startswith(words) and "https://x.bitrix24.ru" in about
+    assert parse_saved(text, "plan.json", "en").fingerprint == "f"

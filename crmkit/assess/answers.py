@@ -229,9 +229,9 @@ def dump_answers(
 ) -> str:
     """The answers as TOML with the header; each answer is preceded by its question as a comment."""
     lines = [
-        "# crmkit: answers to the CRM maturity questionnaire.",
-        "# Replay: crmkit assess --answers THIS_FILE; choice ids: crmkit assess questions;",
-        f'# "{DONT_KNOW}" means "don\'t know".',
+        "# " + msg("saved.answers_title", lang),
+        "# " + msg("saved.answers_replay", lang),
+        "# " + msg("saved.answers_dont_know", lang, dont_know=DONT_KNOW),
         "",
         f"[{HEADER}]",
         f"crmkit_version = {_value(crmkit_version)}",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crmkit.errors import InputError
-from crmkit.i18n import Lang, msg
+from crmkit.i18n import Lang, msg, run_msg
 
 KIND = "crmkit-push-plan"
 VERSION = 1
@@ -33,6 +33,9 @@ class SavedPlan:
         data = {
             "kind": KIND,
             "version": VERSION,
+            # what the file is, for a person who opens it (JSON has no comments)
+            # in the run's language (``lang`` is the language of the names it writes)
+            "about": run_msg("saved.plan_about", portal=self.portal),
             "portal": self.portal,
             "fingerprint": self.fingerprint,
             "lang": self.lang,

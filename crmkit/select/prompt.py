@@ -307,7 +307,9 @@ class Wizard:
             self.wrote = True
             import tomli_w
 
-            write_text(self.save_path, tomli_w.dumps(self.data))
+            header = [self.t("saved.selection_title"), self.t("saved.selection_use")]
+            comments = "".join(f"# {line}\n" for line in header)
+            write_text(self.save_path, comments + "\n" + tomli_w.dumps(self.data))
 
     def _memo(self, kind: str, text: str, make: Callable[[], Any]) -> Any:
         """The last result of ``make`` for the same data: the prompts are worked out after
