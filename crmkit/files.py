@@ -81,7 +81,7 @@ def parse_toml(text: str, name: str) -> TomlDocument:
     except RecursionError:  # nesting the text scan could not see (e.g. endless dotted keys)
         raise InputError(_too_deep(), where=name) from None
     # lines are found only if a complaint needs one (the scan costs as much as tomllib's parse)
-    source = Source(name, DeferredPositions(text))
+    source = Source(name, DeferredPositions(text, data))
     _check_values(data, source)
     return TomlDocument(data=data, source=source, text=text)
 

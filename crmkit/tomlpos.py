@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 PathPart = str | int
 KeyPath = tuple[PathPart, ...]
@@ -46,12 +47,20 @@ class Positions:
 
 
 class DeferredPositions(Positions):
-    """The positions of a text, scanned the first time a line is asked for. Most documents load
-    without a complaint and never need a line, and the scan costs as much as parsing the text."""
+    """The positions of a text, scanned only when a complaint needs the line of a key.
 
-    def __init__(self, text: str) -> None:
+    The full scan costs as much as parsing the text. What a clean load asks for is the line of
+    each table of an array of tables (a pipeline, a stage, a field: the ``where`` of every model
+    object), and those lines are the lines of the ``[[…]]`` headers: found by a regular
+    expression over header lines only, checked against the parsed data, they answer such a
+    question exactly as the full scan would. Anything else scans the text in full."""
+
+    def __init__(self, text: str, data: dict[str, Any] | None = None) -> None:
         self._text: str | None = text
+        self._data = data
         self._lines: dict[KeyPath, int] = {}
+        #: the ``[[…]]`` header lines (None: not looked for yet; empty: none to trust)
+        self._headers: dict[KeyPath, int] | None = None if data is not None else {}
 
     @property
     def lines(self) -> dict[KeyPath, int]:
@@ -65,18 +74,78 @@ class DeferredPositions(Positions):
         self._text = None
         self._lines = value
 
+    def line_of(self, path: KeyPath) -> int | None:
+        if self._text is not None:
+            if self._headers is None:
+                assert self._data is not None
+                self._headers = array_headers(self._text, self._data) or {}
+            found = self._headers.get(path)
+            if found is not None:
+                return found
+        return super().line_of(path)
+
+
+#: an array-of-tables header alone on its line (a comment may follow)
+_ARRAY_HEADER = re.compile(r"^[ \t]*\[\[([^\[\]\n]+)\]\][ \t]*(?:#[^\n]*)?$", re.M)
+
+
+def array_headers(text: str, data: dict[str, Any]) -> dict[KeyPath, int] | None:
+    """The line of each table of an array of tables that a ``[[…]]`` header starts, keyed by its
+    path (``("pipelines", 0, "stages", 2)``) as ``locate`` records it. None when the text has a
+    multi-line string (a header-like line could be inside one) or the headers found are not the
+    arrays of tables the data has: then only the full scan can say."""
+    if '"""' in text or "'''" in text:
+        return None
+    scanner = _Scanner(text)
+    found: dict[KeyPath, int] = {}
+    line, counted = 1, 0
+    for match in _ARRAY_HEADER.finditer(text):
+        scanner.pos = match.start(1)
+        try:
+            keys = scanner.key()
+        except (ValueError, IndexError):
+            return None
+        if scanner.pos != match.end(1):
+            return None
+        parent = scanner.resolve(keys[:-1]) + (keys[-1],)
+        index = scanner.array_counts.get(parent, 0)
+        scanner.array_counts[parent] = index + 1
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
+        found[parent + (index,)] = line
+    for path, count in scanner.array_counts.items():
+        tables = _value_at(data, path)
+        if not (isinstance(tables, list) and len(tables) == count):
+            return None
+        if not all(isinstance(table, dict) for table in tables):
+            return None
+    return found
+
+
+def _value_at(data: Any, path: KeyPath) -> Any:
+    value = data
+    for part in path:
+        in_table = isinstance(part, str) and isinstance(value, dict) and part in value
+        in_array = isinstance(part, int) and isinstance(value, list) and 0 <= part < len(value)
+        if not (in_table or in_array):
+            return None
+        value = value[part]
+    return value
+
 
 class _Scanner:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
-        self.newlines = [i for i, ch in enumerate(text) if ch == "\n"]
+        self._newlines: list[int] | None = None
         self.positions = Positions()
         self.array_counts: dict[KeyPath, int] = {}
 
     # -- low level -------------------------------------------------------------------------
     def line(self) -> int:
-        return bisect.bisect_left(self.newlines, self.pos) + 1
+        if self._newlines is None:
+            self._newlines = [m.start() for m in re.finditer("\n", self.text)]
+        return bisect.bisect_left(self._newlines, self.pos) + 1
 
     def peek(self, n: int = 1) -> str:
         return self.text[self.pos : self.pos + n]

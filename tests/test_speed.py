@@ -9,6 +9,7 @@ import math
 import random
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as sax_escape
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from crmkit import i18n
 from crmkit.blueprints.library import Library
 from crmkit.blueprints.lint import lint
-from crmkit.blueprints.loader import _Layers
+from crmkit.blueprints.loader import _Layers, load_blueprint
 from crmkit.blueprints.model import (
     Blueprint,
     CustomField,
@@ -45,7 +46,7 @@ from crmkit.select.matrix import (
     weighted_mean,
     win_probability,
 )
-from crmkit.tomlpos import DeferredPositions, locate
+from crmkit.tomlpos import DeferredPositions, array_headers, locate
 
 # -- the message catalog ----------------------------------------------------------------------
 
@@ -647,3 +648,104 @@ def test_item_pages_of_deals_and_of_a_smart_process() -> None:
                 assert got.result == {"item": items.render(row, [])}
     finally:
         sandbox.stop()
+
+
+# -- lines of [[…]] headers, found without the full scan: the lines the scan gives -------------
+
+_VALUES = (
+    "1",
+    '"text"',
+    '"[[not.a.header]]"',
+    "{a = 1, b = [1, 2]}",
+    "[1, 2, 3]",
+    "[\n  1,\n  [2, 3],\n]",
+    "'literal [x]'",
+    "2026-01-02",
+)
+
+
+def _random_toml(rng: random.Random) -> tuple[str, int]:
+    """A valid TOML text with nested arrays of tables under ``[[…]]`` headers, plain tables,
+    comments and values with brackets in them; and how many ``[[…]]`` headers it has."""
+    lines: list[str] = []
+    headers = 0
+
+    def table(prefix: str, depth: int) -> None:
+        nonlocal headers
+        for number in range(rng.randint(0, 3)):
+            lines.append(f"k{number} = {rng.choice(_VALUES)}")
+        if rng.random() < 0.3:
+            lines.append("# [[commented.out]]")
+        if depth >= 3:
+            return
+        for name in rng.sample(["p", "s", "q"], rng.randint(0, 2)):
+            full = f"{prefix}.{name}" if prefix else name
+            for _ in range(rng.randint(1, 3)):
+                spaced = full.replace(".", " . ") if rng.random() < 0.2 else full
+                comment = "  # a comment" if rng.random() < 0.2 else ""
+                lines.append("")
+                lines.append(f"[[{spaced}]]{comment}")
+                headers += 1
+                table(full, depth + 1)
+        if depth and rng.random() < 0.3:
+            full = f"{prefix}.plain"
+            lines.append(f"[{full}]")
+            lines.append("x = 1")
+
+    table("", 0)
+    return "\n".join(lines) + "\n", headers
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 10**9))
+def test_header_lines_are_the_lines_the_scan_gives(seed: int) -> None:
+    text, headers = _random_toml(random.Random(seed))
+    data = tomllib.loads(text)
+    found = array_headers(text, data)
+    assert found is not None and len(found) == headers
+    full = locate(text)
+    for path, line in found.items():
+        assert full.lines.get(path) == line, (path, text)
+
+
+def test_header_lines_of_the_shipped_files_are_the_lines_the_scan_gives() -> None:
+    root = Path(__file__).resolve().parent.parent
+    files = [*root.glob("blueprints/*.toml"), *root.glob("examples/*.toml")]
+    checked = 0
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        found = array_headers(text, tomllib.loads(text))
+        assert found is not None, path
+        full = locate(text)
+        for key, line in found.items():
+            assert full.lines.get(key) == line, (path, key)
+            checked += 1
+    assert checked > 300
+
+
+def test_what_could_fool_the_header_search_falls_back_to_the_full_scan() -> None:
+    in_string = '[[a]]\nx = """\n[[a]]\n"""\n[[a]]\n'
+    assert array_headers(in_string, tomllib.loads(in_string)) is None
+    in_array = "x = [\n[[1]]\n]\n[[a]]\ny = 1\n"
+    assert array_headers(in_array, tomllib.loads(in_array)) is None
+    doc = parse_toml(in_array + 'z = "this"\n', "t.toml")
+    assert doc.source.where(("a", 0)) == "t.toml:4"  # the full scan, after the fallback
+    assert doc.source.where(("a", 0, "z")) == "t.toml:6"
+
+
+def test_a_clean_load_scans_no_text() -> None:
+    path = Path(__file__).resolve().parent.parent / "blueprints" / "complete-b2b.toml"
+    library = Library.default()
+    read: list[Any] = []
+    original = library.read
+
+    def keep(target: Path) -> Any:
+        doc = original(target)
+        read.append(doc)
+        return doc
+
+    blueprint = load_blueprint(path, library.resolver(), keep)
+    assert blueprint.pipelines and len(read) > 5
+    assert all(doc.source.positions._text is not None for doc in read)
+    stage = blueprint.pipelines[0].stages[0]
+    assert stage.where.split(":")[-1].isdigit()
