@@ -8,7 +8,15 @@ from pathlib import Path
 import click
 
 from crmkit import __version__
-from crmkit.cli.base import LazyGroup, LocalizedCommand, app_of, format_option, lang_option, option
+from crmkit.cli.base import (
+    LazyGroup,
+    LocalizedCommand,
+    app_of,
+    format_option,
+    lang_option,
+    option,
+    save_option,
+)
 from crmkit.cli.output import as_given, client_file, done, emit, note, out_path, quoted, to_json
 from crmkit.terminal import fit
 
@@ -22,15 +30,7 @@ def _today(clock_value: float) -> str:
 @click.group("assess", cls=LazyGroup, invoke_without_command=True)
 @option("--answers", "answers_path", type=_FILE, default=None)
 @option("--questionnaire", "questionnaire_path", type=_FILE, default=None)
-@option(
-    "--save",
-    "save_path",
-    type=_FILE,
-    default=None,
-    is_flag=False,
-    flag_value=Path("assessment.toml"),
-    metavar="[FILE]",
-)
+@save_option("assessment.toml")
 @option("--force", is_flag=True, default=False)
 @format_option(("text", "json", "md", "html"))
 @option("--out", type=_FILE, default=None)

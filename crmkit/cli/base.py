@@ -208,6 +208,21 @@ def version_option(version: str) -> Callable[[F], F]:
     )
 
 
+def save_option(default: str) -> Callable[[F], F]:
+    """``--save [FILE]``: with no name, ``default`` in the client folder (the current one)."""
+    from pathlib import Path  # not at import: ``crmkit --help`` needs no pathlib
+
+    return option(
+        "--save",
+        "save_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        is_flag=False,
+        flag_value=Path(default),
+        metavar="[FILE]",
+    )
+
+
 def lang_option() -> Callable[[F], F]:
     """``--lang`` on a subcommand; it overrides the group's and the locale's."""
 

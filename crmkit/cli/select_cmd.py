@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crmkit.cli.base import LazyGroup, app_of, command, format_option, lang_option, option
+from crmkit.cli.base import (
+    LazyGroup,
+    app_of,
+    command,
+    format_option,
+    lang_option,
+    option,
+    save_option,
+)
 from crmkit.cli.context import AppContext
 from crmkit.cli.output import client_file, done, emit, emit_bytes, note, out_path, quoted, to_json
 from crmkit.errors import UsageError
@@ -22,15 +30,7 @@ _FILE = click.Path(path_type=Path, dir_okay=False)
 @click.group("select", cls=LazyGroup, invoke_without_command=True)
 @option("--input", "input_path", type=_FILE, default=None)
 @option("--catalog", "catalog_path", type=_FILE, default=None)
-@option(
-    "--save",
-    "save_path",
-    type=_FILE,
-    default=None,
-    is_flag=False,
-    flag_value=Path("selection.toml"),
-    metavar="[FILE]",
-)
+@save_option("selection.toml")
 @format_option(("text", "json", "md", "html", "xlsx"))
 @option("--out", type=_FILE, default=None)
 @option("--seed", type=click.IntRange(min=0), default=None)
