@@ -114,7 +114,7 @@ def run_demo(
     write_text(selection_page, selection_report.render_html(chosen, lang))
     write_bytes(workbook, render_xlsx(chosen, lang))
     ranking = chosen.step4.ranking if chosen.step4 is not None else []
-    winner = chosen.name(ranking[0].system) if ranking else "—"
+    winner = chosen.name(ranking[0].system, lang) if ranking else "—"
     step("select", [selection_path, selection_page, workbook], started, winner=winner)
 
     # 3. tailored blueprint ----------------------------------------------------------------

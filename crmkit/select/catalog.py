@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from crmkit.files import TomlDocument, parse_toml, read_toml
-from crmkit.i18n import Lang, Text, run_msg
+from crmkit.i18n import Lang, Text, run_lang, run_msg
 from crmkit.schema import Node, root
 
 Tri = Literal["yes", "no", "unknown"]
@@ -59,6 +59,7 @@ class FreePlan:
 @dataclass(frozen=True)
 class System:
     id: str
+    #: the name as its vendor writes it in Latin letters (ids, JSON, matching)
     name: str
     aliases: tuple[str, ...] = ()
     cloud: Tri = "unknown"
@@ -73,8 +74,16 @@ class System:
     functions: tuple[str, ...] = ()
     support: Text = field(default_factory=Text)
     notes: Text = field(default_factory=Text)
-    facts_as_of: str = "unknown"
-    source: str = "unknown"
+    #: when the facts were true, and where they are written, as a person reads it
+    facts_as_of: Text = field(default_factory=Text)
+    source: Text = field(default_factory=Text)
+    #: the name a person reads in each language (Мегаплан in Russian, Megaplan in English);
+    #: empty: ``name`` in every language
+    title: Text = field(default_factory=Text)
+
+    def display(self, lang: Lang) -> str:
+        """The system's name in ``lang``."""
+        return self.title.get(lang) or self.name
 
     @property
     def deployment(self) -> str:
@@ -118,7 +127,7 @@ class System:
     def to_dict(self, lang: Lang) -> dict[str, Any]:
         return {
             "id": self.id,
-            "name": self.name,
+            "name": self.display(lang),
             "aliases": list(self.aliases),
             "deployment": self.deployment,
             "cloud": self.cloud,
@@ -131,8 +140,8 @@ class System:
             "functions": list(self.functions),
             "support": self.support.get(lang) or "unknown",
             "notes": self.notes.get(lang),
-            "facts_as_of": self.facts_as_of,
-            "source": self.source,
+            "facts_as_of": self.facts_as_of.get(lang) or "unknown",
+            "source": self.source.get(lang) or "unknown",
         }
 
 
@@ -167,15 +176,25 @@ class Catalog:
     def get(self, system_id: str) -> System:
         return self.systems[system_id]
 
-    def name(self, system_id: str) -> str:
+    def name(self, system_id: str, lang: Lang | None = None) -> str:
+        """The name of the system in ``lang`` (by default the run's language)."""
         system = self.systems.get(system_id)
-        return system.name if system is not None else system_id
+        if system is None:
+            return system_id
+        return system.display(lang if lang is not None else run_lang())
+
+    def names(self, system_id: str) -> Text:
+        """The name of the system in every language (for texts built in all of them)."""
+        system = self.systems.get(system_id)
+        if system is None:
+            return Text(system_id, system_id, system_id)
+        return Text(system.display("ru"), system.display("en"), system.display("uk"))
 
     def find(self, text: str) -> str | None:
-        """The id of the system named ``text`` (id, name or alias, any case)."""
+        """The id of the system named ``text`` (id, name in any language or alias, any case)."""
         wanted = text.strip().casefold()
         for system in self.systems.values():
-            names = (system.id, system.name, *system.aliases)
+            names = (system.id, system.name, *system.title.to_dict().values(), *system.aliases)
             if any(n.casefold() == wanted for n in names):
                 return system.id
         return None
@@ -185,12 +204,19 @@ def _tri(node: Node, key: str, base: Tri) -> Tri:
     return cast(Tri, node.str(key, choices=TRI, default=base))
 
 
-def _read_system(node: Node, system_id: str, base: System | None, facts_as_of: str) -> System:
+def _read_system(node: Node, system_id: str, base: System | None, facts_as_of: Text) -> System:
     start = base or System(id=system_id, name=system_id, facts_as_of=facts_as_of)
     fields: dict[str, Any] = {}
-    name = node.str("name", required=base is None)
-    if name is not None:
-        fields["name"] = name
+    if node.has("name") and isinstance(node.value["name"], dict):
+        # a name per language: {ru = "Мегаплан", en = "Megaplan"}; the Latin one is ``name``
+        title = node.text("name", required=True)
+        fields["title"] = title
+        fields["name"] = title.en or title.get("en")
+    else:
+        name = node.str("name", required=base is None)
+        if name is not None:
+            fields["name"] = name
+            fields["title"] = Text()
     if node.has("aliases"):
         fields["aliases"] = tuple(node.str_list("aliases"))
     for key in ("cloud", "boxed", "leads_deals_separate"):
@@ -213,7 +239,7 @@ def _read_system(node: Node, system_id: str, base: System | None, facts_as_of: s
             fields[key] = node.text(key)
     for key in ("facts_as_of", "source"):
         if node.has(key):
-            fields[key] = node.str(key) or getattr(start, key)
+            fields[key] = node.text(key) or getattr(start, key)
     free = node.table("free_plan")
     if free is not None:
         fields["free_plan"] = _read_free_plan(free, start.free_plan)
@@ -252,7 +278,7 @@ def _read_free_plan(node: Node, base: FreePlan) -> FreePlan:
 def read_catalog(doc: TomlDocument, base: Catalog | None = None) -> Catalog:
     """The catalog in ``doc``; with ``base``, ``doc`` extends and overrides it."""
     top = root(doc.data, doc.source)
-    facts_as_of = top.str("facts_as_of") or "unknown"
+    facts_as_of = top.text("facts_as_of")
     systems = dict(base.systems) if base is not None else {}
     table = top.table("systems", required=base is None)
     if table is not None:

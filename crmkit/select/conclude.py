@@ -89,7 +89,7 @@ def _step3(selection: Selection, catalog: Catalog, lib: Library, lang: Lang) -> 
     shortlist = first_steps(selection, catalog, lib)[2]
     lines = [msg("select.wiz.c3_rule", lang)]
     for candidate in shortlist.chosen:
-        name = catalog.name(candidate.system)
+        name = catalog.name(candidate.system, lang)
         if candidate.added:
             why = msg("select.wiz.c3_added", lang)
         elif candidate.reserved:
@@ -106,7 +106,7 @@ def _step3(selection: Selection, catalog: Catalog, lib: Library, lang: Lang) -> 
     knocked = [k for k in shortlist.knocked_out if k.checks[0].rule != "removed"]
     if knocked:
         shown = "; ".join(
-            f"{catalog.name(k.system)} ({k.reason(lang)})" for k in knocked[:_KNOCKED_SHOWN]
+            f"{catalog.name(k.system, lang)} ({k.reason(lang)})" for k in knocked[:_KNOCKED_SHOWN]
         )
         more = len(knocked) - _KNOCKED_SHOWN
         if more > 0:
@@ -130,7 +130,7 @@ def _step4(selection: Selection, catalog: Catalog, lib: Library, lang: Lang) -> 
             msg(
                 "select.wiz.c4_leader",
                 lang,
-                system=catalog.name(leader.system),
+                system=catalog.name(leader.system, lang),
                 score=_number(leader.score, lang),
                 share=round(win * 100),
             )
@@ -141,7 +141,7 @@ def _step4(selection: Selection, catalog: Catalog, lib: Library, lang: Lang) -> 
                 msg(
                     "select.wiz.c4_second",
                     lang,
-                    system=catalog.name(second.system),
+                    system=catalog.name(second.system, lang),
                     gap=_number(leader.score - second.score, lang),
                 )
             )

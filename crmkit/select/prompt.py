@@ -748,7 +748,7 @@ class Wizard:
         knocked = {k.system: k for k in suggested.knocked_out}
         choices = []
         for system in self.catalog:
-            title = system.name
+            title = system.display(self.lang)
             if system.id in knocked:
                 title += f"  ✕ {knocked[system.id].reason(self.lang)}"
             choices.append((system.id, title))
@@ -774,7 +774,7 @@ class Wizard:
         short["size"] = min(MAX_SIZE, max(MIN_SIZE, len(picked)))
 
     def _show_pick(self, value: Any) -> str:
-        return ", ".join(self.catalog.name(s) for s in value)
+        return ", ".join(self.catalog.name(s, self.lang) for s in value)
 
     # -- step 4: weights and scores -------------------------------------------------------------
     def step4(self) -> list[Prompt]:
@@ -844,7 +844,7 @@ class Wizard:
         return _MISSING
 
     def _basis_prompts(self, system: str) -> list[Prompt]:
-        t, name = self.t, self.catalog.name(system)
+        t, name = self.t, self.catalog.name(system, self.lang)
         out = []
         for what, options, default in (
             ("evidence", EVIDENCE, "trial"),
@@ -881,7 +881,7 @@ class Wizard:
 
     def _score_prompt(self, system: str, criterion: Any, number: int, total: int) -> Prompt:
         t, lang = self.t, self.lang
-        name = self.catalog.name(system)
+        name = self.catalog.name(system, self.lang)
         label = f"{name} — {criterion.name.get(lang)}"
 
         def valid(text: str) -> bool | str:
@@ -932,7 +932,7 @@ class Wizard:
         ]
         prompts = []
         for number, (system, q) in enumerate(asked, 1):
-            name = self.catalog.name(system)
+            name = self.catalog.name(system, self.lang)
             key = f"vendor.{system}.{q.id}"
 
             def get(system: str = system, qid: str = q.id, key: str = key) -> Any:

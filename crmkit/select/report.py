@@ -40,7 +40,10 @@ def to_data(result: SelectionResult, lang: Lang) -> dict[str, Any]:
     """The JSON object of ``crmkit select --format json`` (DESIGN.md: ranking, knocked_out,
     sensitivity, weights, scores — and the rest of the steps)."""
     m = result.step4
-    name = result.name
+
+    def name(system: str) -> str:
+        return result.name(system, lang)
+
     knocked: list[dict[str, Any]] = []
     matrix_out = {e.system for e in m.excluded} if m else set()
     for ko in result.step3.knocked_out:
@@ -252,7 +255,10 @@ def _says(question: Question, side: str, lang: Lang) -> str:
 
 def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
     t = lambda key, **kw: msg(key, lang, **kw)  # noqa: E731
-    name = result.name
+
+    def name(system: str) -> str:
+        return result.name(system, lang)
+
     lib_modules = {key: text.get(lang) for key, text in library().modules.items()}
     s1 = [
         {
@@ -709,8 +715,10 @@ def score_bars_svg(result: SelectionResult, lang: Lang) -> str:
 
     m = result.step4
     assert m is not None
-    rows = [(result.name(r.system), r.score) for r in m.ranking]
-    rows += [(f"{result.name(e.system)} ✕", e.score) for e in m.excluded if e.score is not None]
+    rows = [(result.name(r.system, lang), r.score) for r in m.ranking]
+    rows += [
+        (f"{result.name(e.system, lang)} ✕", e.score) for e in m.excluded if e.score is not None
+    ]
     return hbar_chart(rows, 5.0, msg("select.text.score_bars", lang), value_format="{:.2f}")
 
 
@@ -747,7 +755,7 @@ def sensitivity_svg(result: SelectionResult, lang: Lang) -> str:
                 f'L{fx - 7:.1f} {y:.1f} Z" fill="#c0392b"/>'
                 f'<text x="{label_w + scale_w + 10}" y="{y + 4:.1f}" font-size="12" '
                 'fill="#c0392b">'
-                f"{esc(_fmt(f.flip_weight, 3))} → {esc(result.name(f.flips_to or ''))}</text>"
+                f"{esc(_fmt(f.flip_weight, 3))} → {esc(result.name(f.flips_to or '', lang))}</text>"
             )
         else:
             parts.append(
@@ -820,7 +828,7 @@ def catalog_text(catalog: Catalog, lang: Lang) -> str:
     for s in catalog:
         rows.append(
             [
-                s.name,
+                s.display(lang),
                 msg(f"select.text.dep_{s.deployment}", lang),
                 _free(s, lang),
                 str(s.trial_days) if s.trial_days is not None else unknown,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from crmkit.i18n import Text
+from crmkit.i18n import Lang, Text
 from crmkit.select.catalog import Catalog
 from crmkit.select.deployment import Recommendation, recommend
 from crmkit.select.matrix import (
@@ -61,8 +61,9 @@ class SelectionResult:
     warnings: tuple[Text, ...] = field(default=())
     open_scores: tuple[OpenScore, ...] = field(default=())
 
-    def name(self, system: str) -> str:
-        return self.catalog.name(system)
+    def name(self, system: str, lang: Lang | None = None) -> str:
+        """The system's name in ``lang`` (by default the run's language)."""
+        return self.catalog.name(system, lang)
 
 
 def first_steps(
@@ -114,26 +115,29 @@ def run_selection(
         }
         for s in selection.scores:
             if s not in complete and s not in selection.open_scores:
+                n = catalog.names(s)
                 warnings.append(
                     Text(
-                        f"{catalog.name(s)}: оценены не все критерии — не ранжируется",
-                        f"{catalog.name(s)}: not every criterion is scored, so it is not ranked",
+                        f"{n.ru}: оценены не все критерии — не ранжируется",
+                        f"{n.en}: not every criterion is scored, so it is not ranked",
                     )
                 )
         for s in complete:
             if s not in excluded and s not in step3.ids:
+                n = catalog.names(s)
                 warnings.append(
                     Text(
-                        f"{catalog.name(s)} оценена, хотя не вошла в шорт-лист шага 3",
-                        f"{catalog.name(s)} is scored although step 3 did not shortlist it",
+                        f"{n.ru} оценена, хотя не вошла в шорт-лист шага 3",
+                        f"{n.en} is scored although step 3 did not shortlist it",
                     )
                 )
         for s in step3.ids:
             if s not in selection.scores:
+                n = catalog.names(s)
                 warnings.append(
                     Text(
-                        f"{catalog.name(s)} в шорт-листе, но ещё не оценена",
-                        f"{catalog.name(s)} is on the shortlist but not scored yet",
+                        f"{n.ru} в шорт-листе, но ещё не оценена",
+                        f"{n.en} is on the shortlist but not scored yet",
                     )
                 )
         step4 = evaluate(
@@ -172,7 +176,7 @@ def run_selection(
     crit = {c.id: c for c in selection.criteria}
     step5 = questions(
         finalists=finalists,
-        names={s.id: s.name for s in catalog},
+        names={s.id: catalog.names(s.id) for s in catalog},
         criteria=crit,
         scores=step4.scores if step4 else {},
         low_confidence=step4.low_confidence if step4 else (),
@@ -207,11 +211,11 @@ def leads_in_deals(catalog: Catalog, systems: Iterable[str]) -> tuple[str, ...]:
 
 def leads_in_deals_text(catalog: Catalog, system: str) -> Text:
     """The remark seed 002 makes of such a system, wherever it is chosen."""
-    name = catalog.name(system)
+    name = catalog.names(system)
     return Text(
-        f"{name}: лиды и сделки не разделены — для лидов понадобится отдельная воронка.",
-        f"{name}: leads and deals are not separate; leads will need a pipeline of their own.",
-        f"{name}: ліди й угоди не розділені — для лідів знадобиться окрема воронка.",
+        f"{name.ru}: лиды и сделки не разделены — для лидов понадобится отдельная воронка.",
+        f"{name.en}: leads and deals are not separate; leads will need a pipeline of their own.",
+        f"{name.uk}: ліди й угоди не розділені — для лідів знадобиться окрема воронка.",
     )
 
 
@@ -247,16 +251,16 @@ def open_score_text(item: OpenScore, catalog: Catalog, selection: Selection) -> 
     names = {c.id: c.name for c in selection.criteria}
     ru_list = ", ".join(f"«{names[c].ru}»" for c in item.criteria if c in names)
     en_list = ", ".join(f"'{names[c].en}'" for c in item.criteria if c in names)
-    name = catalog.name(item.system)
-    ru = f"{name}: оценка отложена ({ru_list}) — система не ранжируется, пока её нет"
-    en = f"{name}: scoring left for later ({en_list}); not ranked until it is given"
+    name = catalog.names(item.system)
+    ru = f"{name.ru}: оценка отложена ({ru_list}) — система не ранжируется, пока её нет"
+    en = f"{name.en}: scoring left for later ({en_list}); not ranked until it is given"
     if item.low is not None and item.high is not None:
         ru += f"; с ней итог будет от {_ru(item.low)} до {_ru(item.high)}"
         en += f"; with it the total will be {item.low:.2f} to {item.high:.2f}"
         if item.leader and item.leader_score is not None and item.leader != item.system:
-            leader = catalog.name(item.leader)
-            ru += f" (лидер {leader}: {_ru(item.leader_score)})"
-            en += f" (leader {leader}: {item.leader_score:.2f})"
+            leader = catalog.names(item.leader)
+            ru += f" (лидер {leader.ru}: {_ru(item.leader_score)})"
+            en += f" (leader {leader.en}: {item.leader_score:.2f})"
     return Text(ru, en)
 
 

@@ -91,6 +91,11 @@ _EVIDENCE = {
 }
 
 
+def _name(names: Mapping[str, Text], system: str, lang: Lang) -> str:
+    found = names.get(system)
+    return found.get(lang) if found else system
+
+
 def is_question_id(qid: str) -> bool:
     return qid in STANDARD_IDS or GENERATED.fullmatch(qid) is not None
 
@@ -124,7 +129,7 @@ class VendorSheet:
 def questions(
     *,
     finalists: Sequence[str],
-    names: Mapping[str, str],
+    names: Mapping[str, Text],
     criteria: Mapping[str, Criterion],
     scores: Mapping[str, Mapping[str, Score]],
     low_confidence: Sequence[tuple[str, str]],
@@ -224,10 +229,11 @@ def questions(
                 f"critical-{criterion.id}",
                 "critical",
                 Text(
-                    f"Выбор между {names.get(system, system)} и {names.get(other, other)} решает "
-                    f"«{criterion.name.ru}». Покажите на наших данных, выполняется ли: «{top.ru}»",
-                    f"The choice between {names.get(system, system)} and {names.get(other, other)} "
-                    f"turns on '{criterion.name.en}'. "
+                    f"Выбор между {_name(names, system, 'ru')} и {_name(names, other, 'ru')} "
+                    f"решает «{criterion.name.ru}». Покажите на наших данных, выполняется ли: "
+                    f"«{top.ru}»",
+                    f"The choice between {_name(names, system, 'en')} and "
+                    f"{_name(names, other, 'en')} turns on '{criterion.name.en}'. "
                     f"Show on our data whether this holds: '{top.en}'",
                 ),
             )
@@ -256,10 +262,12 @@ def questions(
                 f"knockout-{check.rule}-{check.subject}",
                 "knockout",
                 Text(
-                    f"Верно ли сейчас: {check.text.ru}? Факт взят из каталога (seed 001, ему "
-                    "несколько лет); если нет — система возвращается в шорт-лист.",
-                    f"Is this still true: {check.text.en}? The fact comes from the catalog (seed "
-                    "001, a few years old); if not, the system is back on the shortlist.",
+                    f"Верно ли это сейчас: {check.text.ru}? Данные каталога могли устареть; "
+                    "если это уже не так, система возвращается в шорт-лист.",
+                    f"Is this still true: {check.text.en}? The catalog's facts may be out of "
+                    "date; if it no longer holds, the system is back on the shortlist.",
+                    f"Чи це досі так: {check.text.get('uk')}? Дані каталогу могли застаріти; "
+                    "якщо це вже не так, система повертається в шорт-лист.",
                 ),
             )
     sheets = []

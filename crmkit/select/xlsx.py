@@ -86,7 +86,7 @@ def render_xlsx(result: SelectionResult, lang: Lang) -> bytes:
     c0, c1 = lay["first_system_col"], lay["last_system_col"]
     pts = get_column_letter(lay["points_col"])
     heads = [t("select.col.criterion"), t("select.col.points"), t("select.col.weight")]
-    heads += [result.name(s) for s in systems]
+    heads += [result.name(s, lang) for s in systems]
     for col, text in enumerate(heads, 1):
         cell = _put(ws, HEADER_ROW, col, text)
         cell.font = bold
