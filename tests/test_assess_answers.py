@@ -117,7 +117,7 @@ def test_missing_answers_without_terminal_names_all(crmkit, tmp_path: Path) -> N
     result = crmkit("assess", "--answers", str(path), "--save", str(save))
     assert result.code == 2
     assert len(result.err.strip().splitlines()) == 1
-    assert "3 question(s): company_offer, roles, reporting" in result.err
+    assert "3 questions: company_offer, roles, reporting" in result.err
     assert str(path) in result.err
     assert not save.exists()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -91,3 +93,44 @@ def test_messages_write_counts_with_their_words(
 
 def test_other_fields_format_as_usual() -> None:
     assert _PluralFormatter("en").format("{a:>4}|{b}", a=7, b="x") == "   7|x"
+
+
+@pytest.mark.parametrize(
+    ("key", "lang", "values", "text"),
+    [
+        (
+            "lint.summary",
+            "en",
+            {"errors": 1, "warnings": 2, "infos": 1},
+            "1 error, 2 warnings, 1 note",
+        ),
+        ("lint.failed", "en", {"errors": 1, "warnings": 0}, "(1 error, 0 warnings)"),
+        ("assess.missing", "ru", {"count": 1, "ids": "q1"}, "нет ответов на 1 вопрос: q1"),
+        ("assess.missing", "ru", {"count": 3, "ids": "q"}, "нет ответов на 3 вопроса: q"),
+        ("assess.missing", "en", {"count": 1, "ids": "q1"}, "no answers to 1 question: q1"),
+        ("assess.intro", "en", {"count": 17, "alt": ""}, "17 questions."),
+        ("assess.reason_no_crm", "en", {"count": 1}, "(1 question)"),
+        ("blueprint.stages", "en", {"count": 1}, "1 stage"),
+        ("push.cli.not_empty", "en", {"count": 1}, "1 change"),
+        ("audit.report.days", "en", {"n": 1}, "1 day"),
+        (
+            "select.wiz.c2_majority",
+            "ru",
+            {"kind": "облачная", "votes": 1, "total": 3, "criteria": "x"},
+            "за неё 1 ответ из 3",
+        ),
+    ],
+)
+def test_counts_in_messages_agree(
+    key: str, lang: str, values: dict[str, object], text: str
+) -> None:
+    from crmkit.i18n import msg
+
+    assert text in msg(key, lang, **values)  # type: ignore[arg-type]
+
+
+def test_a_lint_summary_of_one_note(crmkit, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    run = crmkit("--lang", "en", "blueprint", "lint", "lead-funnel")
+    summary = run.out.strip().splitlines()[-1]
+    assert re.fullmatch(r"Total: \d+ errors?, \d+ warnings?, \d+ notes?", summary), summary
+    assert not re.search(r"\b1 (errors|warnings|notes)\b", run.out)

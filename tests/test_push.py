@@ -232,7 +232,7 @@ def test_prune_never_deletes_a_stage_that_holds_deals(tmp_path: Path, capsys: An
             tmp_path, "push", str(bp_file), "--apply", "--yes", "--prune", *hook, capsys=capsys
         )
         assert code == 1, out + err
-        assert "holds 1 items" in out and "partly done" in err
+        assert "holds 1 item;" in out and "partly done" in err
         still = result(sb, "crm.status.get", {"id": postponed["ID"]})
         assert still["STATUS_ID"] == "POSTPONED"
         # empty now: --prune deletes the stage crmkit made
