@@ -137,3 +137,11 @@ def test_the_consultants_day_fills_the_client_folder(crmkit, tmp_path):
     with start_sandbox(port=0, rate=None) as portal:
         refused = crmkit("pull", cwd=day, CRMKIT_WEBHOOK=portal.webhook_url)
     assert refused.code == 2 and "portal.toml already exists" in refused.err
+
+
+def test_a_selection_written_elsewhere_names_the_file_it_read(crmkit, tmp_path):
+    source = str(EXAMPLES / "selection.toml")
+    result = crmkit("select", "--input", source, "--format", "json", "--out", "result.json")
+    assert result.code == 0, result.err
+    assert "Written: result.json" in result.err
+    assert _next_of(result.err) == f"crmkit render {source}"

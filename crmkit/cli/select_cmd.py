@@ -108,15 +108,16 @@ def select(
     if saved is not None or out is not None:
         if saved is not None and input_path is not None:
             done(app, saved)
-        done(app, str(out_given) if out is not None else None, _next_step(app, saved))
+        source = saved or (str(input_path) if input_path is not None else None)
+        done(app, str(out_given) if out is not None else None, _next_step(app, source))
 
 
-def _next_step(app: AppContext, saved: str | None) -> str:
+def _next_step(app: AppContext, selection: str | None) -> str:
     """After a selection: tailor the blueprint from the assessment, if the folder has one;
-    otherwise the selection's document."""
+    otherwise the document of the selection file (the one saved, else the one read)."""
     if app.resolve("assessment.toml").exists() and not app.resolve("blueprint.toml").exists():
         return "crmkit blueprint new --from-assessment assessment.toml"
-    return f"crmkit render {quoted(saved or 'selection.toml')}"
+    return f"crmkit render {quoted(selection or 'selection.toml')}"
 
 
 def _render(result: SelectionResult, fmt: str, out: Path | None, language: Lang) -> None:
