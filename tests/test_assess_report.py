@@ -88,7 +88,7 @@ def test_json_is_what_design_promises() -> None:
 def test_html_is_self_contained_with_svg_profile() -> None:
     page = to_html(Q, _assessment(3), "ru", footer="crmkit")
     assert page.startswith("<!DOCTYPE html>") and '<html lang="ru">' in page
-    assert page.count("<svg") == 1 and "Где живут данные" in page
+    assert page.count("<svg") == 1 and "Где хранятся данные" in page
     assert "<script" not in page and "@@PROFILE@@" not in page
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     svg = page[page.index("<svg") : page.index("</svg>")]

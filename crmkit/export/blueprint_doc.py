@@ -117,10 +117,10 @@ def _stage_view(number: int, stage: Stage, pipeline: Pipeline, names: _Names) ->
 
 
 def _field_type(type_: str, lang: Lang) -> str:
+    """A field's type as the client reads it («деньги», "money"): the Bitrix24 type id is for
+    the blueprint file, not the document."""
     key = f"doc.field_type.{type_}"
-    if not has_msg(key) or msg(key, lang) == type_:
-        return type_
-    return f"{msg(key, lang)} ({type_})"
+    return msg(key, lang) if has_msg(key) else type_
 
 
 def blueprint_view(bp: Blueprint, lang: Lang) -> dict[str, Any]:

@@ -293,7 +293,7 @@ def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
             for r in rec.reasons
         ],
         "cloud_smb": t("select.text.cloud_smb"),
-        "dropped": t("select.text.dropped", deployment=_dep(rec.deployment, lang))
+        "dropped": t(f"select.text.dropped_{rec.deployment}")
         if rec.deployment in ("cloud", "boxed")
         else "",
         "boxed_advice": t("select.text.boxed_advice") if rec.deployment == "boxed" else "",

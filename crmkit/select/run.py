@@ -149,13 +149,16 @@ def run_selection(
             seed=seed if seed is not None else (selection.seed or 0),
         )
         if ahp_result is not None and not ahp_result.consistent:
+            cr = f"{ahp_result.cr:.3f}"
+            comma = cr.replace(".", ",")  # Russian and Ukrainian write a decimal comma
             warnings.append(
                 Text(
-                    f"Индекс согласованности попарных сравнений CR = {ahp_result.cr:.3f} выше 0,1: "
+                    f"Отношение согласованности попарных сравнений CR = {comma} выше 0,1: "
                     "сравнения противоречат друг другу, пересмотрите их",
-                    "The consistency ratio of the pairwise comparisons is "
-                    f"CR = {ahp_result.cr:.3f}, above 0.1: "
+                    f"The consistency ratio of the pairwise comparisons is CR = {cr}, above 0.1: "
                     "the comparisons contradict each other; revisit them",
+                    f"Відношення узгодженості попарних порівнянь CR = {comma} вище 0,1: "
+                    "порівняння суперечать одне одному, перегляньте їх",
                 )
             )
 

@@ -83,11 +83,11 @@ CLOSE_CALL = 0.5
 _ASKED_BY_STANDARD = {"access_rights": "hide_data"}
 
 _EVIDENCE = {
-    "demo": Text("демо", "a demo"),
-    "trial": Text("пробный период", "the trial"),
-    "docs": Text("документация", "the docs"),
-    "reference": Text("звонок клиенту вендора", "a reference call"),
-    "none": Text("не указано", "none given"),
+    "demo": Text("демо", "a demo", "демо"),
+    "trial": Text("пробный период", "the trial", "пробний період"),
+    "docs": Text("документация", "the docs", "документація"),
+    "reference": Text("звонок клиенту вендора", "a reference call", "дзвінок клієнтові вендора"),
+    "none": Text("не указано", "none given", "не зазначено"),
 }
 
 
@@ -154,15 +154,21 @@ def questions(
         for qid, text in STANDARD:
             add(system, qid, "standard", text)
         for check in open_checks.get(system, ()):
-            ru = check.text.ru.removeprefix("не подтверждено: ")
-            en = check.text.en.removeprefix("not confirmed: ")
+            # what is checked, bare: "не подтверждено: воронка продаж: каждая сделка…" asks
+            # "воронка продаж" (a question, not a chain of colons)
+            ru = check.text.ru.removeprefix("не подтверждено: ").split(":")[0]
+            en = check.text.en.removeprefix("not confirmed: ").split(":")[0]
+            uk = check.text.get("uk").removeprefix("не підтверджено: ").split(":")[0]
             add(
                 system,
                 f"check-{check.rule}-{check.subject}",
                 "check",
                 Text(
-                    f"Подтвердите: {ru} — в каталоге этого факта нет.",
-                    f"Please confirm: {en}; the catalog has no fact.",
+                    f"Есть ли в системе {ru}? Для нас это обязательно, а в каталоге об этом "
+                    "ничего нет.",
+                    f"Does the system have {en}? We must have it, and the catalog does not say.",
+                    f"Чи є в системі {uk}? Для нас це обов’язково, а в каталозі про це нічого "
+                    "немає.",
                 ),
             )
         for check in (need_checks or {}).get(system, ()):
@@ -206,11 +212,16 @@ def questions(
                 f"low-{cid}",
                 "low",
                 Text(
-                    f"Покажите «{criterion.name.ru}» на демо: мы поставили {score.value:g} "
-                    f"с низкой уверенностью (основание: {ev.ru}). "
-                    f"Что верно: «{here.ru}» или «{above.ru}»?",
-                    f"Show us '{criterion.name.en}' in a demo: we scored {score.value:g} with low "
-                    f"confidence (evidence: {ev.en}). Which is true: '{here.en}' or '{above.en}'?",
+                    f"Покажите на демо, как система справляется с критерием «{criterion.name.ru}». "
+                    f"Мы поставили {score.value:g} с низкой уверенностью (основание — {ev.ru}). "
+                    f"Что ближе к правде — «{here.ru}» или «{above.ru}»?",
+                    f"Show us in a demo how the system does on '{criterion.name.en}'. We scored "
+                    f"it {score.value:g} with low confidence (evidence: {ev.en}). "
+                    f"Which is true, '{here.en}' or '{above.en}'?",
+                    f"Покажіть на демо, як система справляється з критерієм "
+                    f"«{criterion.name.get('uk')}». Ми поставили {score.value:g} з низькою "
+                    f"упевненістю (підстава — {ev.get('uk')}). Що ближче до правди — "
+                    f"«{here.get('uk')}» чи «{above.get('uk')}»?",
                 ),
             )
     rel = critical.relative_move if critical is not None else None
@@ -249,10 +260,14 @@ def questions(
                 f"open-{cid}",
                 "open",
                 Text(
-                    f"Покажите «{criterion.name.ru}»: оценку мы отложили до ответа. "
-                    f"Что ближе к правде: «{low.ru}» или «{top.ru}»?",
-                    f"Show us '{criterion.name.en}': we left its score until you answer. "
-                    f"Which is nearer the truth: '{low.en}' or '{top.en}'?",
+                    f"Покажите, как система справляется с критерием «{criterion.name.ru}»: "
+                    f"оценку мы отложили до вашего ответа. Что ближе к правде — «{low.ru}» "
+                    f"или «{top.ru}»?",
+                    f"Show us how the system does on '{criterion.name.en}': we left its score "
+                    f"until you answer. Which is nearer the truth, '{low.en}' or '{top.en}'?",
+                    f"Покажіть, як система справляється з критерієм «{criterion.name.get('uk')}»: "
+                    f"оцінку ми відклали до вашої відповіді. Що ближче до правди — "
+                    f"«{low.get('uk')}» чи «{top.get('uk')}»?",
                 ),
             )
     for ko in unverified:
