@@ -130,3 +130,91 @@ def test_a_knockout_question_says_the_catalog_may_be_out_of_date() -> None:
     assert "Данные каталога могли устареть" in text.ru
     assert "may be out of date" in text.en and "могли застаріти" in text.uk
     assert not any(_INTERNAL.search(t) for t in (text.ru, text.en, text.uk))
+
+
+# -- calques and slips ------------------------------------------------------------------------
+
+#: what issue 13 found in client-facing texts, and must not come back
+_SLIPS = re.compile(
+    r"Где живут данные|данные живут|рядом живут|Where data lives|Что держит на уровне"
+    r"|CRM можно не внедрять|Решает проблем\b|нет такой версии|автора источника"
+    r"|«стандартный»|^стандартный$|Индекс согласованности|Запрос заказа|Collecting needs"
+    r"|decide now: |Покажите «[^»]*» на демо|Подтвердите: [^?]*: "
+)
+
+
+def _shipped_texts() -> Iterator[tuple[str, str]]:
+    from crmkit.assess.answers import load_questionnaire
+    from crmkit.blueprints.library import Library
+    from crmkit.blueprints.lint import default_settings
+    from crmkit.i18n import all_messages
+    from crmkit.select import vendor
+    from crmkit.select.problems import library
+
+    for key, entry in all_messages().items():
+        for lang, text in entry.items():
+            yield f"{key}.{lang}", text
+    yield from _texts(load_questionnaire(None), "questionnaire")
+    yield from _texts(shipped_catalog(), "catalog")
+    yield from _texts(library(), "problems")
+    yield from _texts(default_settings().rules, "rules")
+    yield from _texts(vendor.STANDARD, "vendor")
+    blueprints = Library.default()
+    for bp_id in blueprints.ids():
+        yield from _texts(blueprints.load(bp_id), bp_id)
+
+
+def test_no_calque_or_slip_of_the_issue_is_left() -> None:
+    found = [(where, text) for where, text in _shipped_texts() if _SLIPS.search(text)]
+    assert not found, found[:5]
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_reports_have_none_of_them(crmkit: Callable[..., Any], lang: str) -> None:
+    outputs = [
+        crmkit("--lang", lang, "select", "--input", str(ROOT / "examples/selection.toml")).out,
+        crmkit(
+            "--lang", lang, "assess", "--answers", str(ROOT / "examples/assessment-level3.toml"),
+            "--format", "md",
+        ).out,
+        crmkit("--lang", lang, "render", "complete-b2b", "--format", "md", "--out", "-").out,
+    ]  # fmt: skip
+    for out in outputs:
+        assert out and not _SLIPS.search(out), _SLIPS.findall(out)
+
+
+@pytest.mark.parametrize(
+    ("kind", "ru", "en"),
+    [
+        ("lead", "застрявший лид", "a stuck lead"),
+        ("deal", "застрявшую сделку", "a stuck deal"),
+        ("smart_process", "застрявший элемент", "a stuck item"),
+    ],
+)
+def test_a_stage_with_no_time_names_what_gets_stuck(kind: str, ru: str, en: str) -> None:
+    from crmkit.blueprints.lint import default_settings, lint
+    from crmkit.blueprints.model import Blueprint, Pipeline, SmartProcess, Stage
+
+    stages = (
+        Stage("NEW", Text("Новый", "New"), "process"),
+        Stage("WON", Text("Успех", "Won"), "success"),
+    )
+    pipeline = Pipeline("P", kind, Text("Воронка", "Pipeline"), stages=stages, process="SP")  # type: ignore[arg-type]
+    bp = Blueprint(
+        "t",
+        Text("t", "t"),
+        pipelines=(pipeline,),
+        smart_processes=(SmartProcess("SP", Text("Проекты", "Projects")),),
+    )
+    for lang, words in (("ru", ru), ("en", en)):
+        found = [f for f in lint(bp, default_settings(), lang) if f.rule == "BP024"]  # type: ignore[arg-type]
+        assert found and found[0].message.endswith(
+            "никто не заметит" if lang == "ru" else words
+        ), found
+        assert words in found[0].message
+
+
+def test_field_types_are_in_the_reader_language(crmkit: Callable[..., Any]) -> None:
+    page = crmkit("--lang", "ru", "render", "complete-b2b", "--format", "md", "--out", "-").out
+    assert "| деньги |" in page or "| список |" in page
+    assert not re.search(r"\((string|money|enumeration|double|integer|boolean|date)\)", page)

@@ -292,7 +292,8 @@ class _Linter:
                     "BP015", s_path + ".responsible", stage.where, role=stage.responsible, **values
                 )
             if stage.semantics == "process" and stage.max_minutes is None:
-                self.report("BP024", s_path, stage.where, **values)
+                stuck = self.t(f"stuck.{pipeline.kind}")
+                self.report("BP024", s_path, stage.where, stuck=stuck, **values)
             if stage.semantics == "failure":
                 self.failure_reason(pipeline, stage, tender)
             if stage.semantics != "process" and stage.required_fields:
