@@ -208,9 +208,9 @@ def test_a_stage_with_no_time_names_what_gets_stuck(kind: str, ru: str, en: str)
     )
     for lang, words in (("ru", ru), ("en", en)):
         found = [f for f in lint(bp, default_settings(), lang) if f.rule == "BP024"]  # type: ignore[arg-type]
-        assert found and found[0].message.endswith(
-            "никто не заметит" if lang == "ru" else words
-        ), found
+        assert found and found[0].message.endswith("никто не заметит" if lang == "ru" else words), (
+            found
+        )
         assert words in found[0].message
 
 
@@ -218,3 +218,37 @@ def test_field_types_are_in_the_reader_language(crmkit: Callable[..., Any]) -> N
     page = crmkit("--lang", "ru", "render", "complete-b2b", "--format", "md", "--out", "-").out
     assert "| деньги |" in page or "| список |" in page
     assert not re.search(r"\((string|money|enumeration|double|integer|boolean|date)\)", page)
+
+
+# -- the shipped examples ----------------------------------------------------------------------
+
+
+def _prose(value: Any) -> Iterator[str]:
+    """The free texts of a parsed file: strings of more than one word, outside {ru, en, uk}
+    tables (those hold every language on purpose)."""
+    if isinstance(value, dict):
+        if value and set(value) <= {"ru", "en", "uk"}:
+            return
+        for item in value.values():
+            yield from _prose(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _prose(item)
+    elif isinstance(value, str) and len(value.split()) > 1:
+        yield value
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.toml")), ids=lambda p: p.name)
+def test_each_example_speaks_one_language(path: Path) -> None:
+    import tomllib
+
+    text = path.read_text(encoding="utf-8")
+    comments = [line.split("#", 1)[1] for line in text.splitlines() if "#" in line]
+    comments = [c for c in comments if not c.strip().startswith("crmkit ")]  # commands
+    chunks = [*comments, *_prose(tomllib.loads(text))]
+    langs = {
+        "ru" if re.search(r"[а-яё]", chunk, re.I) else "en"
+        for chunk in chunks
+        if re.search(r"[а-яё]", chunk, re.I) or len(re.findall(r"\b[a-z]{3,}\b", chunk)) >= 3
+    }
+    assert len(langs) == 1, (path.name, langs)
