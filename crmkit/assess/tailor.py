@@ -65,6 +65,7 @@ def plan_blueprint(level: int, tags: Iterable[str]) -> list[Part]:
             Text(
                 ru="роли: кто принимает лиды, продаёт, контролирует",
                 en="roles: who takes leads, sells, controls",
+                uk="ролі: хто приймає ліди, продає, контролює",
             ),
         ),
         Part(
@@ -72,6 +73,7 @@ def plan_blueprint(level: int, tags: Iterable[str]) -> list[Part]:
             Text(
                 ru="набор сущностей: лиды, контакты, компании, сделки, дела",
                 en="the entity set: leads, contacts, companies, deals, activities",
+                uk="набір сутностей: ліди, контакти, компанії, угоди, справи",
             ),
         ),
         Part(
@@ -79,15 +81,28 @@ def plan_blueprint(level: int, tags: Iterable[str]) -> list[Part]:
             Text(
                 ru="воронка лидов: каждая заявка разбирается",
                 en="the lead funnel: every request gets processed",
+                uk="воронка лідів: кожну заявку опрацьовують",
             ),
         ),
     ]
     if b2c and not b2b:
-        main = Part("deal-retail", Text(ru="клиенты — частные лица", en="clients are individuals"))
+        main = Part(
+            "deal-retail",
+            Text(
+                ru="клиенты — частные лица",
+                en="clients are individuals",
+                uk="клієнти — приватні особи",
+            ),
+        )
     elif wholesale and not retail:
-        main = Part("deal-wholesale", Text(ru="продажи оптом", en="wholesale sales"))
+        main = Part(
+            "deal-wholesale", Text(ru="продажи оптом", en="wholesale sales", uk="продажі оптом")
+        )
     else:
-        main = Part("deal-b2b-full", Text(ru="клиенты — компании", en="clients are companies"))
+        main = Part(
+            "deal-b2b-full",
+            Text(ru="клиенты — компании", en="clients are companies", uk="клієнти — компанії"),
+        )
     parts.append(main)
     if level >= 3:
         extra: list[Part] = []
@@ -95,7 +110,11 @@ def plan_blueprint(level: int, tags: Iterable[str]) -> list[Part]:
             extra.append(
                 Part(
                     "deal-retail",
-                    Text(ru="есть и частные клиенты", en="there are individual clients too"),
+                    Text(
+                        ru="есть и частные клиенты",
+                        en="there are individual clients too",
+                        uk="є й приватні клієнти",
+                    ),
                 )
             )
         if retail and wholesale:
@@ -104,7 +123,9 @@ def plan_blueprint(level: int, tags: Iterable[str]) -> list[Part]:
                     Part(
                         pid,
                         Text(
-                            ru="продажи и в розницу, и оптом", en="both retail and wholesale sales"
+                            ru="продажи и в розницу, и оптом",
+                            en="both retail and wholesale sales",
+                            uk="продажі і в роздріб, і оптом",
                         ),
                     )
                 )
@@ -129,6 +150,7 @@ def plan_blueprint(level: int, tags: Iterable[str]) -> list[Part]:
                 Text(
                     ru="уровень 4: отдельная воронка маркетинга",
                     en="level 4: a separate marketing funnel",
+                    uk="рівень 4: окрема воронка маркетингу",
                 ),
             ),
             Part(
@@ -136,6 +158,7 @@ def plan_blueprint(level: int, tags: Iterable[str]) -> list[Part]:
                 Text(
                     ru="уровень 4: новые и повторные продажи раздельно",
                     en="level 4: new and repeat sales kept apart",
+                    uk="рівень 4: нові й повторні продажі окремо",
                 ),
             ),
             Part(
@@ -143,6 +166,7 @@ def plan_blueprint(level: int, tags: Iterable[str]) -> list[Part]:
                 Text(
                     ru="скоринг сделок для контроля показателей",
                     en="deal scoring for controlling the KPIs",
+                    uk="скоринг угод для контролю показників",
                 ),
             ),
         ]
@@ -150,7 +174,11 @@ def plan_blueprint(level: int, tags: Iterable[str]) -> list[Part]:
         parts.append(
             Part(
                 "deal-reanimation",
-                Text(ru="уровень 5: воронка реанимации", en="level 5: a reanimation funnel"),
+                Text(
+                    ru="уровень 5: воронка реанимации",
+                    en="level 5: a reanimation funnel",
+                    uk="рівень 5: воронка реанімації",
+                ),
             )
         )
         if products or not services:

@@ -296,12 +296,15 @@ def format_duration(minutes: int, lang: Lang) -> str:
     if days:
         if lang == "ru":
             parts.append(f"{days} {_ru_plural(days, 'день', 'дня', 'дней')}")
+        elif lang == "uk":
+            parts.append(f"{days} {_ru_plural(days, 'день', 'дні', 'днів')}")
         else:
             parts.append(f"{days} day" + ("" if days == 1 else "s"))
+    short = {"ru": ("ч", "мин"), "uk": ("год", "хв")}.get(lang, ("h", "min"))
     if hours:
-        parts.append(f"{hours} ч" if lang == "ru" else f"{hours} h")
+        parts.append(f"{hours} {short[0]}")
     if mins or not parts:
-        parts.append(f"{mins} мин" if lang == "ru" else f"{mins} min")
+        parts.append(f"{mins} {short[1]}")
     return " ".join(parts)
 
 

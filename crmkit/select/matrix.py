@@ -495,6 +495,8 @@ def evaluate(
                     Text(
                         f"оценка {v:g} по критерию «{c.name.ru}» ниже минимума {c.min_score:g}",
                         f"scored {v:g} on '{c.name.en}', below the minimum {c.min_score:g}",
+                        f"оцінка {v:g} за критерієм «{c.name.get('uk')}» нижча за мінімум "
+                        f"{c.min_score:g}",
                     ),
                 )
             )

@@ -106,7 +106,9 @@ def run_selection(
         for ko in step3.knocked_out:
             if ko.system in selection.scores:
                 excluded[ko.system] = Text(
-                    "шаг 3: " + ko.reason("ru"), "step 3: " + ko.reason("en")
+                    "шаг 3: " + ko.reason("ru"),
+                    "step 3: " + ko.reason("en"),
+                    "крок 3: " + ko.reason("uk"),
                 )
         complete = {
             s: row
@@ -120,6 +122,7 @@ def run_selection(
                     Text(
                         f"{n.ru}: оценены не все критерии — не ранжируется",
                         f"{n.en}: not every criterion is scored, so it is not ranked",
+                        f"{n.get('uk')}: оцінено не всі критерії — не ранжується",
                     )
                 )
         for s in complete:
@@ -129,6 +132,7 @@ def run_selection(
                     Text(
                         f"{n.ru} оценена, хотя не вошла в шорт-лист шага 3",
                         f"{n.en} is scored although step 3 did not shortlist it",
+                        f"{n.get('uk')} оцінена, хоча не потрапила до шорт-листа кроку 3",
                     )
                 )
         for s in step3.ids:
@@ -138,6 +142,7 @@ def run_selection(
                     Text(
                         f"{n.ru} в шорт-листе, но ещё не оценена",
                         f"{n.en} is on the shortlist but not scored yet",
+                        f"{n.get('uk')} у шорт-листі, але ще не оцінена",
                     )
                 )
         step4 = evaluate(
@@ -254,17 +259,21 @@ def open_score_text(item: OpenScore, catalog: Catalog, selection: Selection) -> 
     names = {c.id: c.name for c in selection.criteria}
     ru_list = ", ".join(f"«{names[c].ru}»" for c in item.criteria if c in names)
     en_list = ", ".join(f"'{names[c].en}'" for c in item.criteria if c in names)
+    uk_list = ", ".join(f"«{names[c].get('uk')}»" for c in item.criteria if c in names)
     name = catalog.names(item.system)
     ru = f"{name.ru}: оценка отложена ({ru_list}) — система не ранжируется, пока её нет"
     en = f"{name.en}: scoring left for later ({en_list}); not ranked until it is given"
+    uk = f"{name.get('uk')}: оцінку відкладено ({uk_list}) — система не ранжується, доки її немає"
     if item.low is not None and item.high is not None:
         ru += f"; с ней итог будет от {_ru(item.low)} до {_ru(item.high)}"
         en += f"; with it the total will be {item.low:.2f} to {item.high:.2f}"
+        uk += f"; з нею підсумок буде від {_ru(item.low)} до {_ru(item.high)}"
         if item.leader and item.leader_score is not None and item.leader != item.system:
             leader = catalog.names(item.leader)
             ru += f" (лидер {leader.ru}: {_ru(item.leader_score)})"
             en += f" (leader {leader.en}: {item.leader_score:.2f})"
-    return Text(ru, en)
+            uk += f" (лідер {leader.get('uk')}: {_ru(item.leader_score)})"
+    return Text(ru, en, uk)
 
 
 def _ru(value: float) -> str:

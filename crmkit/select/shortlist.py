@@ -28,10 +28,10 @@ DEFAULT_SIZE = 6
 MIN_SIZE, MAX_SIZE = 5, 7
 
 _INTEGRATION_NAMES = {
-    "telephony": Text("IP-телефония", "telephony"),
-    "one_c": Text("интеграция с 1С", "1C integration"),
-    "email": Text("интеграция с почтой", "e-mail integration"),
-    "site_forms": Text("формы заявок с сайта", "site forms"),
+    "telephony": Text("IP-телефония", "telephony", "IP-телефонія"),
+    "one_c": Text("интеграция с 1С", "1C integration", "інтеграція з 1С/BAS"),
+    "email": Text("интеграция с почтой", "e-mail integration", "інтеграція з поштою"),
+    "site_forms": Text("формы заявок с сайта", "site forms", "форми заявок із сайту"),
 }
 #: the step-1 function each must-have integration is (its check answers for the function)
 _INTEGRATION_FUNCTION = {
@@ -41,8 +41,8 @@ _INTEGRATION_FUNCTION = {
     "site_forms": "web_forms",
 }
 _DEPLOYMENT_NAMES = {
-    "cloud": Text("облачная версия", "a cloud edition"),
-    "boxed": Text("коробочная версия", "a boxed edition"),
+    "cloud": Text("облачная версия", "a cloud edition", "хмарна версія"),
+    "boxed": Text("коробочная версия", "a boxed edition", "коробкова версія"),
 }
 
 
@@ -147,7 +147,11 @@ def _checks(system: System, req: Requirements, lib: Library) -> list[Check]:
         name = function.name if function else Text(fn, fn)
         if req.free_plan_users is not None and fn in system.free_plan.lacks:
             fact = "no"
-            name = Text(f"{name.ru} (на бесплатном тарифе)", f"{name.en} (on the free plan)")
+            name = Text(
+                f"{name.ru} (на бесплатном тарифе)",
+                f"{name.en} (on the free plan)",
+                f"{name.get('uk')} (на безкоштовному тарифі)",
+            )
         checks.append(Check("function", fn, fact, _state(name, fact)))
     for integration in req.integrations:
         fact = system.integrations.get(integration, "unknown")
@@ -158,15 +162,21 @@ def _checks(system: System, req: Requirements, lib: Library) -> list[Check]:
         n = req.free_plan_users
         users = system.free_plan.users
         if system.free_plan.available == "no":
-            text = Text("нет бесплатного тарифа", "no free plan")
+            text = Text("нет бесплатного тарифа", "no free plan", "немає безкоштовного тарифу")
         elif fact == "no":
             text = Text(
                 f"бесплатный тариф — до {users} пользователей, нужно {n}",
                 f"the free plan covers {users} users, {n} needed",
+                f"безкоштовний тариф — до {users} користувачів, потрібно {n}",
             )
         else:
             text = _state(
-                Text(f"бесплатный тариф на {n} пользователей", f"a free plan for {n} users"), fact
+                Text(
+                    f"бесплатный тариф на {n} пользователей",
+                    f"a free plan for {n} users",
+                    f"безкоштовний тариф на {n} користувачів",
+                ),
+                fact,
             )
         checks.append(Check("free_plan", str(n), fact, text))
     return checks
@@ -244,6 +254,7 @@ def make_shortlist(catalog: Catalog, req: Requirements, lib: Library) -> Shortli
                 Text(
                     f"убрана вами: {reason}" if reason else "убрана вами",
                     f"removed by you: {reason}" if reason else "removed by you",
+                    f"прибрана вами: {reason}" if reason else "прибрана вами",
                 ),
             )
             knocked.append(KnockOut(system.id, (removed,), True, score))
