@@ -137,11 +137,7 @@ def _run(args: list[str], app: AppContext) -> int:
             raise
         from crmkit.files import shown
 
-        _say(
-            app,
-            f"internal error: {type(exc).__name__}: {shown(exc, 300)} "
-            "(set CRMKIT_DEBUG=1 to see the traceback, and please report it)",
-        )
+        _say(app, app.t("error.internal", error=f"{type(exc).__name__}: {shown(exc, 300)}"))
         return 70
     return int(ExitCode.OK)
 
