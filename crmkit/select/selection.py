@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,26 @@ def read_selection(
         if found is None:
             node.error(run_msg("load.selection.unknown_system", value=value), key)
         return found
+
+    def per_system(
+        node: Node, twice: str, skip: tuple[str, ...] = ()
+    ) -> Iterator[tuple[str, str, Node]]:
+        """(system id, key, table) of each system's table in ``node``, once per system: a
+        system under two names (an id and an alias) is the error ``twice``."""
+        seen: dict[str, str] = {}
+        for key in node.value:
+            if key in skip:
+                continue
+            sid = system_id(node, key, key)
+            table = node.table(key)
+            if sid is None or table is None:
+                continue
+            if sid in seen:
+                problem = run_msg(twice, system=catalog.name(sid), first=seen[sid], second=key)
+                node.error(problem, key)
+                continue
+            seen[sid] = key
+            yield sid, key, table
 
     # step 1
     custom: list[Problem] = []
@@ -402,22 +423,7 @@ def read_selection(
     scores: dict[str, dict[str, Score]] = {}
     open_scores: dict[str, tuple[str, ...]] = {}
     if scores_node is not None:
-        scored_as: dict[str, str] = {}
-        for key in scores_node.value:
-            sid = system_id(scores_node, key, key)
-            row_node = scores_node.table(key)
-            if sid is None or row_node is None:
-                continue
-            if sid in scored_as:
-                problem = run_msg(
-                    "load.selection.scored_twice",
-                    system=catalog.name(sid),
-                    first=scored_as[sid],
-                    second=key,
-                )
-                scores_node.error(problem, key)
-                continue
-            scored_as[sid] = key
+        for sid, _key, row_node in per_system(scores_node, "load.selection.scored_twice"):
             row: dict[str, Score] = {}
             left_open: list[str] = []
             for cid, value in row_node.value.items():
@@ -453,24 +459,8 @@ def read_selection(
             if sid:
                 finalists.append(sid)
         fields["finalists"] = tuple(finalists)
-        answered_as: dict[str, str] = {}
-        for key in vendor.value:
-            if key == "finalists":
-                continue
-            sid = system_id(vendor, key, key)
-            sheet = vendor.table(key)
-            if sid is None or sheet is None:
-                continue
-            if sid in answered_as:
-                problem = run_msg(
-                    "load.selection.answered_twice",
-                    system=catalog.name(sid),
-                    first=answered_as[sid],
-                    second=key,
-                )
-                vendor.error(problem, key)
-                continue
-            answered_as[sid] = key
+        twice = "load.selection.answered_twice"
+        for sid, _key, sheet in per_system(vendor, twice, skip=("finalists",)):
             got = {}
             for qid in sheet.value:
                 text = sheet.str(qid)
