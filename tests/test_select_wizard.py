@@ -438,6 +438,9 @@ def test_terminal_refusals_back_across_a_step_and_edit_from_a_review(tmp_path):
     child.send("a")  # untick every system: none
     child.send("\r")
     child.expect("The shortlist is empty: tick at least one system")
+    # Ctrl-C only once the list is asked again: typed between two prompts (the terminal in its
+    # ordinary mode) it is a signal, not a key, and may land while prompt_toolkit starts
+    child.expect(r"Shortlist \(remove or add systems\)")
     child.send("\x03")
     assert _finish(child) == 130
     saved = tomllib.loads((tmp_path / "client.toml").read_text(encoding="utf-8"))
