@@ -13,7 +13,7 @@ from typing import Any
 from crmkit.i18n import Lang, msg
 from crmkit.select.catalog import Catalog, System
 from crmkit.select.deployment import Question
-from crmkit.select.matrix import DECIDE_NOW, SAATY_RANDOM_INDEX, Flip
+from crmkit.select.matrix import DECIDE_NOW, SAATY_RANDOM_INDEX, Flip, MatrixResult
 from crmkit.select.problems import library
 from crmkit.select.run import SelectionResult, leads_in_deals, leads_in_deals_text
 
@@ -253,12 +253,10 @@ def _says(question: Question, side: str, lang: Lang) -> str:
     return said.get(lang) if said is not None else "—"
 
 
-def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
-    t = lambda key, **kw: msg(key, lang, **kw)  # noqa: E731
-
-    def name(system: str) -> str:
-        return result.name(system, lang)
-
+def _view_step1(
+    result: SelectionResult, lang: Lang
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Step 1 of the view: problems and the functions that solve them."""
     lib_modules = {key: text.get(lang) for key, text in library().modules.items()}
     s1 = [
         {
@@ -275,6 +273,12 @@ def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
         }
         for f in result.step1.functions
     ]
+    return s1, s1_functions
+
+
+def _view_step2(result: SelectionResult, lang: Lang) -> dict[str, Any]:
+    """Step 2 of the view: the deployment type and its reasons."""
+    t = lambda key, **kw: msg(key, lang, **kw)  # noqa: E731
     rec = result.step2
     s2 = {
         "recommend": t(
@@ -298,6 +302,16 @@ def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
         else "",
         "boxed_advice": t("select.text.boxed_advice") if rec.deployment == "boxed" else "",
     }
+    return s2
+
+
+def _view_step3(result: SelectionResult, lang: Lang) -> dict[str, Any]:
+    """Step 3 of the view: the shortlist, the others and the knock-outs."""
+    t = lambda key, **kw: msg(key, lang, **kw)  # noqa: E731
+
+    def name(system: str) -> str:
+        return result.name(system, lang)
+
     shortlist = result.step3
     described = [c for c in shortlist.others if not c.little_known]
     little = [c for c in shortlist.others if c.little_known]
@@ -342,63 +356,107 @@ def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
             for k in result.step3.knocked_out
         ],
     }
+    return s3
+
+
+def _robustness_lines(result: SelectionResult, m: MatrixResult, lang: Lang) -> list[str]:
+    """How sure the ranking is: the gap, the critical criterion, Monte-Carlo and the ties."""
+    t = lambda key, **kw: msg(key, lang, **kw)  # noqa: E731
+
+    def name(system: str) -> str:
+        return result.name(system, lang)
+
+    crit_name = {c.id: c.name.get(lang) for c in m.criteria}
+    rob = m.robustness
+    lines = [t("select.text.absolute")]
+    if rob.gap is not None:
+        lines.append(t("select.text.gap", gap=_fmt(rob.gap)))
+    c = rob.critical
+    if c is not None and m.ranking:
+        lines.append(
+            t(
+                "select.text.critical",
+                criterion=crit_name[c.criterion],
+                leader=name(m.ranking[0].system),
+                flip=_fmt(c.flip_weight or 0.0, 3),
+                weight=_fmt(c.weight, 3),
+                move=_move(c),
+                to=name(c.flips_to or ""),
+            )
+        )
+    elif len(m.ranking) > 1:
+        lines.append(t("select.text.no_critical"))
+    if m.ranking:
+        lines.append(
+            t(
+                "select.text.montecarlo",
+                spread=round(rob.spread * 100),
+                draws=rob.draws,
+                seed=rob.seed,
+                leader=name(m.ranking[0].system),
+                p=_pct(rob.win.get(m.ranking[0].system, 0.0)),
+            )
+        )
+    for tie in rob.ties:
+        lines.append(
+            t(
+                "select.text.tie",
+                systems=", ".join(name(s) for s in tie.systems),
+                rank=tie.rank,
+                score=_fmt(tie.score),
+            )
+        )
+        if tie.differences:
+            diffs = ", ".join(
+                t(
+                    "select.text.tie_ahead",
+                    criterion=crit_name[cid],
+                    system=name(s),
+                    gap=_fmt(g, 3),
+                )
+                for cid, s, g in tie.differences[:4]
+            )
+            lines.append(t("select.text.tie_diff", diffs=diffs))
+        else:
+            lines.append(t("select.text.tie_same"))
+    return lines
+
+
+def _weights_note(m: MatrixResult, lang: Lang) -> tuple[str, list[str]]:
+    """How the weights were set (points, or AHP with its consistency) and the AHP lines."""
+    t = lambda key, **kw: msg(key, lang, **kw)  # noqa: E731
+    weights_note = t("select.text.weights_points")
+    ahp_lines: list[str] = []
+    if m.ahp is not None:
+        a = m.ahp
+        weights_note = t(
+            "select.text.weights_ahp",
+            lmax=_fmt(a.lambda_max, 3),
+            ci=_fmt(a.ci, 3),
+            n=a.n,
+            ri=_fmt(a.ri, 2),
+            cr=_fmt(a.cr, 3),
+        )
+        ahp_lines.append(t("select.text.ahp_ok") if a.consistent else t("select.text.ahp_bad"))
+        table = ", ".join(f"{n}: {v:g}" for n, v in SAATY_RANDOM_INDEX.items())
+        ahp_lines.append(t("select.text.ri_table", table=table))
+    return weights_note, ahp_lines
+
+
+def _view_step4(result: SelectionResult, lang: Lang) -> dict[str, Any] | None:
+    """Step 4 of the view: weights, scores, ranking, robustness (None before any score)."""
+    t = lambda key, **kw: msg(key, lang, **kw)  # noqa: E731
+
+    def name(system: str) -> str:
+        return result.name(system, lang)
+
     m = result.step4
     s4: dict[str, Any] | None = None
     if m is not None:
         crit_name = {c.id: c.name.get(lang) for c in m.criteria}
         rob = m.robustness
         ranked_names = [name(r.system) for r in m.ranking]
-        lines = [t("select.text.absolute")]
-        if rob.gap is not None:
-            lines.append(t("select.text.gap", gap=_fmt(rob.gap)))
-        c = rob.critical
-        if c is not None and m.ranking:
-            lines.append(
-                t(
-                    "select.text.critical",
-                    criterion=crit_name[c.criterion],
-                    leader=name(m.ranking[0].system),
-                    flip=_fmt(c.flip_weight or 0.0, 3),
-                    weight=_fmt(c.weight, 3),
-                    move=_move(c),
-                    to=name(c.flips_to or ""),
-                )
-            )
-        elif len(m.ranking) > 1:
-            lines.append(t("select.text.no_critical"))
-        if m.ranking:
-            lines.append(
-                t(
-                    "select.text.montecarlo",
-                    spread=round(rob.spread * 100),
-                    draws=rob.draws,
-                    seed=rob.seed,
-                    leader=name(m.ranking[0].system),
-                    p=_pct(rob.win.get(m.ranking[0].system, 0.0)),
-                )
-            )
-        for tie in rob.ties:
-            lines.append(
-                t(
-                    "select.text.tie",
-                    systems=", ".join(name(s) for s in tie.systems),
-                    rank=tie.rank,
-                    score=_fmt(tie.score),
-                )
-            )
-            if tie.differences:
-                diffs = ", ".join(
-                    t(
-                        "select.text.tie_ahead",
-                        criterion=crit_name[cid],
-                        system=name(s),
-                        gap=_fmt(g, 3),
-                    )
-                    for cid, s, g in tie.differences[:4]
-                )
-                lines.append(t("select.text.tie_diff", diffs=diffs))
-            else:
-                lines.append(t("select.text.tie_same"))
+        lines = _robustness_lines(result, m, lang)
         verdict = t(
             f"select.text.verdict_{rob.verdict}",
             leader=ranked_names[0] if ranked_names else "",
@@ -409,21 +467,7 @@ def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
             leads_in_deals_text(result.catalog, sid).get(lang)
             for sid in leads_in_deals(result.catalog, [r.system for r in m.ranking[: len(named)]])
         ]
-        weights_note = t("select.text.weights_points")
-        ahp_lines: list[str] = []
-        if m.ahp is not None:
-            a = m.ahp
-            weights_note = t(
-                "select.text.weights_ahp",
-                lmax=_fmt(a.lambda_max, 3),
-                ci=_fmt(a.ci, 3),
-                n=a.n,
-                ri=_fmt(a.ri, 2),
-                cr=_fmt(a.cr, 3),
-            )
-            ahp_lines.append(t("select.text.ahp_ok") if a.consistent else t("select.text.ahp_bad"))
-            table = ", ".join(f"{n}: {v:g}" for n, v in SAATY_RANDOM_INDEX.items())
-            ahp_lines.append(t("select.text.ri_table", table=table))
+        weights_note, ahp_lines = _weights_note(m, lang)
         s4 = {
             "criteria": [
                 {
@@ -506,6 +550,16 @@ def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
             "verdict_notes": verdict_notes,
             "verdict_rule": t("select.text.verdict_rule", p=_pct(DECIDE_NOW)),
         }
+    return s4
+
+
+def _view_step5(result: SelectionResult, lang: Lang) -> list[dict[str, Any]]:
+    """Step 5 of the view: the vendor sheets."""
+    t = lambda key, **kw: msg(key, lang, **kw)  # noqa: E731
+
+    def name(system: str) -> str:
+        return result.name(system, lang)
+
     s5 = [
         {
             "name": name(sh.system),
@@ -522,6 +576,17 @@ def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
         }
         for sh in result.step5
     ]
+    return s5
+
+
+def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
+    """Everything the text, Markdown and HTML reports show, in ``lang``, step by step."""
+    t = lambda key, **kw: msg(key, lang, **kw)  # noqa: E731
+    s1, s1_functions = _view_step1(result, lang)
+    s2 = _view_step2(result, lang)
+    s3 = _view_step3(result, lang)
+    s4 = _view_step4(result, lang)
+    s5 = _view_step5(result, lang)
     return {
         "title": result.selection.title or t("select.head.title"),
         "h": {
