@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 #: the five characters XML gives a meaning, in one pass (``xml.sax.saxutils.escape`` would do
 #: the same, but importing it loads ``urllib.request`` and with it ``ssl``, ``email``, ``http``)
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"})
@@ -50,3 +52,146 @@ def hbar_chart(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+# -- charts: text measure, wrapping and contrast ---------------------------------------------------
+# Shared by every chart. Widths are estimated, never measured (a page is drawn offline, in any
+# browser, with whichever of the fonts it has): each class of glyph gets the widest advance seen
+# among Arial/Liberation Sans and DejaVu Sans (the widest common fallback), so a line the estimate
+# lets into a box fits it in either.
+
+DARK_INK = "#1d2733"
+LIGHT_INK = "#ffffff"
+PAGE = "#ffffff"
+#: WCAG 2.x level AA: normal text, and large text (24 px, or 18.66 px bold)
+AA_NORMAL = 4.5
+AA_LARGE = 3.0
+#: bold glyphs are up to this much wider than regular ones in the same fonts
+_BOLD = 1.2
+
+_EM_CLASSES = {
+    0.2: "\u202f",
+    0.34: " \u00a0',.:;/|iIjl’·іїІЇ",
+    0.42: "!ftr()-[]",
+    0.56: '"cszэєзJ–',
+    0.66: "abdeghknopquvxyабвгґеёийклнопрстухчьяэ«»0123456789",
+    0.74: "дцъ",
+    0.82: "ABCDEFGHKLNOPQRSTUVXYZАБВГДЕЁЗИЙКЛНОПРСТУХЦЧЬЭЯЄҐ",
+    1.0: "mwмжшщыюфMW%—",
+    1.12: "ЖШЩЮЫФЪ№",
+}
+_EM = {char: em for em, chars in _EM_CLASSES.items() for char in chars}
+#: anything else (signs such as ≤ ✓ ✗, letters of other scripts): as wide as a capital M
+_EM_OTHER = 1.0
+
+
+def text_width(text: str, size: float, *, bold: bool = False) -> float:
+    """The width ``text`` takes at ``size`` px, estimated on the wide side."""
+    width = sum(_EM.get(char, _EM_OTHER) for char in text) * size
+    return width * _BOLD if bold else width
+
+
+def wrap_text(text: str, width: float, size: float, *, bold: bool = False) -> list[str]:
+    """``text`` in lines no wider than ``width``, broken at spaces only: never inside a word
+    and never cut (a word wider than ``width`` gets a line of its own; the caller sizes boxes by
+    ``longest_word``). No-break spaces (U+00A0, U+202F) keep what they join on one line."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if not word:
+            continue
+        candidate = f"{lines[-1]} {word}" if lines else word
+        if lines and text_width(candidate, size, bold=bold) <= width:
+            lines[-1] = candidate
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def longest_word(text: str, size: float, *, bold: bool = False) -> float:
+    """The width of the widest word of ``text``: the narrowest box it can be wrapped into."""
+    return max((text_width(w, size, bold=bold) for w in text.split(" ")), default=0.0)
+
+
+def keep_together(text: str) -> str:
+    """``text`` with its spaces made no-break, so that wrapping keeps it on one line."""
+    return text.replace(" ", "\u00a0")
+
+
+def text_lines(
+    x: float,
+    y: float,
+    lines: list[str],
+    *,
+    size: float = 13,
+    line_height: float = 16,
+    fill: str = DARK_INK,
+    anchor: str = "start",
+    bold: bool = False,
+) -> str:
+    """One ``<text>`` whose lines are ``<tspan>``s; ``y`` is the first line's baseline."""
+    weight = ' font-weight="bold"' if bold else ""
+    spans = "".join(
+        f'<tspan x="{x:.1f}" dy="{0 if i == 0 else line_height:g}">{esc(line)}</tspan>'
+        for i, line in enumerate(lines)
+    )
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:g}" text-anchor="{anchor}" '
+        f'fill="{fill}"{weight}>{spans}</text>'
+    )
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    digits = color.strip().lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(d * 2 for d in digits)
+    if len(digits) != 6:
+        raise ValueError(f"not a #rrggbb colour: {color!r}")
+    return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
+
+
+def _hex(rgb: tuple[float, float, float]) -> str:
+    return "#" + "".join(f"{max(0, min(255, round(c))):02x}" for c in rgb)
+
+
+def relative_luminance(color: str) -> float:
+    """WCAG 2.x relative luminance of ``#rrggbb`` (0 black … 1 white)."""
+
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(c) for c in _rgb(color))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG 2.x contrast ratio of two colours, 1 … 21."""
+    a, b = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def _mix(color: str, toward: str, share: float) -> str:
+    mixed = zip(_rgb(color), _rgb(toward), strict=True)
+    return _hex(tuple(c + (t - c) * share for c, t in mixed))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Paint:
+    """A shape's fill and the colour of text on it."""
+
+    fill: str
+    ink: str
+
+
+def readable_ink(fill: str, minimum: float = AA_NORMAL) -> Paint:
+    """The ink (dark or white) with the higher contrast on ``fill``; where neither reaches
+    ``minimum`` (mid-tones such as #e57373), the fill is lightened under dark ink or darkened
+    under white, in small steps, until it does. Bitrix24's own colours mostly pass as they are."""
+    dark, light = contrast_ratio(fill, DARK_INK), contrast_ratio(fill, LIGHT_INK)
+    ink, toward = (DARK_INK, "#ffffff") if dark >= light else (LIGHT_INK, "#000000")
+    shown = _hex(_rgb(fill))
+    step = 0
+    while contrast_ratio(shown, ink) < minimum and step < 20:
+        step += 1
+        shown = _mix(fill, toward, step * 0.05)
+    return Paint(shown, ink)

@@ -1,0 +1,274 @@
+"""Charts a client reads: every text readable (WCAG AA contrast against the shape it sits on, or
+the white page), whole (never cut with «…», never wider than its shape by the width estimate),
+and labels wrapped at word boundaries. Checked on every SVG the documents draw: the funnel of
+every library blueprint, the maturity profile of the example assessments, an audit's figures."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from crmkit.blueprints.library import Library
+from crmkit.blueprints.model import Pipeline, Stage
+from crmkit.export.funnel import funnel_mermaid, funnel_svg
+from crmkit.export.svg import (
+    AA_LARGE,
+    AA_NORMAL,
+    DARK_INK,
+    LIGHT_INK,
+    PAGE,
+    contrast_ratio,
+    readable_ink,
+    relative_luminance,
+    text_width,
+    wrap_text,
+)
+from crmkit.i18n import Text as Names
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+# -- reading a drawing back -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Box:
+    left: float
+    top: float
+    right: float
+    bottom: float
+    fill: str
+
+    def holds(self, other: Box) -> bool:
+        return (
+            self.left - 0.5 <= other.left
+            and other.right <= self.right + 0.5
+            and self.top - 0.5 <= other.top
+            and other.bottom <= self.bottom + 0.5
+        )
+
+    def meets(self, other: Box) -> bool:
+        return not (
+            other.right <= self.left
+            or other.left >= self.right
+            or other.bottom <= self.top
+            or other.top >= self.bottom
+        )
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of text, its estimated box, and what it is drawn on."""
+
+    text: str
+    box: Box
+    size: float
+    bold: bool
+    ink: str
+
+
+def _shapes(root: ET.Element) -> list[Box]:
+    """Filled rectangles in painting order (later ones are drawn over earlier ones)."""
+    boxes = []
+    for rect in root.iter(f"{SVG}rect"):
+        fill = rect.get("fill", "#000000")
+        if fill == "none" or not fill.startswith("#"):
+            continue
+        x, y = float(rect.get("x", 0)), float(rect.get("y", 0))
+        width, height = float(rect.get("width", 0)), float(rect.get("height", 0))
+        if width > 0 and height > 0:
+            boxes.append(Box(x, y, x + width, y + height, fill))
+    return boxes
+
+
+def _lines(root: ET.Element) -> Iterator[Line]:
+    for text in root.iter(f"{SVG}text"):
+        size = float(text.get("font-size", 16))
+        bold = text.get("font-weight") == "bold"
+        anchor = text.get("text-anchor", "start")
+        ink = text.get("fill", "#000000")
+        spans = text.findall(f"{SVG}tspan") or [text]
+        y = float(text.get("y", 0))
+        for span in spans:
+            x = float(span.get("x", text.get("x", 0)))
+            y += float(span.get("dy", 0)) if span is not text else 0
+            content = "".join(span.itertext())
+            width = text_width(content, size, bold=bold)
+            left = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
+            # ascenders about 0.8 em above the baseline, descenders 0.2 below
+            box = Box(left, y - 0.8 * size, left + width, y + 0.2 * size, ink)
+            yield Line(content, box, size, bold, ink)
+
+
+def problems(svg: str) -> list[str]:
+    """What a reader would stumble on in ``svg``: a cut text, a text wider than its shape or
+    straddling a shape's edge, a text below AA contrast on what it sits on."""
+    root = ET.fromstring(svg)
+    width, height = (float(v) for v in root.get("viewBox", "0 0 0 0").split()[2:])
+    canvas = Box(0, 0, width, height, PAGE)
+    shapes = _shapes(root)
+    found = []
+    for line in _lines(root):
+        if "…" in line.text or "..." in line.text:
+            found.append(f"cut: {line.text!r}")
+        if not line.text.strip():
+            continue
+        met = [shape for shape in shapes if shape.meets(line.box)]
+        ground = met[-1] if met else canvas
+        if not ground.holds(line.box):
+            found.append(f"wider than its shape ({ground}): {line.text!r} {line.box}")
+        elif any(
+            not ground.holds(s) and s.meets(line.box) for s in met[:-1] if s.fill != ground.fill
+        ):
+            found.append(f"across a shape's edge: {line.text!r}")
+        large = line.size >= 24 or (line.bold and line.size >= 18.66)
+        ratio = contrast_ratio(line.ink, ground.fill)
+        if ratio < (AA_LARGE if large else AA_NORMAL):
+            found.append(f"contrast {ratio:.2f} of {line.ink} on {ground.fill}: {line.text!r}")
+    return found
+
+
+def texts(svg: str) -> str:
+    return " ".join(line.text for line in _lines(ET.fromstring(svg)))
+
+
+def test_the_checker_sees_what_it_looks_for() -> None:
+    """The checker itself: white on Bitrix24 red, a cut label and an overflowing one are found."""
+    ns = 'xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 100"'
+    red = f'<svg {ns}><rect x="0" y="0" width="300" height="40" fill="#ff5752"/>'
+    white_on_red = (
+        red + '<text x="10" y="25" font-size="13" fill="#ffffff">Нет бюджета</text></svg>'
+    )
+    assert any("contrast" in p for p in problems(white_on_red))
+    dark_on_red = (
+        red + f'<text x="10" y="25" font-size="13" fill="{DARK_INK}">Нет бюджета</text></svg>'
+    )
+    assert problems(dark_on_red) == []
+    cut = (
+        red + f'<text x="10" y="25" font-size="13" fill="{DARK_INK}">Клиент перестал…</text></svg>'
+    )
+    assert any(p.startswith("cut") for p in problems(cut))
+    long = "Покупатель перестал выходить на связь, совсем"
+    wide = red + f'<text x="10" y="25" font-size="13" fill="{DARK_INK}">{long}</text></svg>'
+    assert any(p.startswith("wider") for p in problems(wide))
+    grey_page = f'<svg {ns}><text x="10" y="60" font-size="13" fill="#aaaaaa">x</text></svg>'
+    assert any("contrast" in p for p in problems(grey_page))
+
+
+# -- contrast and measure -------------------------------------------------------------------------
+
+
+def test_contrast_follows_wcag() -> None:
+    assert relative_luminance("#ffffff") == pytest.approx(1.0)
+    assert relative_luminance("#000") == pytest.approx(0.0)
+    assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
+    assert contrast_ratio("#ffffff", "#000000") == pytest.approx(21.0)
+    # WebAIM's worked values: #777 on white is 4.48, just below AA; #767676 is 4.54
+    assert contrast_ratio("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
+    assert contrast_ratio("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    "color",
+    ["#FF5752", "#D9534F", "#E57373", "#FFCB4C", "#FFFF99", "#39A8EF", "#7BD500", "#777777",
+     "#2067b0", "#000000", "#ffffff", "#808080", "#9dcf00"],
+)  # fmt: skip
+def test_readable_ink_reaches_aa_on_any_fill(color: str) -> None:
+    paint = readable_ink(color)
+    assert paint.ink in (DARK_INK, LIGHT_INK)
+    assert contrast_ratio(paint.fill, paint.ink) >= AA_NORMAL
+
+
+def test_readable_ink_keeps_a_fill_that_already_reads_and_picks_the_better_ink() -> None:
+    red = readable_ink("#FF5752")  # Bitrix24's failure red: white on it is 3.1, dark 4.9
+    assert red == readable_ink("#ff5752") and red.fill == "#ff5752" and red.ink == DARK_INK
+    assert readable_ink("#2067b0").ink == LIGHT_INK and readable_ink("#FFCB4C").ink == DARK_INK
+    # a mid-tone neither ink reads on is darkened under white, no further than needed
+    mid = readable_ink("#D9534F")
+    assert mid.fill != "#d9534f" and mid.ink == LIGHT_INK
+    assert relative_luminance(mid.fill) < relative_luminance("#D9534F")
+    assert contrast_ratio(mid.fill, LIGHT_INK) < AA_NORMAL + 0.6
+
+
+def test_width_estimate_is_conservative_for_cyrillic() -> None:
+    """At least 0.6 em for an ordinary Cyrillic letter; wide letters wider than narrow ones."""
+    assert text_width("переговоры", 10) >= 0.6 * 10 * 10
+    assert text_width("Ш", 13) > text_width("г", 13) > text_width("і", 13)
+    assert text_width("Счёт", 13, bold=True) > text_width("Счёт", 13)
+
+
+def test_wrapping_keeps_every_word_whole_and_in_order() -> None:
+    label = "Fulfilment: delivery, works, closing documents · ≤\u00a014\u00a0days"
+    lines = wrap_text(label, 150, 13)
+    assert len(lines) > 1
+    assert " ".join(lines) == label  # every word, in order, none cut
+    assert all(text_width(line, 13) <= 150 for line in lines)
+    assert "≤\u00a014\u00a0days" in lines[-1]  # no-break spaces hold a duration together
+    # a word wider than the line gets a line of its own, whole
+    assert wrap_text("Сверхдлинноесловобезпробелов и хвост", 60, 13)[0] == (
+        "Сверхдлинноесловобезпробелов"
+    )
+    assert wrap_text("", 100, 13) == [""]
+
+
+# -- the funnel -----------------------------------------------------------------------------------
+
+
+def _library_pipelines() -> list[tuple[str, Pipeline]]:
+    library = Library.default()
+    seen: dict[tuple[str, str], Pipeline] = {}
+    for blueprint_id in library.ids():
+        for pipeline in library.load(blueprint_id).pipelines:
+            seen.setdefault((blueprint_id, pipeline.code), pipeline)
+    return [(f"{b}/{code}", p) for (b, code), p in seen.items()]
+
+
+PIPELINES = _library_pipelines()
+
+
+@pytest.mark.parametrize("lang", ["ru", "en", "uk"])
+def test_every_library_funnel_reads_whole_and_at_aa_contrast(lang: str) -> None:
+    for name, pipeline in PIPELINES:
+        svg = funnel_svg(pipeline, lang)  # type: ignore[arg-type]
+        assert problems(svg) == [], (name, lang)
+        shown = texts(svg)
+        for stage in pipeline.stages:
+            for word in (stage.name.get(lang) or stage.code).split():  # type: ignore[arg-type]
+                assert word in shown, (name, lang, word)
+
+
+def test_the_longest_stage_names_wrap_onto_more_lines_in_taller_bars() -> None:
+    library = Library.default()
+    pipeline = next(p for p in library.load("deal-b2b-full").pipelines if p.kind == "deal")
+    svg = funnel_svg(pipeline, "en")
+    root = ET.fromstring(svg)
+    fulfilment = next(t for t in root.iter(f"{SVG}text") if "Fulfilment:" in "".join(t.itertext()))
+    spans = ["".join(s.itertext()) for s in fulfilment.findall(f"{SVG}tspan")]
+    assert len(spans) >= 2 and " ".join(spans).startswith("7. Fulfilment: delivery, works,")
+    assert spans[-1].endswith("≤\u00a014\u00a0days")
+    heights = {float(r.get("height", 0)) for r in root.iter(f"{SVG}rect")}
+    assert max(heights) >= 34 + 16 and min(heights) == 34
+
+
+def test_durations_in_the_funnel_are_said_in_the_language() -> None:
+    stages = (
+        Stage(code="A", name=Names(ru="Новая", en="New", uk="Нова"), semantics="process",
+              max_minutes=2 * 1440 + 12 * 60),
+        Stage(code="W", name=Names(ru="Успех", en="Won", uk="Успіх"), semantics="success"),
+        Stage(code="L", name=Names(ru="Провал", en="Lost", uk="Провал"), semantics="failure",
+              color="#D9534F"),
+    )  # fmt: skip
+    pipeline = Pipeline(code="p", kind="deal", name=Names(ru="П", en="P", uk="П"), stages=stages)
+    assert "≤\u00a02\u00a0дня\u00a012\u00a0ч" in texts(funnel_svg(pipeline, "ru"))
+    assert "≤\u00a02\u00a0days\u00a012\u00a0h" in texts(funnel_svg(pipeline, "en"))
+    assert "≤\u00a02\u00a0дні\u00a012\u00a0год" in texts(funnel_svg(pipeline, "uk"))
+    svg = funnel_svg(pipeline, "en")
+    assert "#d9534f" not in svg.lower() and problems(svg) == []  # darkened to carry white text
+    mermaid = funnel_mermaid(pipeline, "en")
+    for fill, ink in re.findall(r"fill:(#[0-9a-f]{6}),color:(#[0-9a-f]{6})", mermaid):
+        assert contrast_ratio(fill, ink) >= AA_NORMAL
+    assert mermaid.count("style s") == 3
