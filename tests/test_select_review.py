@@ -32,7 +32,7 @@ from crmkit.select.matrix import normalise, rank, sensitivity
 from crmkit.select.problems import library
 from crmkit.select.run import run_selection
 from crmkit.select.selection import parse_selection_text, read_selection
-from crmkit.select.xlsx import matrix_layout, render_xlsx
+from crmkit.select.xlsx import matrix_layout, matrix_systems, render_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "selection.toml"
@@ -212,22 +212,29 @@ def _injected_result(tmp_path: Path):
 def test_xlsx_text_from_the_selection_file_is_never_a_formula(tmp_path):
     result = _injected_result(tmp_path)
     wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(result, "en")))
-    lay = matrix_layout(len(result.step4.weights), len(result.step4.ranking))
     formulas = []
     for ws in wb:
         for row in ws.iter_rows():
             for cell in row:
                 if cell.data_type == "f":
                     formulas.append((ws.title, cell.row, cell.column))
-    # crmkit's own formulas only: shares, totals, ranks and the leader on the Matrix sheet
+    # crmkit's own formulas only: on the Matrix sheet the shares, the rows from the total to the
+    # rank and the leader; on the Summary the answers and the table that reads the matrix
+    n_systems = len(matrix_systems(result.step4))
+    lay = matrix_layout(len(result.step4.weights), n_systems)
     allowed = {
         ("Matrix", r, lay["share_col"]) for r in range(lay["first_row"], lay["last_row"] + 1)
     }
     for col in range(lay["first_system_col"], lay["last_system_col"] + 1):
-        allowed |= {("Matrix", lay["total_row"], col), ("Matrix", lay["rank_row"], col)}
+        allowed |= {("Matrix", r, col) for r in range(lay["total_row"], lay["rank_row"] + 1)}
     allowed.add(("Matrix", lay["leader_row"], 2))
+    allowed |= {("Summary", r, 2) for r in (3, 4, 5)} | {("Summary", 6, 1)}
+    allowed |= {("Summary", 9 + j, c) for j in range(n_systems) for c in (2, 3, 4)}
     assert set(formulas) <= allowed
-    assert set(formulas) >= allowed - {("Matrix", lay["leader_row"], 2)}
+    for col in range(lay["first_system_col"], lay["last_system_col"] + 1):
+        assert {("Matrix", lay["total_row"], col), ("Matrix", lay["rank_row"], col)} <= set(
+            formulas
+        )
     ws = wb["Matrix"]
     assert ws["A1"].value == "=1+2" and ws["A1"].data_type == "s"
     names = [
