@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from crmkit.assess.model import Questionnaire
+from crmkit.assess.scoring import Assessment
 from crmkit.blueprints.library import Library
 from crmkit.blueprints.model import Pipeline, Stage
 from crmkit.export.funnel import funnel_mermaid, funnel_svg
@@ -130,6 +132,12 @@ def problems(svg: str) -> list[str]:
         if ratio < (AA_LARGE if large else AA_NORMAL):
             found.append(f"contrast {ratio:.2f} of {line.ink} on {ground.fill}: {line.text!r}")
     return found
+
+
+def _whole(text: ET.Element) -> str:
+    """A ``<text>``'s lines joined back with spaces."""
+    spans = text.findall(f"{SVG}tspan")
+    return " ".join("".join(s.itertext()) for s in spans) if spans else "".join(text.itertext())
 
 
 def texts(svg: str) -> str:
@@ -272,3 +280,71 @@ def test_durations_in_the_funnel_are_said_in_the_language() -> None:
     for fill, ink in re.findall(r"fill:(#[0-9a-f]{6}),color:(#[0-9a-f]{6})", mermaid):
         assert contrast_ratio(fill, ink) >= AA_NORMAL
     assert mermaid.count("style s") == 3
+
+
+# -- the maturity profile -------------------------------------------------------------------------
+
+
+def _assessment(level: int) -> tuple[Questionnaire, Assessment]:
+    from pathlib import Path
+
+    from crmkit.assess.answers import load_questionnaire, read_answers
+    from crmkit.assess.scoring import score
+
+    questionnaire = load_questionnaire()
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    answers = read_answers(examples / f"assessment-level{level}.toml", questionnaire).answers
+    return questionnaire, score(questionnaire, answers)
+
+
+def _ticks(root: ET.Element) -> dict[str, float]:
+    """The scale's tick labels (centred digits under it) by their x."""
+    return {
+        "".join(t.itertext()): float(t.get("x", 0))
+        for t in root.iter(f"{SVG}text")
+        if t.get("text-anchor") == "middle" and "".join(t.itertext()) in list("012345")
+    }
+
+
+@pytest.mark.parametrize("level", [0, 3, 5])
+@pytest.mark.parametrize("lang", ["ru", "en", "uk"])
+def test_the_profile_reads_whole_and_at_aa_contrast(level: int, lang: str) -> None:
+    from crmkit.assess.report import profile_svg
+
+    questionnaire, assessment = _assessment(level)
+    svg = profile_svg(questionnaire, assessment, lang)  # type: ignore[arg-type]
+    assert problems(svg) == []
+    root = ET.fromstring(svg)
+    assert root.get("role") == "img" and root.find(f"{SVG}title") is not None
+    shown = texts(svg)
+    for dimension in questionnaire.scored_dimensions():
+        for word in dimension.name.get(lang).split():  # type: ignore[arg-type]
+            assert word in shown, word
+    assert sorted(_ticks(root)) == list("012345")
+
+
+def test_the_profile_draws_the_company_level_and_marks_what_holds_it() -> None:
+    from crmkit.assess.report import profile_svg
+
+    questionnaire, assessment = _assessment(3)
+    holding = {a.dimension for a in assessment.held_back_by}
+    assert assessment.level == 3 and holding and len(holding) < len(assessment.dimensions)
+    for lang, words in (("ru", "уровень компании: 3"), ("en", "company level: 3")):
+        svg = profile_svg(questionnaire, assessment, lang)  # type: ignore[arg-type]
+        root = ET.fromstring(svg)
+        assert words in texts(svg) and words in (root.get("aria-label") or "")
+        # the dashed line stands at level 3 of the scale that the ticks mark
+        tick_x = _ticks(root)
+        dashed = [ln for ln in root.iter(f"{SVG}line") if ln.get("stroke-dasharray")]
+        assert len(dashed) == 1 and float(dashed[0].get("x1", 0)) == tick_x["3"]
+        # the holding dimensions: bold names, one triangle each (plus the legend's), another colour
+        bold = {_whole(t) for t in root.iter(f"{SVG}text") if t.get("font-weight")}
+        names = {questionnaire.dimension(d).name.get(lang) for d in holding}  # type: ignore[union-attr,arg-type]
+        assert names <= bold
+        assert len(list(root.iter(f"{SVG}path"))) == len(holding) + 1
+        aria = root.get("aria-label") or ""
+        assert all(name in aria for name in names)
+    # at level 5 nothing holds the company back: no marker, no legend for it
+    questionnaire, top = _assessment(5)
+    svg = profile_svg(questionnaire, top, "en")
+    assert "<path" not in svg and "holds the company" not in svg

@@ -427,20 +427,21 @@ def to_markdown(
 
 
 def profile_svg(questionnaire: Questionnaire, assessment: Assessment, lang: Lang) -> str:
-    from crmkit.export.svg import hbar_chart
+    """The profile as a chart: each dimension's level, the company's level as a line across
+    them, the dimensions that hold the company there marked (colour, a triangle, bold)."""
+    from crmkit.export.level_chart import LevelLabels, LevelRow, level_profile_svg
 
+    holding = {a.dimension for a in assessment.held_back_by}
     rows = [
-        (_dimension_name(questionnaire, d, lang), float(level))
+        LevelRow(_dimension_name(questionnaire, d, lang), level, str(level), d in holding)
         for d, level in assessment.dimensions.items()
     ]
-    return hbar_chart(
-        rows,
-        MAX_LEVEL,
-        msg("assess.profile_chart", lang),
-        width=720,
-        label_width=280,
-        value_format="{:g}",
+    labels = LevelLabels(
+        title=msg("assess.profile_chart", lang),
+        company=msg("chart.profile.company", lang, level=assessment.level),
+        holds=msg("chart.profile.holds", lang),
     )
+    return level_profile_svg(rows, assessment.level, labels)
 
 
 def to_html(
