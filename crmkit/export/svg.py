@@ -195,3 +195,144 @@ def readable_ink(fill: str, minimum: float = AA_NORMAL) -> Paint:
         step += 1
         shown = _mix(fill, toward, step * 0.05)
     return Paint(shown, ink)
+
+
+# -- selection charts: stacked contribution bars and a score heatmap (crmkit/select/report.py) --
+
+#: segment colours of stacked bars, in order (cycled past the last); white gaps part them
+SEGMENT_COLORS = (
+    "#2f6db5",
+    "#e08a2c",
+    "#3a9a5b",
+    "#c4473d",
+    "#7b5ea7",
+    "#8c6a4f",
+    "#d070a8",
+    "#6f7b86",
+    "#a9a23a",
+    "#2aa5b8",
+    "#1f4e79",
+    "#b35a1f",
+)
+#: the heatmap's colour at each whole point of a 1–5 scale (between them: mixed linearly)
+SCORE_STOPS = ("#d9534f", "#f0ad4e", "#f7e08a", "#9fd18b", "#3c9a5f")
+
+
+def stacked_bars(
+    rows: list[tuple[str, list[float], str]],
+    legend: list[str],
+    maximum: float,
+    label: str,
+    *,
+    width: int = 760,
+) -> str:
+    """One horizontal bar per (name, segment values, total as shown), the segments in the
+    order of ``legend`` (one colour each), scaled to ``maximum``; the total after the bar and
+    a legend of swatches under the bars. Every segment carries a ``<title>``."""
+    size, row_h, gap = 13, 28, 1.0
+    label_w = min(220.0, max([text_width(n, size) for n, _, _ in rows] + [60.0]) + 12)
+    total_w = max([text_width(t, size, bold=True) for _, _, t in rows] + [30.0]) + 12
+    bar_w = width - label_w - total_w
+    legend_rows = _legend_rows(legend, width - 8, 12)
+    height = 8 + row_h * len(rows) + 10 + 20 * len(legend_rows) + 6
+    parts = [svg_open(width, height, label)]
+    for index, (name, values, total) in enumerate(rows):
+        y = 8 + index * row_h
+        parts.append(text_lines(label_w - 8, y + row_h * 0.62, [name], size=size, anchor="end"))
+        x = label_w
+        for k, value in enumerate(values):
+            length = 0.0 if maximum <= 0 else max(0.0, value) / maximum * bar_w
+            color = SEGMENT_COLORS[k % len(SEGMENT_COLORS)]
+            shown = max(0.0, length - gap)
+            parts.append(
+                f'<rect class="seg" x="{x:.1f}" y="{y + 4}" width="{shown:.1f}" '
+                f'height="{row_h - 8}" fill="{color}"><title>{esc(name)}: '
+                f"{esc(legend[k] if k < len(legend) else '')}</title></rect>"
+            )
+            x += length
+        parts.append(
+            text_lines(x + 8, y + row_h * 0.62, [total], size=size, bold=True, anchor="start")
+        )
+    y = 8 + row_h * len(rows) + 10
+    for line in legend_rows:
+        x = 4.0
+        for k, name in line:
+            color = SEGMENT_COLORS[k % len(SEGMENT_COLORS)]
+            parts.append(
+                f'<rect class="swatch" x="{x:.1f}" y="{y:.1f}" width="12" height="12" '
+                f'fill="{color}"/>' + text_lines(x + 17, y + 10.5, [name], size=12)
+            )
+            x += 17 + text_width(name, 12) + 14
+        y += 20
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _legend_rows(names: list[str], width: float, size: float) -> list[list[tuple[int, str]]]:
+    """The legend's entries (index, name) flowed into lines no wider than ``width``."""
+    lines: list[list[tuple[int, str]]] = [[]]
+    used = 0.0
+    for k, name in enumerate(names):
+        entry = 17 + text_width(name, size) + 14
+        if lines[-1] and used + entry > width:
+            lines.append([])
+            used = 0.0
+        lines[-1].append((k, name))
+        used += entry
+    return [line for line in lines if line]
+
+
+def score_color(score: float, low: float = 1.0, high: float = 5.0) -> str:
+    """The heatmap's fill of ``score`` on the ``low``–``high`` scale (``SCORE_STOPS``)."""
+    share = 0.0 if high <= low else (min(high, max(low, score)) - low) / (high - low)
+    position = share * (len(SCORE_STOPS) - 1)
+    index = min(int(position), len(SCORE_STOPS) - 2)
+    return _mix(SCORE_STOPS[index], SCORE_STOPS[index + 1], position - index)
+
+
+def heatmap(
+    rows: list[str],
+    columns: list[str],
+    cells: list[list[tuple[float, str] | None]],
+    label: str,
+    *,
+    width: int = 760,
+) -> str:
+    """A table of coloured cells: one row per ``rows`` name, one column per ``columns`` name;
+    each cell (value, text) is filled by ``score_color`` and its text drawn in the ink that
+    reaches WCAG AA (4.5:1) on it (``readable_ink``; the fill is adjusted if need be)."""
+    size, line_h = 13, 16
+    label_w = min(280.0, max([longest_word(r, size) for r in rows] + [80.0]) + 16)
+    cell_w = max(64.0, min(130.0, (width - label_w) / max(1, len(columns))))
+    heads = [wrap_text(c, cell_w - 8, 12, bold=True) for c in columns]
+    head_h = 8.0 + line_h * max((len(h) for h in heads), default=1)
+    labels = [wrap_text(r, label_w - 12, size) for r in rows]
+    row_hs = [max(28.0, 10.0 + line_h * len(lines)) for lines in labels]
+    total_w = label_w + cell_w * len(columns) + 4
+    height = head_h + sum(row_hs) + 8
+    parts = [svg_open(total_w, height, label)]
+    for j, lines in enumerate(heads):
+        x = label_w + cell_w * (j + 0.5)
+        parts.append(text_lines(x, 14, lines, size=12, bold=True, anchor="middle"))
+    y = head_h
+    for i, lines in enumerate(labels):
+        h = row_hs[i]
+        first = y + h / 2 - (len(lines) - 1) * line_h / 2 + 4.5
+        parts.append(text_lines(label_w - 10, first, lines, size=size, anchor="end"))
+        for j, cell in enumerate(cells[i]):
+            x = label_w + cell_w * j
+            if cell is None:
+                continue
+            value, shown = cell
+            paint = readable_ink(score_color(value))
+            parts.append(
+                f'<rect class="cell" x="{x + 1:.1f}" y="{y + 1:.1f}" width="{cell_w - 2:.1f}" '
+                f'height="{h - 2:.1f}" fill="{paint.fill}"><title>{esc(rows[i])}, '
+                f"{esc(columns[j])}: {esc(shown)}</title></rect>"
+                f'<text class="cell-text" x="{x + cell_w / 2:.1f}" y="{y + h / 2 + 4.5:.1f}" '
+                f'font-size="{size}" font-weight="bold" text-anchor="middle" '
+                f'fill="{paint.ink}">{esc(shown)}</text>'
+            )
+        y += h
+    parts.append("</svg>")
+    return "".join(parts)
