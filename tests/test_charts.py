@@ -9,6 +9,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -348,3 +349,128 @@ def test_the_profile_draws_the_company_level_and_marks_what_holds_it() -> None:
     questionnaire, top = _assessment(5)
     svg = profile_svg(questionnaire, top, "en")
     assert "<path" not in svg and "holds the company" not in svg
+
+
+# -- the audit's figures --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def audits() -> dict[str, Any]:
+    """An audit of a seeded sandbox per language (the browser test's portal), and one with the
+    team's answers beside the data."""
+    import dataclasses
+    import time
+
+    from crmkit.assess.audit_run import run_audit
+    from crmkit.push.bitrix24.client import Bitrix24Client
+    from crmkit.push.bitrix24.webhook import parse_webhook
+    from crmkit.sandbox import start_sandbox
+    from crmkit.sandbox.volume import Volume
+
+    out: dict[str, Any] = {}
+    for lang in ("ru", "en"):
+        volume = Volume(800, 160, 2400)
+        sb = start_sandbox(port=0, rate=None, seed=3, volume=volume, portal_lang=lang)
+        with sb, Bitrix24Client(parse_webhook(sb.webhook_url), rate=None) as client:
+            out[lang] = run_audit(client, portal=sb.base_url, lang=lang, now=time.time())
+    _questionnaire, answers = _assessment(3)
+    out["says"] = dataclasses.replace(
+        out["ru"], says=dict(answers.dimensions), says_level=answers.level
+    )
+    return out
+
+
+def _audit_figures(result: Any) -> dict[str, str]:
+    from crmkit.assess.audit_report import _figure, _pipelines
+
+    pipelines = _pipelines(result)
+    names = ["level", "findings", "activity"] + [f"funnel-{i}" for i in range(len(pipelines))]
+    return {name: _figure(result, name, pipelines) for name in names}
+
+
+@pytest.mark.parametrize("which", ["ru", "en", "says"])
+def test_every_audit_figure_reads_whole_and_at_aa_contrast(audits: Any, which: str) -> None:
+    figures = _audit_figures(audits[which])
+    assert all(figures.values()), [name for name, svg in figures.items() if not svg]
+    for name, svg in figures.items():
+        assert problems(svg) == [], name
+        root = ET.fromstring(svg)
+        assert root.get("role") == "img" and root.get("aria-label"), name
+
+
+def test_the_audit_html_holds_the_charts(audits: Any) -> None:
+    from crmkit.assess.audit_report import to_html, to_markdown
+
+    result = audits["ru"]
+    page = to_html(result)
+    pipelines = sum(1 for _ in result.state.deal_funnels())
+    assert page.count("<svg") == 3 + pipelines  # level, findings, activity, a funnel each
+    assert "@@FIGURE" not in page and "@@FIGURE" not in to_markdown(result)
+
+
+def test_the_findings_chart_puts_each_figure_against_its_thresholds(audits: Any) -> None:
+    from crmkit.assess.audit_charts import findings_chart
+
+    for lang in ("ru", "en"):
+        result = audits[lang]
+        svg = findings_chart(result)
+        shown = texts(svg)
+        measured = [f for f in result.findings if f.value is not None]
+        measured = [f for f in measured if f.status in ("ok", "review", "action")]
+        assert any(f.status == "action" for f in measured)
+        # one row per measured finding, the worst first: its sign says so (not only colour)
+        root = ET.fromstring(svg)
+        rows = [_whole(t) for t in root.iter(f"{SVG}text") if t.get("font-weight") == "bold"]
+        ranks = [{"✗": 0, "!": 1, "✓": 2}[row.split()[0]] for row in rows]
+        assert len(rows) == len(measured) and ranks == sorted(ranks)
+        assert ranks.count(0) == sum(1 for f in measured if f.status == "action")
+        # figures as the language writes them, each with its threshold
+        if lang == "ru":
+            assert re.search(r"\d\u202f%", shown) and not re.search(r"\d\.\d", shown)
+            assert len(re.findall("норма [≤≥]", shown)) == len(measured)
+        else:
+            assert re.search(r"\d%", shown) and not re.search(r"\d,\d", shown)
+            assert len(re.findall("OK [≤≥]", shown)) == len(measured)
+        # the zones behind the bars: OK, review and action
+        fills = {r.get("fill") for r in root.iter(f"{SVG}rect")}
+        assert {"#d6ecd6", "#fbe3b0", "#f6cdc7"} <= fills
+
+
+def test_a_pipeline_chart_is_a_funnel_of_deals_with_what_went_on(audits: Any) -> None:
+    from crmkit.assess.audit_report import _figure, _pipelines
+
+    result = audits["ru"]
+    pipelines = _pipelines(result)
+    first = pipelines[0]
+    svg = _figure(result, "funnel-0", pipelines)
+    shown = texts(svg)
+    for step in first["steps"]:
+        assert all(word in shown for word in step["name"].split()), step["name"]
+        figure = f"{step['entered']:,}".replace(",", "\u202f")
+        assert figure in shown
+    # bars narrow with the count: the widest is the first stage's
+    root = ET.fromstring(svg)
+    bars = [r for r in root.iter(f"{SVG}rect") if r.get("rx") == "3"]
+    widths = [float(b.get("width", 0)) for b in bars]
+    assert len(bars) == len(first["steps"]) and widths[0] == max(widths)
+    entered = [s["entered"] for s in first["steps"]]
+    assert widths == sorted(widths, reverse=True) or entered != sorted(entered, reverse=True)
+    # the share that went on, with a thin space before %, for every stage but the last
+    assert len(re.findall(r"→ \d+\u202f%", shown)) == len(first["steps"]) - 1
+    assert "ч" in shown or "дн." in shown  # the usual stay, said in Russian
+
+
+def test_the_level_chart_sets_the_data_beside_the_team(audits: Any) -> None:
+    from crmkit.assess.audit_report import level_chart
+
+    result = audits["says"]
+    svg = level_chart(result)
+    root = ET.fromstring(svg)
+    outlined = [r for r in root.iter(f"{SVG}rect") if r.get("stroke")]
+    dims = [d for d in result.dimensions if d.id != "automation"]
+    paired = [d for d in dims if d.id in result.says]
+    assert len(outlined) == len(paired) + 1  # one per dimension both speak of, one in the legend
+    shown = texts(svg)
+    assert f"уровень по данным: {result.level}" in shown
+    assert "Команда говорит" in shown and "Данные показывают" in shown
+    assert "без ограничения" in shown or all(d.level is not None for d in dims)

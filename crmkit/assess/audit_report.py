@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 
 from crmkit.assess.audit import Audit, Finding, conversion_steps, evidence_text, side_by_side
 from crmkit.blueprints.library import Library
-from crmkit.export.svg import esc, hbar_chart, svg_open
+from crmkit.export.svg import hbar_chart
 from crmkit.i18n import Lang, msg
+from crmkit.numbers import number
 from crmkit.push.bitrix24.webhook import is_loopback
 
 _SIGN = {"action": "✗", "review": "!", "ok": "✓", "unknown": "?", "not_applicable": "–"}
@@ -34,8 +35,7 @@ def _value(f: Finding, lang: Lang) -> str:
 
 
 def _number(value: float, lang: Lang) -> str:
-    text = f"{value:g}"
-    return text.replace(".", ",") if lang == "ru" else text
+    return number(value, lang, 1, trim=True)
 
 
 def _duration(minutes: float, lang: Lang) -> str:
@@ -176,6 +176,7 @@ def _pipelines(result: Audit) -> list[dict[str, Any]]:
                     "conversion": "—" if rate is None or not history else f"{rate * 100:.0f} %",
                     "stay": _duration(statistics.median(stays), lang) if stays else "—",
                     "stay_minutes": statistics.median(stays) if stays else 0,
+                    "rate": rate if history else None,
                 }
             )
         out.append({"name": funnel.name or str(cid), "steps": steps})
@@ -305,9 +306,13 @@ def to_html(result: Audit) -> str:
 
 
 def _figure(result: Audit, name: str, pipelines: list[dict[str, Any]]) -> str:
+    from crmkit.assess.audit_charts import findings_chart, pipeline_chart
+
     lang = result.lang
     if name == "level":
         return level_chart(result)
+    if name == "findings":
+        return findings_chart(result)
     if name == "activity":
         deals = result.usage.open_deals
         walked = deals.walked
@@ -323,69 +328,35 @@ def _figure(result: Audit, name: str, pipelines: list[dict[str, Any]]) -> str:
         return hbar_chart(rows, walked, _t("figure.activity", lang), color="#1f6f8b")
     if name.startswith("funnel-"):
         index = int(name.split("-")[1])
-        steps = pipelines[index]["steps"] if index < len(pipelines) else []
-        entered = [(s["name"], float(s["entered"])) for s in steps if isinstance(s["entered"], int)]
-        stays = [(s["name"], s["stay_minutes"] / 60) for s in steps if s["stay_minutes"]]
-        parts = []
-        if entered and max(v for _n, v in entered) > 0:
-            parts.append(
-                hbar_chart(
-                    entered,
-                    max(v for _n, v in entered),
-                    _t("figure.funnel", lang),
-                    color="#2067b0",
-                    value_format="{:.0f}",
-                )
-            )
-        if stays:
-            parts.append(
-                hbar_chart(
-                    stays,
-                    max(v for _n, v in stays),
-                    _t("figure.stay", lang),
-                    color="#8b5a1f",
-                    value_format="{:.0f} h",
-                )
-            )
-        return "".join(parts)
+        return pipeline_chart(result, pipelines[index]) if index < len(pipelines) else ""
     return ""
 
 
 def level_chart(result: Audit) -> str:
-    """Per dimension: the team's level beside the ceiling the data allows, on a 0–5 scale."""
+    """Per dimension: the ceiling the data allows (a solid bar; faint to 5 where the data sets
+    none) beside the team's level (an outlined bar), the level the data supports as a line, the
+    dimensions that set it marked."""
+    from crmkit.export.level_chart import LevelLabels, LevelRow, level_profile_svg
+
     lang = result.lang
     says = side_by_side(result) if result.says else {}
     dims = [d for d in result.dimensions if d.id != "automation"]
     if not dims:
         return ""
-    row, label_width, scale = 30, 220, 60
-    width = label_width + scale * 5 + 40
-    height = row * len(dims) + 40
-    parts = [svg_open(width, height, _t("figure.level", lang))]
-    for level in range(6):
-        x = label_width + level * scale
-        parts.append(f'<line x1="{x}" y1="5" x2="{x}" y2="{height - 25}" stroke="#d8dee4"/>')
-        parts.append(
-            f'<text x="{x}" y="{height - 8}" font-size="11" text-anchor="middle" '
-            f'fill="#3a4756">{level}</text>'
-        )
-    for index, d in enumerate(dims):
-        y = 8 + index * row
-        parts.append(
-            f'<text x="{label_width - 8}" y="{y + 15}" font-size="13" text-anchor="end" '
-            f'fill="#1b2733">{esc(_dimension_name(d.id, lang))}</text>'
-        )
-        data = 5 if d.level is None else d.level
-        parts.append(
-            f'<rect x="{label_width}" y="{y + 2}" width="{data * scale}" height="10" '
-            f'fill="#2067b0"><title>{esc(_t("data_says", lang))} {data}</title></rect>'
-        )
+    rows = []
+    for d in dims:
+        shown = _t("no_ceiling", lang) if d.level is None else f"≤ {d.level}"
         said = says.get(d.id)
-        if said is not None:
-            parts.append(
-                f'<rect x="{label_width}" y="{y + 14}" width="{said["says"] * scale}" '
-                f'height="10" fill="#9aa7b4"><title>{esc(_t("says", lang))} '
-                f"{said['says']}</title></rect>"
-            )
-    parts.append("</svg>")
-    return "".join(parts)
+        holds = d.level is not None and d.level == result.level and d.level < 5
+        second = None if said is None else int(said["says"])
+        rows.append(LevelRow(_dimension_name(d.id, lang), d.level, shown, holds, second))
+    labels = LevelLabels(
+        title=_t("figure.level", lang),
+        company=""
+        if result.level is None
+        else msg("chart.audit.company", lang, level=result.level),
+        holds=msg("chart.audit.holds", lang),
+        first=_t("data_says", lang),
+        second=_t("says", lang),
+    )
+    return level_profile_svg(rows, result.level, labels)
