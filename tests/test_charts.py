@@ -474,3 +474,69 @@ def test_the_level_chart_sets_the_data_beside_the_team(audits: Any) -> None:
     assert f"уровень по данным: {result.level}" in shown
     assert "Команда говорит" in shown and "Данные показывают" in shown
     assert "без ограничения" in shown or all(d.level is not None for d in dims)
+
+
+# -- in a real browser ----------------------------------------------------------------------------
+
+#: for every <text> of every drawing: the rectangle drawn last that it touches (or the drawing),
+#: and whether the text's real box, as the browser lays it out, stays inside it
+_MEASURE = """() => {
+  const out = [];
+  for (const svg of document.querySelectorAll('svg')) {
+    const view = svg.viewBox.baseVal;
+    const rects = [...svg.querySelectorAll('rect')].filter(r => r.getAttribute('fill') !== 'none');
+    for (const text of svg.querySelectorAll('text')) {
+      const b = text.getBBox();
+      if (!b.width) continue;
+      let ground = {x: view.x, y: view.y, width: view.width, height: view.height};
+      for (const r of rects) {
+        const g = r.getBBox();
+        const meets = b.x < g.x + g.width && g.x < b.x + b.width
+          && b.y < g.y + g.height && g.y < b.y + b.height;
+        if (meets) ground = g;
+      }
+      const inside = b.x >= ground.x - 0.5 && b.x + b.width <= ground.x + ground.width + 0.5;
+      if (!inside) out.push(text.textContent + ' @ ' + svg.getAttribute('aria-label'));
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("font", ["Liberation Sans", "DejaVu Sans"])
+def test_in_chromium_every_text_stays_inside_its_shape(audits: Any, font: str) -> None:
+    """The width estimate against the browser's own layout, in the page's fonts (Arial's metrics)
+    and in DejaVu Sans, the widest common fallback when none of them is installed."""
+    import shutil
+
+    from crmkit.assess.report import profile_svg
+
+    executable = next(
+        (p for n in ("chromium", "chromium-browser", "google-chrome") if (p := shutil.which(n))),
+        None,
+    )
+    if executable is None:
+        pytest.skip("no Chromium installed (Debian: apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    drawings = [funnel_svg(p, lang) for _n, p in PIPELINES for lang in ("ru", "en")]
+    for level in (0, 3, 5):
+        drawings += [profile_svg(*_assessment(level), lang) for lang in ("ru", "en")]
+    for which in ("ru", "en", "says"):
+        drawings += [svg for svg in _audit_figures(audits[which]).values() if svg]
+    style = f"svg, svg text {{ font-family: '{font}' !important }}"
+    page_text = (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><style>{style}</style></head>"
+        f"<body>{''.join(drawings)}</body></html>"
+    )
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.set_content(page_text)
+            outside = page.evaluate(_MEASURE)
+        finally:
+            browser.close()
+    assert outside == []
