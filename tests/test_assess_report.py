@@ -24,7 +24,7 @@ def _assessment(level: int):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize(("level", "lang"), [(0, "ru"), (3, "en"), (3, "ru"), (5, "en")])
 def test_markdown_golden(golden, level: int, lang: str) -> None:
-    text = to_markdown(Q, _assessment(level), lang, answers_file="assessment.toml")  # type: ignore[arg-type]
+    text = to_markdown(Q, _assessment(level), lang)  # type: ignore[arg-type]
     golden(f"assess/level{level}.{lang}.md", text)
 
 
@@ -86,7 +86,7 @@ def test_json_is_what_design_promises() -> None:
 
 
 def test_html_is_self_contained_with_svg_profile() -> None:
-    page = to_html(Q, _assessment(3), "ru", footer="crmkit")
+    page = to_html(Q, _assessment(3), "ru")
     assert page.startswith("<!DOCTYPE html>") and '<html lang="ru">' in page
     assert page.count("<svg") == 1 and "Где хранятся данные" in page
     assert "<script" not in page and "@@PROFILE@@" not in page

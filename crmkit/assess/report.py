@@ -10,10 +10,9 @@ HTML is that Markdown in an ``HtmlDocument`` with the profile drawn as inline SV
 
 from __future__ import annotations
 
-import re
 import shlex
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crmkit.assess.model import (
     DONT_KNOW,
@@ -25,7 +24,11 @@ from crmkit.assess.model import (
 )
 from crmkit.assess.readiness import Readiness
 from crmkit.assess.scoring import Assessment, ScoredAnswer
+from crmkit.export.frame import DocumentMeta
 from crmkit.i18n import Lang, msg
+
+if TYPE_CHECKING:
+    from crmkit.export.html import HtmlDocument
 
 _PROFILE_MARK = "@@PROFILE@@"
 
@@ -120,14 +123,6 @@ def blueprint_command(answers_file: str, questionnaire_file: str | None = None) 
     if questionnaire_file:
         args += ["--questionnaire", questionnaire_file]
     return " ".join(shlex.quote(" ".join(arg.split())) for arg in args)
-
-
-def _code(text: str) -> str:
-    """A Markdown code span holding ``text`` verbatim (a fence longer than any backtick run)."""
-    runs = [len(run) for run in re.findall(r"`+", text)]
-    fence = "`" * (max(runs, default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 @dataclass(frozen=True)
@@ -322,13 +317,10 @@ def to_text(
 
 # -- Markdown and HTML --------------------------------------------------------------------------
 def _context(
-    questionnaire: Questionnaire,
-    assessment: Assessment,
-    lang: Lang,
-    answers_file: str | None,
-    profile_figure: bool,
-    questionnaire_file: str | None = None,
+    questionnaire: Questionnaire, assessment: Assessment, lang: Lang, profile_figure: bool
 ) -> dict[str, Any]:
+    """What the document template shows: no commands, file names or library ids (those are in
+    the terminal report and the implementer's appendix)."""
     readiness = assessment.readiness
     info = questionnaire.level_info(assessment.level)
     groups = []
@@ -343,15 +335,7 @@ def _context(
                         level=target,
                         name=_level_name(questionnaire, target, lang),
                     ),
-                    "steps": [
-                        {
-                            "text": a.text.get(lang),
-                            "generates": msg("assess.generates", lang, ids=", ".join(a.generates))
-                            if a.generates
-                            else "",
-                        }
-                        for a in actions
-                    ],
+                    "steps": [{"text": a.text.get(lang)} for a in actions],
                 }
             )
     held = []
@@ -402,14 +386,59 @@ def _context(
         "actions_heading": msg("assess.actions", lang),
         "action_groups": groups,
         "no_actions": msg("assess.no_actions", lang),
-        "generate_hint": msg("assess.generate_hint", lang) if answers_file else "",
-        "generate_command": _code(blueprint_command(answers_file, questionnaire_file))
-        if answers_file
-        else "",
         "unknown_heading": msg("assess.unknown", lang),
         "unknown_note": msg("assess.unknown_note", lang),
         "unknown": unknown,
     }
+
+
+def summary_markdown(questionnaire: Questionnaire, assessment: Assessment, lang: Lang) -> str:
+    """The answer on page one: the level, what holds the company on it, the first steps."""
+    from crmkit.export.markdown import md_escape
+
+    info = questionnaire.level_info(assessment.level)
+    lines = [
+        "**"
+        + md_escape(msg("assess.level", lang, level=assessment.level, name=info.name.get(lang)))
+        + "** "
+        + md_escape(info.summary.get(lang))
+    ]
+    readiness = assessment.readiness
+    if readiness.applies:
+        lines.append(md_escape(_verdict(readiness, lang)))
+    held: list[str] = []
+    for answer in assessment.held_back_by:
+        name = _dimension_name(questionnaire, answer.dimension, lang)
+        if name not in held:
+            held.append(name)
+    if held:
+        lines.append(
+            md_escape(msg("assess.doc.held", lang, level=assessment.level, what=", ".join(held)))
+        )
+    steps = assessment.actions_for(assessment.level + 1)[:3]
+    if steps:
+        lines.append(
+            md_escape(msg("assess.doc.next", lang, level=assessment.level + 1))
+            + "\n\n"
+            + "\n".join(f"{i}. {md_escape(a.text.get(lang))}" for i, a in enumerate(steps, 1))
+        )
+    return "\n\n".join(lines)
+
+
+def implementer_markdown(assessment: Assessment, lang: Lang) -> str:
+    """For the implementer: which library blueprints each step would use (ids named here)."""
+    from crmkit.export.markdown import md_cell, md_code
+
+    rows = [a for a in assessment.actions if a.generates]
+    if not rows:
+        return ""
+    step, ids = (md_cell(msg(f"assess.doc.appendix_{k}", lang)) for k in ("step", "ids"))
+    head = f"| {step} | {ids} |"
+    lines = [md_cell(msg("assess.doc.appendix_note", lang)), "", head, "| --- | --- |"]
+    for action in rows:
+        used = ", ".join(f"`{md_code(i)}`" for i in action.generates)
+        lines.append(f"| {md_cell(action.text.get(lang))} | {used} |")
+    return "\n".join(lines)
 
 
 def to_markdown(
@@ -417,13 +446,18 @@ def to_markdown(
     assessment: Assessment,
     lang: Lang,
     *,
-    answers_file: str | None = None,
-    questionnaire_file: str | None = None,
+    meta: DocumentMeta | None = None,
 ) -> str:
-    from crmkit.export.markdown import render_template
+    from crmkit.export.markdown import framed_markdown, render_template
 
-    context = _context(questionnaire, assessment, lang, answers_file, False, questionnaire_file)
-    return render_template("assessment.md.j2", **context)
+    context = _context(questionnaire, assessment, lang, False)
+    return framed_markdown(
+        render_template("assessment.md.j2", **context),
+        meta or DocumentMeta(),
+        summary_markdown(questionnaire, assessment, lang),
+        lang,
+        appendix=implementer_markdown(assessment, lang),
+    )
 
 
 def profile_svg(questionnaire: Questionnaire, assessment: Assessment, lang: Lang) -> str:
@@ -444,23 +478,38 @@ def profile_svg(questionnaire: Questionnaire, assessment: Assessment, lang: Lang
     return level_profile_svg(rows, assessment.level, labels)
 
 
+def assessment_document(
+    questionnaire: Questionnaire,
+    assessment: Assessment,
+    lang: Lang,
+    meta: DocumentMeta | None = None,
+) -> HtmlDocument:
+    """The assessment in the document frame (``render`` it, or put it in the combined report)."""
+    from crmkit.export.html import HtmlDocument
+    from crmkit.export.markdown import html_values, render_template
+
+    with html_values():
+        context = _context(questionnaire, assessment, lang, True)
+        markdown = render_template("assessment.md.j2", **context)
+        before, _, after = markdown.partition(_PROFILE_MARK)
+        document = HtmlDocument(
+            title=context["title"],
+            lang=lang,
+            kind=msg("assess.doc.kind", lang),
+            meta=meta or DocumentMeta(),
+        )
+        document.summarize(summary_markdown(questionnaire, assessment, lang))
+        document.markdown(before).figure(profile_svg(questionnaire, assessment, lang))
+        document.markdown(after)
+        document.for_implementer(implementer_markdown(assessment, lang))
+    return document
+
+
 def to_html(
     questionnaire: Questionnaire,
     assessment: Assessment,
     lang: Lang,
     *,
-    answers_file: str | None = None,
-    footer: str = "",
-    questionnaire_file: str | None = None,
+    meta: DocumentMeta | None = None,
 ) -> str:
-    from crmkit.export.html import HtmlDocument
-    from crmkit.export.markdown import html_values, render_template
-
-    with html_values():
-        context = _context(questionnaire, assessment, lang, answers_file, True, questionnaire_file)
-        markdown = render_template("assessment.md.j2", **context)
-        before, _, after = markdown.partition(_PROFILE_MARK)
-        document = HtmlDocument(title=context["title"], lang=lang, footer=footer)
-        document.markdown(before).figure(profile_svg(questionnaire, assessment, lang))
-        document.markdown(after)
-    return document.render()
+    return assessment_document(questionnaire, assessment, lang, meta).render()

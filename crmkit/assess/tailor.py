@@ -63,25 +63,25 @@ def plan_blueprint(level: int, tags: Iterable[str]) -> list[Part]:
         Part(
             "roles",
             Text(
-                ru="роли: кто принимает лиды, продаёт, контролирует",
-                en="roles: who takes leads, sells, controls",
-                uk="ролі: хто приймає ліди, продає, контролює",
+                ru="кто принимает лиды, кто продаёт, кто контролирует",
+                en="who takes leads, who sells, who controls",
+                uk="хто приймає ліди, хто продає, хто контролює",
             ),
         ),
         Part(
             "entities",
             Text(
-                ru="набор сущностей: лиды, контакты, компании, сделки, дела",
-                en="the entity set: leads, contacts, companies, deals, activities",
-                uk="набір сутностей: ліди, контакти, компанії, угоди, справи",
+                ru="лиды, контакты, компании, сделки, дела",
+                en="leads, contacts, companies, deals, activities",
+                uk="ліди, контакти, компанії, угоди, справи",
             ),
         ),
         Part(
             "lead-funnel",
             Text(
-                ru="воронка лидов: каждая заявка разбирается",
-                en="the lead funnel: every request gets processed",
-                uk="воронка лідів: кожну заявку опрацьовують",
+                ru="каждая заявка разбирается",
+                en="every request gets processed",
+                uk="кожну заявку опрацьовують",
             ),
         ),
     ]

@@ -17,7 +17,17 @@ from crmkit.cli.base import (
     option,
     save_option,
 )
-from crmkit.cli.output import as_given, client_file, done, emit, note, out_path, quoted, to_json
+from crmkit.cli.output import (
+    as_given,
+    client_file,
+    document_meta,
+    done,
+    emit,
+    note,
+    out_path,
+    quoted,
+    to_json,
+)
 from crmkit.terminal import fit
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
@@ -83,13 +93,10 @@ def assess(
     own = str(questionnaire_path) if questionnaire_path else None
     if fmt == "json":
         text = to_json(report.to_data(q, result, lang))
-    elif fmt == "md":
-        text = report.to_markdown(q, result, lang, answers_file=shown_file, questionnaire_file=own)
-    elif fmt == "html":
-        footer = app.t("assess.footer", version=__version__, questionnaire=q.id, qversion=q.version)
-        text = report.to_html(
-            q, result, lang, answers_file=shown_file, footer=footer, questionnaire_file=own
-        )
+    elif fmt in ("md", "html"):
+        meta = document_meta(app, app.cwd)
+        render = report.to_markdown if fmt == "md" else report.to_html
+        text = render(q, result, lang, meta=meta)
     else:
         text = fit(report.to_text(q, result, lang, answers_file=shown_file, questionnaire_file=own))
     emit(text, out_path(app, out))

@@ -137,3 +137,27 @@ def confirm(question: str, lang: Lang, ask: Callable[[str], str] = input) -> boo
         if verdict is not None:
             return verdict
         click.echo(msg("prompt.yes_no_again", lang), err=True)
+
+
+def document_meta(
+    app: AppContext,
+    folder: Path,
+    *,
+    client: str = "",
+    consultant: str = "",
+    version: str = "",
+    logo: Path | None = None,
+) -> Any:
+    """The cover of the documents of the client folder ``folder``: its ``client.toml``, then
+    the options given, dated today (by the run's clock) unless client.toml gives a date."""
+    import datetime
+    from dataclasses import replace
+
+    from crmkit.export.frame import client_meta, logo_data_uri
+
+    meta = client_meta(folder)
+    given = {"client": client, "consultant": consultant, "version": version}
+    meta = replace(meta, **{key: value for key, value in given.items() if value})  # type: ignore[arg-type]
+    if logo is not None:
+        meta = replace(meta, logo=logo_data_uri(logo, str(logo)))
+    return meta.with_defaults(today=datetime.date.fromtimestamp(app.clock()))

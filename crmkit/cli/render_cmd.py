@@ -1,8 +1,10 @@
-"""``crmkit render FILE|ID [--format html|md] [--out PATH]``.
+"""``crmkit render FILE|ID|DIR [--format html|md] [--out PATH]``.
 
 Without ``--out`` the document goes where the client folder keeps what the client reads:
 ``reports/<name>.<format>``; ``--out -`` prints it. A library id (``lead-funnel``) renders that
-library blueprint, as ``lint`` takes one.
+library blueprint, as ``lint`` takes one. A folder (``crmkit render .``) becomes one combined
+report, ``reports/report.html``. The cover comes from the folder's ``client.toml``; the options
+``--client``, ``--consultant``, ``--doc-version`` and ``--logo`` override it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 import click
 
 from crmkit.cli.base import LocalizedCommand, app_of, format_option, lang_option, option
-from crmkit.cli.output import client_file, done, emit, quoted
+from crmkit.cli.output import client_file, document_meta, done, emit, quoted
 
 #: what to run once a document of each kind is rendered
 _NEXT = {
@@ -23,29 +25,61 @@ _NEXT = {
 
 
 @click.command("render", cls=LocalizedCommand)
-@click.argument("file", metavar="FILE|ID", type=click.Path(dir_okay=False))
+@click.argument("file", metavar="FILE|ID|DIR", type=click.Path())
 @format_option(("html", "md"), default="html")
 @option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@option("--client", "client", default="")
+@option("--consultant", "consultant", default="")
+@option("--doc-version", "doc_version", default="")
+@option("--logo", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @option("--library", "library_dirs", multiple=True, type=click.Path(file_okay=False))
 @lang_option()
 @click.pass_context
 def render(
-    ctx: click.Context, file: str, fmt: str, out: Path | None, library_dirs: tuple[str, ...]
+    ctx: click.Context,
+    file: str,
+    fmt: str,
+    out: Path | None,
+    client: str,
+    consultant: str,
+    doc_version: str,
+    logo: Path | None,
+    library_dirs: tuple[str, ...],
 ) -> None:
     from crmkit.blueprints.library import Library
+    from crmkit.errors import UsageError
     from crmkit.export.documents import render_file, render_library_blueprint
     from crmkit.files import is_file
 
     app = app_of(ctx)
     library = Library.default(tuple(app.resolve(p) for p in library_dirs) + app.library_dirs)
     path = app.resolve(file)
+    folder = path if path.is_dir() else path.parent if is_file(path) else app.cwd
+    meta = document_meta(
+        app,
+        folder,
+        client=client,
+        consultant=consultant,
+        version=doc_version,
+        logo=app.resolve(logo) if logo is not None else None,
+    )
+    if path.is_dir():
+        if fmt != "html":
+            raise UsageError(app.t("render.combined_html"))
+        from crmkit.export.combined import render_folder
+
+        target = client_file(app, out, str(Path(file) / "reports" / "report.html"))
+        emit(render_folder(path, app.lang, library=library, meta=meta), target.path)
+        if target.path is not None:
+            done(app, target.shown)
+        return
     by_id = not is_file(path) and not file.endswith(".toml") and "/" not in file
     name = file if by_id else Path(file).stem
     target = client_file(app, out, f"reports/{name}.{fmt}")
     if by_id:
-        kind, text = "blueprint", render_library_blueprint(file, fmt, app.lang, library)
+        kind, text = "blueprint", render_library_blueprint(file, fmt, app.lang, library, meta)
     else:
-        kind, text = render_file(path, fmt, app.lang, library)
+        kind, text = render_file(path, fmt, app.lang, library, meta)
     emit(text, target.path)
     if target.path is not None:
         done(app, target.shown, _NEXT[kind].format(file=quoted(file)))

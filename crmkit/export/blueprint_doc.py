@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from crmkit import __version__
 from crmkit.blueprints.model import (
     ENTITIES,
     AutomationRule,
@@ -20,9 +19,10 @@ from crmkit.blueprints.model import (
     bitrix_field_name,
     format_duration,
 )
+from crmkit.export.frame import DocumentMeta
 from crmkit.export.funnel import funnel_mermaid, funnel_svg
 from crmkit.export.html import HtmlDocument
-from crmkit.export.markdown import html_values, render_template
+from crmkit.export.markdown import framed_markdown, html_values, md_escape, render_template
 from crmkit.i18n import Lang, Text, has_msg, msg
 
 #: Where a funnel figure goes in the rendered Markdown; a fresh random token per render, so no
@@ -328,7 +328,6 @@ def _field_label(
 
 def _labels(lang: Lang) -> dict[str, str]:
     keys = [
-        "contents",
         "roles",
         "role",
         "entities",
@@ -360,9 +359,7 @@ def _labels(lang: Lang) -> dict[str, str]:
         "checklist_empty",
         "checklist_stages_path",
     ]
-    labels = {key: _t(key, lang) for key in keys}
-    labels["generated"] = _t("generated", lang, version=__version__)
-    return labels
+    return {key: _t(key, lang) for key in keys}
 
 
 def _render(bp: Blueprint, lang: Lang, figure: Any) -> str:
@@ -375,21 +372,54 @@ def _render(bp: Blueprint, lang: Lang, figure: Any) -> str:
     )
 
 
-def blueprint_markdown(bp: Blueprint, lang: Lang) -> str:
-    return _render(bp, lang, lambda index: funnel_mermaid(bp.pipelines[index], lang))
+def summary_markdown(bp: Blueprint, lang: Lang) -> str:
+    """The answer on page one: what the blueprint sets up, pipeline by pipeline."""
+    names = _Names(bp, lang)
+    intro = md_escape(bp.description.get(lang)) if bp.description.get(lang) else ""
+    bullets = []
+    for pipeline in bp.pipelines:
+        figures = _t(
+            "blueprint.summary_pipeline",
+            lang,
+            stages=len(pipeline.stages_with("process")),
+            failures=len(pipeline.stages_with("failure")),
+            rules=sum(len(s.automation) for s in pipeline.stages),
+        )
+        name = md_escape(pipeline.name.get(lang) or pipeline.code)
+        bullets.append(f"- **{name}** ({md_escape(_kind_short(pipeline, names))}): {figures}")
+    after = []
+    if bp.fields:
+        after.append(md_escape(_t("blueprint.summary_fields", lang, count=len(bp.fields))))
+    manual = len(manual_checklist(bp, lang))
+    if manual:
+        after.append(md_escape(_t("blueprint.summary_manual", lang, count=manual)))
+    return "\n\n".join(x for x in [intro, "\n".join(bullets), *after] if x)
 
 
-def blueprint_html(bp: Blueprint, lang: Lang) -> str:
+def blueprint_markdown(bp: Blueprint, lang: Lang, meta: DocumentMeta | None = None) -> str:
+    text = _render(bp, lang, lambda index: funnel_mermaid(bp.pipelines[index], lang))
+    return framed_markdown(text, meta or DocumentMeta(), summary_markdown(bp, lang), lang)
+
+
+def blueprint_html(bp: Blueprint, lang: Lang, meta: DocumentMeta | None = None) -> str:
+    return blueprint_document(bp, lang, meta).render()
+
+
+def blueprint_document(bp: Blueprint, lang: Lang, meta: DocumentMeta | None = None) -> HtmlDocument:
+    """The blueprint in the document frame (``render`` it, or put it in the combined report)."""
     with html_values():
-        return _blueprint_html(bp, lang)
+        return _blueprint_document(bp, lang, meta or DocumentMeta())
 
 
-def _blueprint_html(bp: Blueprint, lang: Lang) -> str:
+def _blueprint_document(bp: Blueprint, lang: Lang, meta: DocumentMeta) -> HtmlDocument:
     import secrets
 
     token = f"{_FIGURE_PREFIX}{secrets.token_hex(8)}:"
     text = _render(bp, lang, lambda index: f"{token}{index}@@")
-    doc = HtmlDocument(title=bp.name.get(lang) or bp.id, lang=lang)
+    doc = HtmlDocument(
+        title=bp.name.get(lang) or bp.id, lang=lang, kind=_t("blueprint.kind", lang), meta=meta
+    )
+    doc.summarize(summary_markdown(bp, lang))
     chunk: list[str] = []
     for line in text.splitlines():
         if line.startswith(token) and line.endswith("@@"):
@@ -401,7 +431,14 @@ def _blueprint_html(bp: Blueprint, lang: Lang) -> str:
         else:
             chunk.append(line)
     doc.markdown("\n".join(chunk))
-    return doc.render()
+    return doc
 
 
-__all__ = ["blueprint_html", "blueprint_markdown", "blueprint_view", "manual_checklist", "Text"]
+__all__ = [
+    "blueprint_document",
+    "blueprint_html",
+    "blueprint_markdown",
+    "blueprint_view",
+    "manual_checklist",
+    "Text",
+]

@@ -1,7 +1,9 @@
-"""``crmkit render``: which kind of document a file is, and its rendering.
+"""``crmkit render``: which kind of document a file is, and its rendering in the one frame.
 
 A file is recognised by its top-level tables: a blueprint has ``[blueprint]`` or ``[[pipelines]]``;
-other kinds register a detector and a renderer in ``KINDS``.
+other kinds register a detector and a loader in ``KINDS``. A loader reads the file once and
+gives both renderings: the framed HTML document (which the combined report also takes) and
+Markdown.
 """
 
 from __future__ import annotations
@@ -14,25 +16,40 @@ from typing import Any
 from crmkit.blueprints.library import Library
 from crmkit.blueprints.loader import load_document
 from crmkit.errors import InputError
+from crmkit.export.frame import DocumentMeta
+from crmkit.export.html import HtmlDocument
+from crmkit.export.markdown import framed_markdown
 from crmkit.files import TomlDocument, read_toml
 from crmkit.i18n import Lang, run_msg
 
-Renderer = Callable[[TomlDocument, Path, str, Lang, Library], str]
+
+@dataclass(frozen=True)
+class Loaded:
+    """A document read from its file, ready to render either way."""
+
+    document: Callable[[DocumentMeta], HtmlDocument]
+    markdown: Callable[[DocumentMeta], str]
+    #: whom the document itself names as the client (a selection's company), for the cover
+    client: str = ""
 
 
-def _render_blueprint(doc: TomlDocument, path: Path, fmt: str, lang: Lang, library: Library) -> str:
-    from crmkit.export.blueprint_doc import blueprint_html, blueprint_markdown
+Loader = Callable[[TomlDocument, Path, Lang, Library], Loaded]
+
+
+def _load_blueprint(doc: TomlDocument, path: Path, lang: Lang, library: Library) -> Loaded:
+    from crmkit.export.blueprint_doc import blueprint_document, blueprint_markdown
 
     blueprint = load_document(doc, path, library.resolver())
-    return blueprint_html(blueprint, lang) if fmt == "html" else blueprint_markdown(blueprint, lang)
+    return Loaded(
+        lambda meta: blueprint_document(blueprint, lang, meta),
+        lambda meta: blueprint_markdown(blueprint, lang, meta),
+    )
 
 
-def _render_assessment(
-    doc: TomlDocument, path: Path, fmt: str, lang: Lang, library: Library
-) -> str:
+def _load_assessment(doc: TomlDocument, path: Path, lang: Lang, library: Library) -> Loaded:
     from crmkit.assess.answers import load_questionnaire, read_answers
     from crmkit.assess.model import missing, relevant
-    from crmkit.assess.report import to_html, to_markdown
+    from crmkit.assess.report import assessment_document, to_markdown
     from crmkit.assess.scoring import score
     from crmkit.i18n import msg
 
@@ -44,12 +61,13 @@ def _render_assessment(
             msg("assess.missing", lang, count=len(todo), ids=", ".join(todo)), where=str(path)
         )
     assessment = score(questionnaire, relevant(questionnaire, answers))
-    if fmt == "html":
-        return to_html(questionnaire, assessment, lang, answers_file=path.name)
-    return to_markdown(questionnaire, assessment, lang, answers_file=path.name)
+    return Loaded(
+        lambda meta: assessment_document(questionnaire, assessment, lang, meta),
+        lambda meta: to_markdown(questionnaire, assessment, lang, meta=meta),
+    )
 
 
-def _render_selection(doc: TomlDocument, path: Path, fmt: str, lang: Lang, library: Library) -> str:
+def _load_selection(doc: TomlDocument, path: Path, lang: Lang, library: Library) -> Loaded:
     from crmkit.select import report
     from crmkit.select.catalog import load_catalog
     from crmkit.select.problems import library as problem_library
@@ -58,9 +76,12 @@ def _render_selection(doc: TomlDocument, path: Path, fmt: str, lang: Lang, libra
 
     catalog = load_catalog(None)
     problems = problem_library()
-    result = run_selection(read_selection(doc, catalog, problems), catalog, problems)
-    return (
-        report.render_html(result, lang) if fmt == "html" else report.render_markdown(result, lang)
+    selection = read_selection(doc, catalog, problems)
+    result = run_selection(selection, catalog, problems)
+    return Loaded(
+        lambda meta: report.selection_document(result, lang, meta),
+        # the selection's Markdown opens with its own summary: the frame adds the cover
+        lambda meta: framed_markdown(report.render_markdown(result, lang), meta, "", lang),
     )
 
 
@@ -72,33 +93,48 @@ def _is_selection(data: dict[str, Any]) -> bool:
 class Kind:
     name: str
     detect: Callable[[dict[str, Any]], bool]
-    render: Renderer
+    load: Loader
 
 
 KINDS: list[Kind] = [
-    Kind(
-        "blueprint",
-        lambda data: "blueprint" in data or "pipelines" in data,
-        _render_blueprint,
-    ),
-    Kind("assessment", lambda data: "answers" in data, _render_assessment),
-    Kind("selection", _is_selection, _render_selection),
+    Kind("blueprint", lambda data: "blueprint" in data or "pipelines" in data, _load_blueprint),
+    Kind("assessment", lambda data: "answers" in data, _load_assessment),
+    Kind("selection", _is_selection, _load_selection),
 ]
 
 
-def render_file(path: Path, fmt: str, lang: Lang, library: Library) -> tuple[str, str]:
-    """(the kind of document, its rendering)."""
+def kind_of_data(data: dict[str, Any]) -> Kind | None:
+    return next((kind for kind in KINDS if kind.detect(data)), None)
+
+
+def load_file(path: Path, lang: Lang, library: Library) -> tuple[str, Loaded]:
+    """(the kind of document, the document read from ``path``)."""
     doc = read_toml(path)
-    for kind in KINDS:
-        if kind.detect(doc.data):
-            return kind.name, kind.render(doc, path, fmt, lang, library)
-    names = ", ".join(k.name for k in KINDS)
-    raise InputError(run_msg("load.other.not_renderable", names=names), where=str(path))
+    kind = kind_of_data(doc.data)
+    if kind is None:
+        names = ", ".join(k.name for k in KINDS)
+        raise InputError(run_msg("load.other.not_renderable", names=names), where=str(path))
+    return kind.name, kind.load(doc, path, lang, library)
 
 
-def render_library_blueprint(blueprint_id: str, fmt: str, lang: Lang, library: Library) -> str:
+def render_file(
+    path: Path, fmt: str, lang: Lang, library: Library, meta: DocumentMeta | None = None
+) -> tuple[str, str]:
+    """(the kind of document, its rendering)."""
+    name, loaded = load_file(path, lang, library)
+    meta = (meta or DocumentMeta()).with_defaults(client=loaded.client)
+    if fmt == "html":
+        return name, loaded.document(meta).render()
+    return name, loaded.markdown(meta)
+
+
+def render_library_blueprint(
+    blueprint_id: str, fmt: str, lang: Lang, library: Library, meta: DocumentMeta | None = None
+) -> str:
     """A library blueprint by id (``lead-funnel``), as ``crmkit blueprint lint`` takes one."""
     from crmkit.export.blueprint_doc import blueprint_html, blueprint_markdown
 
     blueprint = library.load(blueprint_id)
-    return blueprint_html(blueprint, lang) if fmt == "html" else blueprint_markdown(blueprint, lang)
+    if fmt == "html":
+        return blueprint_html(blueprint, lang, meta)
+    return blueprint_markdown(blueprint, lang, meta)

@@ -117,3 +117,28 @@ def render_template(name: str, **context: Any) -> str:
     text: str = environment().get_template(name).render(**context)
     # at most one blank line in a row, one newline at the end
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def framed_markdown(
+    document: str, meta: Any, summary: str, lang: Any, *, appendix: str = ""
+) -> str:
+    """The Markdown of a document in the one frame: its title, the cover's facts on one line,
+    the answer on page one («Главное»), the body, an appendix for the implementer, the footer.
+
+    ``meta`` is a ``crmkit.export.frame.DocumentMeta``; ``summary`` and ``appendix`` are
+    Markdown.
+    """
+    from crmkit.export.frame import cover_facts
+    from crmkit.i18n import msg
+
+    title, _, body = document.partition("\n")
+    cover = " · ".join(
+        f"**{md_escape(name)}:** {md_escape(value)}" for name, value in cover_facts(meta, lang)
+    )
+    parts = [title, cover]
+    if summary.strip():
+        parts.append(f"## {md_escape(msg('doc.frame.summary', lang))}\n\n{summary.strip()}")
+    parts.append(body.strip())
+    if appendix.strip():
+        parts.append(f"## {md_escape(msg('doc.frame.appendix', lang))}\n\n{appendix.strip()}")
+    return "\n\n".join(p for p in parts if p) + "\n"

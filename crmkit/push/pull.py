@@ -198,8 +198,39 @@ def state_to_blueprint(state: PortalState, *, source: str, lang: Lang, now: floa
     names += [f.name for f in state.funnels]
     names += [p.title for p in state.processes]
     stored = names_language(names, lang)
-
     codes = _Codes(LEAD_CODE)
+    pipelines = _crm_pipelines(state, stored, codes)
+    processes, process_pipelines, owner_codes = _smart_processes(state, stored, codes)
+    fields, skipped = _fields(state, stored, owner_codes)
+    date = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    day = datetime.fromtimestamp(now, UTC).date().isoformat()
+    # the blueprint is what a client document shows: named for what it is, not by the host
+    # (a sandbox's is 127.0.0.1) nor by the tool; the host is in the file's header comment
+    blueprint = Blueprint(
+        id=_blueprint_id(urlsplit_host(source)),
+        name=Text(**{code: msg("push.pull.portal_name", code) for code in ("ru", "en", "uk")}),
+        description=Text(
+            **{
+                code: msg("push.pull.portal_description", code, date=day)
+                for code in ("ru", "en", "uk")
+            }
+        ),
+        smart_processes=tuple(processes),
+        pipelines=tuple(pipelines + process_pipelines),
+        fields=tuple(fields),
+    )
+    return PullResult(
+        blueprint=blueprint,
+        header=tuple(_header(state, source, lang, stored, date, skipped, processes)),
+        skipped=tuple(skipped),
+        requests=state.requests,
+        source=source,
+        lang=stored,
+    )
+
+
+def _crm_pipelines(state: PortalState, stored: Lang, codes: _Codes) -> list[Pipeline]:
+    """The lead funnel and the deal pipelines."""
     pipelines: list[Pipeline] = []
     lead = state.lead_funnel()
     if lead is not None and lead.stages:
@@ -223,7 +254,15 @@ def state_to_blueprint(state: PortalState, *, source: str, lang: Lang, now: floa
                 stages=_stages(funnel.stages, stored),
             )
         )
+    return pipelines
+
+
+def _smart_processes(
+    state: PortalState, stored: Lang, codes: _Codes
+) -> tuple[list[SmartProcess], list[Pipeline], dict[str, tuple[str, str]]]:
+    """The smart processes, their pipelines, and each field owner's (code, field prefix)."""
     processes: list[SmartProcess] = []
+    pipelines: list[Pipeline] = []
     # a field's entity is a CRM entity or a process code: a process titled "Deal" must not
     # take the code ``deal``, or its fields would read as the deal's own
     sp_codes = _Codes(*ENTITIES)
@@ -253,6 +292,12 @@ def state_to_blueprint(state: PortalState, *, source: str, lang: Lang, now: floa
                     stages=stages,
                 )
             )
+    return processes, pipelines, owner_codes
+
+
+def _fields(
+    state: PortalState, stored: Lang, owner_codes: dict[str, tuple[str, str]]
+) -> tuple[list[CustomField], list[SkippedField]]:
     fields: list[CustomField] = []
     skipped: list[SkippedField] = []
     # CRM entities' fields first, then the smart processes', as the file lists entities
@@ -266,20 +311,19 @@ def state_to_blueprint(state: PortalState, *, source: str, lang: Lang, now: floa
             skipped.append(made)
         else:
             fields.append(made)
+    return fields, skipped
 
-    date = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    host = urlsplit_host(source)
-    blueprint = Blueprint(
-        id=_blueprint_id(host),
-        name=Text(ru=host, en=host),
-        description=Text(
-            ru=msg("push.pull.description", "ru", source=source, date=date),
-            en=msg("push.pull.description", "en", source=source, date=date),
-        ),
-        smart_processes=tuple(processes),
-        pipelines=tuple(pipelines),
-        fields=tuple(fields),
-    )
+
+def _header(
+    state: PortalState,
+    source: str,
+    lang: Lang,
+    stored: Lang,
+    date: str,
+    skipped: list[SkippedField],
+    processes: list[SmartProcess],
+) -> list[str]:
+    """The file's header comment: where and when it was read, what REST could not read."""
     missing: Lang = "en" if stored == "ru" else "ru"
     header = [
         msg("push.pull.header.made", lang, version=__version__, source=source, date=date),
@@ -295,14 +339,7 @@ def state_to_blueprint(state: PortalState, *, source: str, lang: Lang, now: floa
         header.append(msg("push.pull.header.no_sp_fields", lang, processes=unread))
     if "smart_processes" in state.unread:
         header.append(msg("push.pull.header.no_sp", lang))
-    return PullResult(
-        blueprint=blueprint,
-        header=tuple(header),
-        skipped=tuple(skipped),
-        requests=state.requests,
-        source=source,
-        lang=stored,
-    )
+    return header
 
 
 def urlsplit_host(source: str) -> str:

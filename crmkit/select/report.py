@@ -8,14 +8,18 @@ HTML is that Markdown plus SVG figures (score bars, sensitivity).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from crmkit.export.frame import DocumentMeta
 from crmkit.i18n import Lang, msg
 from crmkit.select.catalog import Catalog, System
 from crmkit.select.deployment import Question
 from crmkit.select.matrix import DECIDE_NOW, SAATY_RANDOM_INDEX, Flip, MatrixResult
 from crmkit.select.problems import library
 from crmkit.select.run import SelectionResult, leads_in_deals, leads_in_deals_text
+
+if TYPE_CHECKING:
+    from crmkit.export.html import HtmlDocument
 
 
 def _r(x: float | None, digits: int | None = None) -> float | None:
@@ -839,18 +843,26 @@ def sensitivity_svg(result: SelectionResult, lang: Lang) -> str:
     return "".join(parts)
 
 
-def render_html(result: SelectionResult, lang: Lang) -> str:
+def render_html(result: SelectionResult, lang: Lang, meta: DocumentMeta | None = None) -> str:
+    return selection_document(result, lang, meta).render()
+
+
+def selection_document(
+    result: SelectionResult, lang: Lang, meta: DocumentMeta | None = None
+) -> HtmlDocument:
+    """The selection in the document frame (``render`` it, or put it in the combined report)."""
     from crmkit.export.markdown import html_values
 
     with html_values():
-        return _render_html(result, lang)
+        return _selection_document(result, lang, meta or DocumentMeta())
 
 
-def _render_html(result: SelectionResult, lang: Lang) -> str:
+def _selection_document(result: SelectionResult, lang: Lang, meta: DocumentMeta) -> HtmlDocument:
     from crmkit.export.html import HtmlDocument
 
     v = view(result, lang)
-    doc = HtmlDocument(v["title"], lang)
+    doc = HtmlDocument(v["title"], lang, kind=msg("select.doc.kind", lang), meta=meta)
+    doc.summarize(summary_markdown(result, lang))
     doc.markdown(render_markdown(result, lang, ("intro", "matrix")))
     if result.step4 is not None and (result.step4.ranking or result.step4.excluded):
         doc.figure(score_bars_svg(result, lang), msg("select.text.score_bars", lang))
@@ -858,8 +870,18 @@ def _render_html(result: SelectionResult, lang: Lang) -> str:
     if result.step4 is not None and result.step4.sensitivity:
         doc.figure(sensitivity_svg(result, lang), msg("select.text.sens_chart", lang))
     doc.markdown(render_markdown(result, lang, ("vendor",)))
-    doc.footer = "crmkit select"
-    return doc.render()
+    return doc
+
+
+def summary_markdown(result: SelectionResult, lang: Lang) -> str:
+    """The answer on page one (the frame's first version: the leader; the selection's own
+    summary replaces it)."""
+    from crmkit.export.markdown import md_escape
+
+    step4 = result.step4
+    if step4 is None or not step4.ranking:
+        return ""
+    return "**" + md_escape(result.name(step4.ranking[0].system, lang)) + "**"
 
 
 # -- the catalog ---------------------------------------------------------------------------------
