@@ -32,7 +32,13 @@ from crmkit.select.matrix import normalise, rank, sensitivity
 from crmkit.select.problems import library
 from crmkit.select.run import run_selection
 from crmkit.select.selection import parse_selection_text, read_selection
-from crmkit.select.xlsx import matrix_layout, matrix_systems, render_xlsx
+from crmkit.select.xlsx import (
+    cost_layout,
+    cost_systems,
+    matrix_layout,
+    matrix_systems,
+    render_xlsx,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "selection.toml"
@@ -230,6 +236,13 @@ def test_xlsx_text_from_the_selection_file_is_never_a_formula(tmp_path):
     allowed.add(("Matrix", lay["leader_row"], 2))
     allowed |= {("Summary", r, 2) for r in (3, 4, 5)} | {("Summary", 6, 1)}
     allowed |= {("Summary", 9 + j, c) for j in range(n_systems) for c in (2, 3, 4)}
+    if cost_systems(result):  # the cost sheet: the amounts to the budget check
+        cost = cost_layout(len(cost_systems(result)))
+        allowed |= {
+            ("Cost of ownership", r, c)
+            for r in range(min(cost["amounts"].values()), cost["status_row"] + 1)
+            for c in range(cost["first_system_col"], cost["last_system_col"] + 1)
+        }
     assert set(formulas) <= allowed
     for col in range(lay["first_system_col"], lay["last_system_col"] + 1):
         assert {("Matrix", lay["total_row"], col), ("Matrix", lay["rank_row"], col)} <= set(

@@ -33,6 +33,7 @@ from crmkit.select.selection import load_selection
 from crmkit.select.xlsx import (
     FUNCTIONS,
     SHEETS,
+    cost_systems,
     matrix_layout,
     matrix_systems,
     render_xlsx,
@@ -549,9 +550,13 @@ def test_a_tie_at_the_top_is_said_on_the_summary():
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_sheets_are_named_in_the_run_language_summary_first(lang):
-    wb = workbook(result_for("selection.toml"), lang)
+    result = result_for("selection.toml")
+    wb = workbook(result, lang)
     names = sheet_names(lang)
-    assert wb.sheetnames == [names[k] for k in SHEETS]
+    expected = [names[k] for k in SHEETS]
+    if cost_systems(result):  # the cost of ownership follows the matrix
+        expected.insert(2, names["cost"])
+    assert wb.sheetnames == expected
     for name in wb.sheetnames:
         assert len(name) <= 31 and not re.search(r"[\[\]:*?/\\]", name)
     if lang != "en":
@@ -587,7 +592,9 @@ def test_freeze_panes_print_setup_and_conditional_formats():
         assert int(setup.paperSize) == int(ws.PAPERSIZE_A4) == 9, ws.title
         assert int(setup.fitToWidth) == 1 and int(setup.fitToHeight) == 0, ws.title
         assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
-        if ws.title != "Summary":
+        if ws.title == "Cost of ownership":
+            assert ws.freeze_panes == "B1" and ws.print_title_cols == "$A:$A"
+        elif ws.title != "Summary":
             assert ws.freeze_panes in ("A2", "E4"), ws.title
             assert ws.print_title_rows, ws.title
     assert matrix.page_setup.orientation == "landscape"  # five systems: wide

@@ -20,8 +20,22 @@ from typing import Any
 import pytest
 from test_select_xlsx import DASH, openpyxl, run_of, selection_of, with_score
 
-from crmkit.select.xlsx import matrix_layout, matrix_systems, render_xlsx, sheet_names
+from crmkit.select.selection import Selection
+from crmkit.select.xlsx import (
+    COST_ITEMS,
+    cost_layout,
+    cost_systems,
+    matrix_layout,
+    matrix_systems,
+    render_xlsx,
+    sheet_names,
+)
 
+HAS_COST = "cost" in Selection.__dataclass_fields__
+NO_COST = "no cost of ownership in this crmkit"
+if HAS_COST:
+    from test_select_xlsx_cost import changed as cost_changed
+    from test_select_xlsx_cost import cost_result
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 pytestmark = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
 
@@ -50,9 +64,11 @@ def _weight_flip() -> tuple[Any, Any, dict[str, float]]:
     return result, run_of(dataclasses.replace(selection, points=points)), points
 
 
-def _edited(result: Any, lang: str, edits: list[tuple[int, int, float]]) -> bytes:
+def _edited(
+    result: Any, lang: str, edits: list[tuple[int, int, float]], sheet: str = "matrix"
+) -> bytes:
     wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(result, lang)))
-    ws = wb[sheet_names(lang)["matrix"]]
+    ws = wb[sheet_names(lang)[sheet]]
     for row, col, value in edits:
         ws.cell(row, col, value)
     buffer = io.BytesIO()
@@ -83,6 +99,14 @@ def _cases() -> dict[str, Case]:
         for s, v in (("bitrix24", 2), ("envycrm", 3))
     ]
     cases["minimum-ru"] = Case(result, run_of(changed), "ru", _edited(result, "ru", edits))
+    if HAS_COST:
+        result = cost_result()
+        cases["cost-ru"] = Case(result, result, "ru", render_xlsx(result, "ru"))
+        # the budget lowered below Bitrix24's cost: the leader knocked out by the budget
+        lay = cost_layout(len(cost_systems(result)))
+        edits = [(lay["budget_row"], lay["value_col"], 400000)]
+        moved = cost_changed("budget = 600000", "budget = 400000")
+        cases["budget-en"] = Case(result, moved, "en", _edited(result, "en", edits, "cost"))
     return cases
 
 
@@ -164,6 +188,10 @@ def _crmkit(result: Any) -> dict[str, dict[str, Any]]:
 
 
 CASES = ["points-ru", "points-uk", "ahp-en", "weight-en", "minimum-ru"]
+COST_CASES = ["cost-ru", "budget-en"]
+CASES += [
+    pytest.param(c, marks=pytest.mark.skipif(not HAS_COST, reason=NO_COST)) for c in COST_CASES
+]
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -212,3 +240,30 @@ def test_libreoffice_summary_table_reads_the_matrix(recalculated):
         place = _cell(summary, row, 3)
         assert (DASH if place == DASH else int(float(place))) == want[system]["rank"]
         assert (_cell(summary, row, 4) != "") == want[system]["out"]
+
+
+@pytest.mark.skipif(not HAS_COST, reason=NO_COST)
+@pytest.mark.parametrize("name", COST_CASES)
+def test_libreoffice_cost_sheet_is_crmkits_cost_of_ownership(recalculated, name):
+    case, tables = recalculated[name]
+    rows = tables[sheet_names(case.lang)["cost"]]
+    systems = cost_systems(case.result)
+    lay = cost_layout(len(systems))
+    for j, system in enumerate(systems):
+        col = lay["first_system_col"] + j
+        want = case.expected.cost.of(system)
+
+        def number(row: int, col: int = col) -> Any:
+            text = _cell(rows, row, col)
+            return DASH if text == DASH else float(text)
+
+        for item in want.items:
+            shown = number(lay["amounts"][item.item])
+            assert shown == (DASH if item.amount is None else pytest.approx(item.amount)), system
+        assert [i.item for i in want.items] == list(COST_ITEMS)
+        total = DASH if want.total is None else pytest.approx(want.total)
+        assert number(lay["total_row"]) == total, system
+        assert number(lay["known_row"]) == pytest.approx(want.known), system
+        per_user = DASH if want.per_user_month is None else pytest.approx(want.per_user_month)
+        assert number(lay["per_user_row"]) == per_user, system
+        assert (_cell(rows, lay["status_row"], col) != "") == want.over_budget, system

@@ -2,8 +2,8 @@
 
 Sheets, named in the run's language: the summary (the recommended system and its lead as
 formulas, a chart of the totals, and a plain line on what is as of the export), the matrix (the
-live model), the evidence of the scores, the shortlist, the knock-outs, the sensitivity and the
-vendor questions.
+live model), the cost of ownership when the selection has one, the evidence of the scores, the
+shortlist, the knock-outs, the sensitivity and the vendor questions.
 
 The matrix sheet is the model. The consultant or the client may edit the yellow cells — each
 criterion's points, its minimum, and every score 1–5 — and everything below recomputes, the same
@@ -18,6 +18,14 @@ way ``matrix.evaluate`` computes it:
 - total in the ranking: the total, or "—" when knocked out; rank: ``RANK`` over those (RANK
   skips text, so knocked-out systems leave the ranking as ``matrix.rank`` leaves them out);
 - leader: ``INDEX``/``MATCH`` of the highest total in the ranking.
+
+The cost sheet holds the inputs of ``cost.system_cost`` (users, years, budget, each system's
+licence price per user or per plan, implementation, integrations, training, add-ons per year;
+an empty cell is an unknown amount) and computes the amounts, the total (unknown while an
+amount is), the known part, the cost per user per month and the budget check as formulas. A
+system the budget check finds above the budget is knocked out on the matrix sheet by formula,
+as ``run`` knocks it out; the cost criterion's scores, if the selection has one, are the
+matrix's scores as of the export.
 
 The win probability (a simulation), the sensitivity and the verdict cannot recompute in a sheet:
 the workbook says they are as of the export.
@@ -74,6 +82,8 @@ HEADER_ROW = 3
 FIRST_ROW = 4
 #: the sheets, in order (their names: ``select.book.sheet_<key>``)
 SHEETS = ("summary", "matrix", "evidence", "shortlist", "knocked", "sensitivity", "vendor")
+#: the cost sheet, after the matrix, when the selection has a cost of ownership
+COST_SHEET = "cost"
 #: Excel's limit on the characters of one cell
 CELL_MAX = 32767
 #: Excel's limits on a sheet name
@@ -119,7 +129,7 @@ def _formula(ws: Worksheet, row: int, col: int, text: str) -> Any:
 def sheet_names(lang: Lang) -> dict[str, str]:
     """The sheets' names in ``lang``, as Excel allows them (≤ 31 characters, none of []:*?/\\)."""
     out = {}
-    for key in SHEETS:
+    for key in (*SHEETS, COST_SHEET):
         name = SHEET_NAME_BAD.sub(" ", msg(f"select.book.sheet_{key}", lang))
         out[key] = name[:SHEET_NAME_MAX]
     return out
@@ -195,8 +205,11 @@ def render_xlsx(result: SelectionResult, lang: Lang) -> bytes:
     if m is None or not systems:
         _no_matrix_summary(summary, v["title"], lang)
     else:
-        mx = _matrix_sheet(wb.create_sheet(names["matrix"]), result, m, systems, lang)
+        cost = _cost_plan(result, names["cost"])
+        mx = _matrix_sheet(wb.create_sheet(names["matrix"]), result, m, systems, cost, lang)
         _summary_sheet(summary, result, m, mx, v, lang)
+        if cost is not None:
+            _cost_sheet(wb.create_sheet(names["cost"]), result, cost, lang)
         _evidence_sheet(wb.create_sheet(names["evidence"]), result, m, lang)
     _shortlist_sheet(wb.create_sheet(names["shortlist"]), result, v["s3"], lang)
     _knocked_sheet(wb.create_sheet(names["knocked"]), result, lang)
@@ -216,7 +229,12 @@ def _save(wb: Workbook) -> bytes:
 
 
 def _matrix_sheet(
-    ws: Worksheet, result: SelectionResult, m: MatrixResult, systems: list[str], lang: Lang
+    ws: Worksheet,
+    result: SelectionResult,
+    m: MatrixResult,
+    systems: list[str],
+    cost: CostPlan | None,
+    lang: Lang,
 ) -> MatrixSheet:
     t = lambda key, **kw: msg(key, lang, **kw)  # noqa: E731
     lay = matrix_layout(len(m.weights), len(systems))
@@ -232,7 +250,7 @@ def _matrix_sheet(
     heads += [result.name(s, lang) for s in systems]
     _header_row(ws, HEADER_ROW, heads)
     _matrix_criteria(ws, m, systems, lay, lang)
-    _matrix_totals(mx, result, m, lang)
+    _matrix_totals(mx, result, m, cost, lang)
     _matrix_checks(ws, lay, lang)
     _matrix_look(mx, m, lang)
     return mx
@@ -262,9 +280,12 @@ def _matrix_criteria(
             score.fill = _EDIT_FILL
 
 
-def _matrix_totals(mx: MatrixSheet, result: SelectionResult, m: MatrixResult, lang: Lang) -> None:
+def _matrix_totals(
+    mx: MatrixSheet, result: SelectionResult, m: MatrixResult, cost: CostPlan | None, lang: Lang
+) -> None:
     """Per system: total, criteria below the minimum, knock-out, total in the ranking, rank;
-    then the leader. The formulas of the module's docstring."""
+    then the leader. The formulas of the module's docstring; a system on the cost sheet is
+    also knocked out when that sheet finds it over the budget."""
     t = lambda key, **kw: msg(key, lang, **kw)  # noqa: E731
     ws, lay = mx.ws, mx.layout
     first, last = lay["first_row"], lay["last_row"]
@@ -284,7 +305,12 @@ def _matrix_totals(mx: MatrixSheet, result: SelectionResult, m: MatrixResult, la
     for row_key, label in labels.items():
         _put(ws, lay[row_key], 1, t(label)).font = _BOLD
     knocked_text = _literal(t("select.book.below_minimum"))
-    early = {e.system: e.reason.get(lang) for e in m.excluded if _fixed_knock_out(result, e.system)}
+    on_cost = set(cost.systems) if cost is not None else set()
+    early = {
+        e.system: e.reason.get(lang)
+        for e in m.excluded
+        if _fixed_knock_out(result, e.system, on_cost)
+    }
     for system in mx.systems:
         col = mx.col(system)
         c = get_column_letter(col)
@@ -306,7 +332,12 @@ def _matrix_totals(mx: MatrixSheet, result: SelectionResult, m: MatrixResult, la
         if system in early:
             _put(ws, status_row, col, early[system])
         else:
-            _formula(ws, status_row, col, f'IF({c}{lay["below_row"]}>0,{knocked_text},"")')
+            budget = '""'
+            if cost is not None and system in on_cost:
+                budget_cell = cost.ref(cost.layout["status_row"], cost.col(system))
+                budget = f'IF({budget_cell}<>"",{budget_cell},"")'
+            below = f"{c}{lay['below_row']}"
+            _formula(ws, status_row, col, f"IF({below}>0,{knocked_text},{budget})")
         ws.cell(status_row, col).alignment = _WRAP
         ranked = _formula(
             ws, lay["ranked_row"], col, f'IF({c}{status_row}="",{c}{lay["total_row"]},"{DASH}")'
@@ -324,14 +355,14 @@ def _matrix_totals(mx: MatrixSheet, result: SelectionResult, m: MatrixResult, la
     _formula(ws, lay["leader_row"], 2, _leader(header, ranked_range)).font = _BOLD
 
 
-def _fixed_knock_out(result: SelectionResult, system: str) -> bool:
-    """Knocked out for a reason the matrix sheet does not hold: at step 3 (the catalog's facts)
-    or by the budget (the cost inputs). Such a knock-out is written as text."""
+def _fixed_knock_out(result: SelectionResult, system: str, on_cost: set[str]) -> bool:
+    """Knocked out for a reason the workbook does not hold: at step 3 (the catalog's facts),
+    or by the budget for a system not on the cost sheet. Such a knock-out is written as text."""
     if result.step3.knockout(system) is not None:
         return True
     cost = getattr(result, "cost", None)
     item = cost.of(system) if cost is not None else None
-    return bool(item is not None and item.over_budget)
+    return bool(item is not None and item.over_budget and system not in on_cost)
 
 
 def _local_row(lay: dict[str, Any], row: int) -> str:
@@ -442,6 +473,228 @@ def _score_scale() -> ColorScaleRule:
         end_value=SCORE_MAX,
         end_color="A9D08E",
     )
+
+
+# -- the cost sheet -------------------------------------------------------------------------------
+
+#: the inputs of the cost sheet, one row each, as ``SystemCostInput`` names them
+COST_INPUTS = (
+    "licence_per_user_month",
+    "licence_plan_month",
+    "implementation",
+    "integrations",
+    "training",
+    "addons_per_year",
+)
+#: the amounts over the years, one row each (``cost.ITEMS``)
+COST_ITEMS = ("licences", "implementation", "integrations", "training", "addons")
+
+
+def cost_layout(n_systems: int) -> dict[str, Any]:
+    """Where things are on the cost sheet (1-based rows and columns)."""
+    inputs_head = 7
+    amounts_head = inputs_head + len(COST_INPUTS) + 3
+    first_amount = amounts_head + 1
+    last_amount = first_amount + len(COST_ITEMS) - 1
+    return {
+        "users_row": 3,
+        "years_row": 4,
+        "budget_row": 5,
+        "inputs_head": inputs_head,
+        "inputs": {key: inputs_head + 1 + i for i, key in enumerate(COST_INPUTS)},
+        "source_row": inputs_head + 1 + len(COST_INPUTS),
+        "amounts_head": amounts_head,
+        "amounts": {key: first_amount + i for i, key in enumerate(COST_ITEMS)},
+        "total_row": last_amount + 1,
+        "known_row": last_amount + 2,
+        "per_user_row": last_amount + 3,
+        "status_row": last_amount + 4,
+        "value_col": 2,
+        "first_system_col": 2,
+        "last_system_col": 1 + n_systems,
+    }
+
+
+@dataclass(frozen=True)
+class CostPlan:
+    """The cost sheet, known before it is written (the matrix refers to its budget check)."""
+
+    title: str
+    layout: dict[str, Any]
+    systems: list[str]
+
+    def col(self, system: str) -> int:
+        return int(self.layout["first_system_col"]) + self.systems.index(system)
+
+    def ref(self, row: int, col: int) -> str:
+        return f"{_quoted(self.title)}!${get_column_letter(col)}${row}"
+
+
+def cost_systems(result: SelectionResult) -> list[str]:
+    """The columns of the cost sheet: the finalists, then every other system of the matrix
+    that has a cost entered or known (the budget may knock it out)."""
+    cost = getattr(result, "cost", None)
+    if cost is None:
+        return []
+    inside = matrix_systems(result.step4) if result.step4 is not None else []
+    out = [s for s in result.finalists if cost.of(s) is not None]
+    for item in cost.systems:
+        known = any(i.amount is not None or i.unit_price is not None for i in item.items)
+        if item.system not in out and item.system in inside and known:
+            out.append(item.system)
+    return out
+
+
+def _cost_plan(result: SelectionResult, title: str) -> CostPlan | None:
+    systems = cost_systems(result)
+    if not systems:
+        return None
+    return CostPlan(title, cost_layout(len(systems)), systems)
+
+
+def _cost_sheet(ws: Worksheet, result: SelectionResult, plan: CostPlan, lang: Lang) -> None:
+    """The cost of ownership: the inputs (users, years, budget, each system's prices and
+    estimates — editable) and the amounts over the years, totals and the budget check as
+    formulas, the way ``cost.system_cost`` computes them."""
+    t = lambda key, **kw: msg(key, lang, **kw)  # noqa: E731
+    cost: Any = getattr(result, "cost", None)  # present whenever a plan was made
+    lay = plan.layout
+    money = _money_format(cost.currency)
+    _put(ws, 1, 1, t("select.book.cost_title")).font = _TITLE
+    _put(ws, 2, 1, t("select.book.cost_hint"))
+    for row, key, value, fmt in (
+        (lay["users_row"], "cost_users", cost.users, "0"),
+        (lay["years_row"], "cost_years", cost.years, "0"),
+        (lay["budget_row"], "cost_budget", cost.budget, money),
+    ):
+        _put(ws, row, 1, t(f"select.book.{key}")).font = _BOLD
+        cell = ws.cell(row, lay["value_col"], value)
+        cell.fill, cell.number_format, cell.border = _EDIT_FILL, fmt, _BORDER
+    names = [result.name(s, lang) for s in plan.systems]
+    _header_row(ws, lay["inputs_head"], [t("select.book.cost_inputs"), *names])
+    _header_row(ws, lay["amounts_head"], [t("select.book.cost_over", years=cost.years), *names])
+    for key, row in lay["inputs"].items():
+        _put(ws, row, 1, t(f"select.book.cost_{key}"))
+    _put(ws, lay["source_row"], 1, t("select.book.cost_source"))
+    labels = {lay["amounts"][k]: f"cost_item_{k}" for k in COST_ITEMS}
+    labels |= {lay[k]: f"cost_{k[:-4]}" for k in ("total_row", "known_row", "per_user_row")}
+    labels[lay["status_row"]] = "cost_budget_check"
+    for row, key in labels.items():
+        _put(ws, row, 1, t(f"select.book.{key}")).font = (
+            _BOLD if row >= lay["total_row"] else Font()
+        )
+    for system in plan.systems:
+        _cost_column(ws, plan, cost.of(system), cost.currency, lang)
+    _cost_look(ws, plan)
+
+
+def _cost_column(ws: Worksheet, plan: CostPlan, item: Any, currency: str, lang: Lang) -> None:
+    """One system: its inputs as numbers (an unknown one left empty), then the formulas."""
+    t = lambda key, **kw: msg(key, lang, **kw)  # noqa: E731
+    money = _money_format(currency)
+    lay = plan.layout
+    col = plan.col(item.system)
+    c = get_column_letter(col)
+    inputs = lay["inputs"]
+    by_item = {i.item: i for i in item.items}
+    licence = by_item["licences"]
+    values = {
+        "licence_per_user_month": licence.unit_price if licence.basis == "per_user_month" else None,
+        "licence_plan_month": licence.unit_price if licence.basis == "plan_month" else None,
+        "implementation": by_item["implementation"].amount,
+        "integrations": by_item["integrations"].amount,
+        "training": by_item["training"].amount,
+        "addons_per_year": by_item["addons"].unit_price,
+    }
+    for key, row in inputs.items():
+        cell = ws.cell(row, col, values[key])
+        cell.fill, cell.number_format = _EDIT_FILL, money
+    source = {
+        "input": t("select.book.cost_entered"),
+        "catalog": t("select.book.cost_catalog", as_of=licence.as_of or DASH),
+    }.get(licence.origin, t("select.book.cost_unknown"))
+    _put(ws, lay["source_row"], col, source).alignment = _WRAP
+    users = f"${get_column_letter(lay['value_col'])}${lay['users_row']}"
+    years = f"${get_column_letter(lay['value_col'])}${lay['years_row']}"
+    budget = f"${get_column_letter(lay['value_col'])}${lay['budget_row']}"
+    per_user = f"{c}{inputs['licence_per_user_month']}"
+    plan_month = f"{c}{inputs['licence_plan_month']}"
+    formulas = {
+        "licences": f"IF(ISNUMBER({per_user}),IF(ISNUMBER({users}),{per_user}*{users}*12*{years},"
+        f'"{DASH}"),IF(ISNUMBER({plan_month}),{plan_month}*12*{years},"{DASH}"))',
+        "addons": f"IF(ISNUMBER({c}{inputs['addons_per_year']}),"
+        f'{c}{inputs["addons_per_year"]}*{years},"{DASH}")',
+    }
+    for key in ("implementation", "integrations", "training"):
+        formulas[key] = f'IF(ISNUMBER({c}{inputs[key]}),{c}{inputs[key]},"{DASH}")'
+    for key, row in lay["amounts"].items():
+        _formula(ws, row, col, formulas[key]).number_format = money
+    amounts = f"{c}{lay['amounts']['licences']}:{c}{lay['amounts']['addons']}"
+    total = f"{c}{lay['total_row']}"
+    over = _literal(t("select.book.cost_over_budget"))
+    rows = {
+        "total_row": f'IF(COUNT({amounts})={len(COST_ITEMS)},SUM({amounts}),"{DASH}")',
+        "known_row": f"SUM({amounts})",
+        "per_user_row": f"IF(ISNUMBER({total}),IF(ISNUMBER({users}),"
+        f'{total}/({users}*12*{years}),"{DASH}"),"{DASH}")',
+        "status_row": f'IF(ISNUMBER({budget}),IF({c}{lay["known_row"]}>{budget},{over},""),"")',
+    }
+    for key, text in rows.items():
+        cell = _formula(ws, lay[key], col, text)
+        cell.number_format = _money_format(currency, 2) if key == "per_user_row" else money
+        cell.font = _BOLD
+    ws.cell(lay["status_row"], col).alignment = _WRAP
+
+
+def _money_format(currency: str, digits: int = 0) -> str:
+    """Thousands grouped, the currency after the figure (the reader's locale shows the group
+    and decimal marks)."""
+    decimals = "." + "0" * digits if digits else ""
+    return f'#,##0{decimals} "{currency.replace(chr(34), "")}"'
+
+
+def _cost_look(ws: Worksheet, plan: CostPlan) -> None:
+    lay = plan.layout
+    last_col = lay["last_system_col"]
+    blocks = [
+        (lay["inputs_head"], lay["source_row"]),
+        (lay["amounts_head"], lay["status_row"]),
+    ]
+    for top, bottom in blocks:
+        for row in range(top, bottom + 1):
+            for col in range(1, last_col + 1):
+                ws.cell(row, col).border = _BORDER
+    c0, c1 = get_column_letter(lay["first_system_col"]), get_column_letter(last_col)
+    ws.conditional_formatting.add(
+        f"{c0}{lay['amounts_head']}:{c1}{lay['status_row']}",
+        FormulaRule(
+            formula=[f'{c0}${lay["status_row"]}<>""'],
+            fill=_OUT_FILL,
+            font=_OUT_FONT,
+            stopIfTrue=True,
+        ),
+    )
+    money = DataValidation(
+        type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True
+    )
+    money.showErrorMessage = True
+    first_input = min(lay["inputs"].values())
+    last_input = max(lay["inputs"].values())
+    money.add(f"{c0}{first_input}:{c1}{last_input}")
+    value = get_column_letter(lay["value_col"])
+    money.add(f"{value}{lay['budget_row']}")
+    ws.add_data_validation(money)
+    whole = DataValidation(
+        type="whole", operator="greaterThanOrEqual", formula1="1", allow_blank=True
+    )
+    whole.showErrorMessage = True
+    whole.add(f"{value}{lay['users_row']}:{value}{lay['years_row']}")
+    ws.add_data_validation(whole)
+    ws.column_dimensions["A"].width = 38
+    for col in range(2, last_col + 1):
+        ws.column_dimensions[get_column_letter(col)].width = 18
+    ws.freeze_panes = "B1"  # the labels stay in view
+    _print_setup(ws, landscape=len(plan.systems) > 3, cols="A:A")
 
 
 # -- the summary sheet ----------------------------------------------------------------------------
