@@ -540,3 +540,19 @@ def test_in_chromium_every_text_stays_inside_its_shape(audits: Any, font: str) -
         finally:
             browser.close()
     assert outside == []
+
+
+def test_a_bar_chart_wraps_a_long_name_and_writes_figures_in_the_language() -> None:
+    from crmkit.export.svg import hbar_chart
+    from crmkit.numbers import number
+
+    long = "Сделки без контакта и компании, заведённые менеджерами вручную из переписки"
+    rows = [(long, 3.25), ("Коротко", 4.5)]
+    svg = hbar_chart(rows, 5, "x", format_value=lambda v: number(v, "ru"))
+    assert problems(svg) == []
+    root = ET.fromstring(svg)
+    wrapped = next(t for t in root.iter(f"{SVG}text") if t.findall(f"{SVG}tspan"))
+    assert _whole(wrapped) == long and len(wrapped.findall(f"{SVG}tspan")) >= 2
+    assert "3,25" in texts(svg) and "4,50" in texts(svg)
+    # a name that fits keeps the one-line drawing (the selection's golden pages rely on it)
+    assert "<tspan" not in hbar_chart([("Коротко", 1.0)], 5, "x")

@@ -13,7 +13,7 @@ from crmkit.assess.audit import Audit, Finding, conversion_steps, evidence_text,
 from crmkit.blueprints.library import Library
 from crmkit.export.svg import hbar_chart
 from crmkit.i18n import Lang, msg
-from crmkit.numbers import number
+from crmkit.numbers import integer, number
 from crmkit.push.bitrix24.webhook import is_loopback
 
 _SIGN = {"action": "✗", "review": "!", "ok": "✓", "unknown": "?", "not_applicable": "–"}
@@ -325,7 +325,13 @@ def _figure(result: Audit, name: str, pipelines: list[dict[str, Any]]) -> str:
             (_t("bar.without_client", lang), deals.without_client.count),
             (_t("bar.past_close", lang), deals.past_close_date.count),
         ]
-        return hbar_chart(rows, walked, _t("figure.activity", lang), color="#1f6f8b")
+        return hbar_chart(
+            rows,
+            walked,
+            _t("figure.activity", lang),
+            color="#1f6f8b",
+            format_value=lambda v: integer(v, lang),
+        )
     if name.startswith("funnel-"):
         index = int(name.split("-")[1])
         return pipeline_chart(result, pipelines[index]) if index < len(pipelines) else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: the five characters XML gives a meaning, in one pass (``xml.sax.saxutils.escape`` would do
@@ -32,26 +33,38 @@ def hbar_chart(
     label_width: int = 220,
     color: str = "#2067b0",
     value_format: str = "{:g}",
+    format_value: Callable[[float], str] | None = None,
 ) -> str:
-    """A horizontal bar chart: one bar per (name, value), scaled to ``maximum``."""
-    height = row_height * len(rows) + 10
+    """A horizontal bar chart: one bar per (name, value), scaled to ``maximum``. A name too long
+    for ``label_width`` is wrapped at spaces and its row grows (never cut, never past the left
+    edge); ``format_value`` writes a figure in the reader's language (``crmkit.numbers``)."""
+    shown = format_value or value_format.format
     bar_space = width - label_width - 60
-    parts = [svg_open(width, height, label)]
-    for index, (name, value) in enumerate(rows):
-        y = 5 + index * row_height
+    parts: list[str] = []
+    y = 5.0
+    for name, value in rows:
+        lines = wrap_text(name, label_width - 16, 13)
+        row = max(row_height, len(lines) * 16 + 10)
         length = 0 if maximum <= 0 else max(0.0, min(1.0, value / maximum)) * bar_space
-        parts.append(
-            f'<text x="{label_width - 8}" y="{y + row_height * 0.65:.1f}" font-size="13" '
-            f'text-anchor="end" fill="#1d2733">{esc(name)}</text>'
-            f'<rect x="{label_width}" y="{y + 4}" width="{bar_space}" height="{row_height - 8}" '
-            f'fill="#eef2f6" rx="3"/>'
-            f'<rect x="{label_width}" y="{y + 4}" width="{length:.1f}" height="{row_height - 8}" '
-            f'fill="{esc(color)}" rx="3"/>'
-            f'<text x="{label_width + bar_space + 8}" y="{y + row_height * 0.65:.1f}" '
-            f'font-size="13" fill="#1d2733">{esc(value_format.format(value))}</text>'
+        bar_y = y + (row - row_height) / 2 + 4
+        baseline = y + row * 0.65 if len(lines) == 1 else y + (row - len(lines) * 16) / 2 + 12
+        name_text = (
+            f'<text x="{label_width - 8}" y="{baseline:.1f}" font-size="13" '
+            f'text-anchor="end" fill="{DARK_INK}">{esc(name)}</text>'
+            if len(lines) == 1
+            else text_lines(label_width - 8, baseline, lines, anchor="end")
         )
+        parts.append(
+            name_text + f'<rect x="{label_width}" y="{bar_y:g}" width="{bar_space}" '
+            f'height="{row_height - 8}" fill="#eef2f6" rx="3"/>'
+            f'<rect x="{label_width}" y="{bar_y:g}" width="{length:.1f}" height="{row_height - 8}" '
+            f'fill="{esc(color)}" rx="3"/>'
+            f'<text x="{label_width + bar_space + 8}" y="{y + row * 0.65:.1f}" '
+            f'font-size="13" fill="{DARK_INK}">{esc(shown(value))}</text>'
+        )
+        y += row
     parts.append("</svg>")
-    return "".join(parts)
+    return svg_open(width, round(y + 5), label) + "".join(parts)
 
 
 # -- charts: text measure, wrapping and contrast ---------------------------------------------------
