@@ -264,7 +264,7 @@ def test_html_is_self_contained_with_figures(tmp_path, capsys):
     )
     assert code == 0, err
     html = out_file.read_text(encoding="utf-8")
-    assert html.count("<svg") == 2 and "<script" not in html
+    assert html.count("<svg") == 3 and "<script" not in html
     assert "Sensitivity" in html and "Bitrix24" in html
 
 

@@ -43,8 +43,13 @@ def fill_values(rendered: str) -> str:
     return _HOLE.sub(lambda m: values[int(m.group(1))], rendered)
 
 
+#: runs of whitespace that become one space — but not the no-break spaces (U+00A0, and U+202F
+#: between thousands and before «%»: crmkit.numbers), which keep a figure on one line
+_SPACES = re.compile(r"[^\S\u00a0\u202f]+")
+
+
 def _flat(text: object) -> str:
-    return " ".join(str(text).replace(_OPEN, "").replace(_CLOSE, "").split())
+    return _SPACES.sub(" ", str(text).replace(_OPEN, "").replace(_CLOSE, "")).strip(" ")
 
 
 def _hole(flat: str) -> str | None:

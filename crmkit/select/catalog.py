@@ -8,6 +8,7 @@ given there replaces the fields it names, a new id adds a system.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -17,6 +18,7 @@ from typing import Any, Literal, cast
 from crmkit.files import TomlDocument, parse_toml, read_toml
 from crmkit.i18n import Lang, Text, run_lang, run_msg
 from crmkit.schema import Node, root
+from crmkit.select.cost import DEFAULT_CURRENCY, LicencePrice
 
 Tri = Literal["yes", "no", "unknown"]
 TRI: tuple[str, ...] = ("yes", "no", "unknown")
@@ -80,6 +82,8 @@ class System:
     #: the name a person reads in each language (Мегаплан in Russian, Megaplan in English);
     #: empty: ``name`` in every language
     title: Text = field(default_factory=Text)
+    #: a licence price with the date it was true (None: not recorded — the seeds give none)
+    licence: LicencePrice | None = None
 
     def display(self, lang: Lang) -> str:
         """The system's name in ``lang``."""
@@ -142,6 +146,7 @@ class System:
             "notes": self.notes.get(lang),
             "facts_as_of": self.facts_as_of.get(lang) or "unknown",
             "source": self.source.get(lang) or "unknown",
+            "licence": self.licence.to_dict() if self.licence is not None else "unknown",
         }
 
 
@@ -243,6 +248,9 @@ def _read_system(node: Node, system_id: str, base: System | None, facts_as_of: T
     free = node.table("free_plan")
     if free is not None:
         fields["free_plan"] = _read_free_plan(free, start.free_plan)
+    licence = node.table("licence")
+    if licence is not None:
+        fields["licence"] = _read_licence(licence)
     integrations = node.table("integrations")
     if integrations is not None:
         merged = dict(start.integrations)
@@ -253,6 +261,36 @@ def _read_system(node: Node, system_id: str, base: System | None, facts_as_of: T
         fields["integrations"] = merged
     node.done()
     return dataclasses.replace(start, **fields)
+
+
+def _price(node: Node, key: str) -> float | None:
+    """A price: a finite number, not negative."""
+    value = node.float(key)
+    if value is not None and (not math.isfinite(value) or value < 0):
+        node.error(run_msg("load.catalog.price"), key)
+        return None
+    return value
+
+
+def _read_licence(node: Node) -> LicencePrice | None:
+    """``[systems.<id>.licence]``: ``per_user_month`` or ``plan_month`` (one of them), the
+    ``as_of`` date it was true (required), ``currency``, ``plan``, ``source``."""
+    per_user = _price(node, "per_user_month")
+    plan_month = _price(node, "plan_month")
+    if per_user is not None and plan_month is not None:
+        node.error(run_msg("load.catalog.one_price"), "plan_month")
+    if not node.has("per_user_month") and not node.has("plan_month"):
+        node.error(run_msg("load.catalog.no_price"))
+    as_of = node.raw("as_of", required=True)
+    if as_of is not None and not isinstance(as_of, str):
+        as_of = str(as_of)  # a TOML date (2024-05-01) is kept as written
+    currency = node.str("currency", default=DEFAULT_CURRENCY) or DEFAULT_CURRENCY
+    plan = node.text("plan")
+    source = node.text("source")
+    node.done()
+    if as_of is None or (per_user is None and plan_month is None):
+        return None
+    return LicencePrice(per_user, plan_month, plan, currency, as_of, source)
 
 
 def _read_free_plan(node: Node, base: FreePlan) -> FreePlan:

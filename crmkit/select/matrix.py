@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import operator
 import random
+from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -49,6 +50,10 @@ SAATY_RANDOM_INDEX: dict[int, float] = {
 CR_LIMIT = 0.1
 #: Monte-Carlo: every weight multiplied by a uniform factor in [1 - SPREAD, 1 + SPREAD]
 SPREAD = 0.2
+#: Monte-Carlo: every score varies uniformly within ± this many points of the 1–5 scale, by the
+#: confidence stated for it (the interval cut to the scale: a 5 given with low confidence varies
+#: over 4–5). A score given bare has the default confidence, medium.
+SCORE_SPREAD: dict[str, float] = {"high": 0.25, "medium": 0.5, "low": 1.0}
 DRAWS = 2000
 #: "decide now" needs the leader to win at least this share of the Monte-Carlo draws
 DECIDE_NOW = 0.8
@@ -336,8 +341,34 @@ def win_probability(
     seed: int = 0,
     draws: int = DRAWS,
     spread: float = SPREAD,
+    confidence: Mapping[str, Mapping[str, str]] | None = None,
+    score_spread: Mapping[str, float] = SCORE_SPREAD,
 ) -> dict[str, float]:
-    """Share of draws each system wins when every weight varies by ±``spread`` (ties split).
+    """Share of draws each system wins when every weight varies by ±``spread`` and, given
+    ``confidence`` (system → criterion → high | medium | low), every score too (ties split).
+
+    Weights alone: each draw multiplies every weight by ``rng.uniform(1 - spread,
+    1 + spread)``. With ``confidence`` a draw also moves every score uniformly over its
+    interval (``_score_ranges``: ``v ± score_spread[confidence]``, cut to the 1–5 scale);
+    see ``_vary_weights_and_scores``. The same seed gives the same shares."""
+    if not values:
+        return {}
+    if confidence is None:
+        return _vary_weights(weights, values, seed=seed, draws=draws, spread=spread)
+    return _vary_weights_and_scores(
+        weights, values, confidence, score_spread, seed=seed, draws=draws, spread=spread
+    )
+
+
+def _vary_weights(
+    weights: Mapping[str, float],
+    values: Mapping[str, Mapping[str, float]],
+    *,
+    seed: int,
+    draws: int,
+    spread: float,
+) -> dict[str, float]:
+    """The weights alone vary; the scores stay as given.
 
     The draws are those of ``rng.uniform(1 - spread, 1 + spread)`` per weight, and who wins a
     draw is decided exactly as by ``weighted_mean`` of the varied weights (the products summed
@@ -346,15 +377,12 @@ def win_probability(
     plain addition first, whose rounding error has a known bound (``slack``); only a draw in
     which some score lies within that bound of the tie cut-off is summed again by ``fsum``."""
     rng = random.Random(seed)
-    wins = dict.fromkeys(values, 0.0)
-    if not values:
-        return wins
     systems = list(values)
     base = list(weights.values())
     low, high = 1 - spread, 1 + spread
     span = high - low  # what uniform(low, high) computes: low + (high - low) * random()
     draw = rng.random
-    fsum, mul = math.fsum, operator.mul
+    fsum = math.fsum
     rows: list[list[float]] = []
     slack: float | None = None
     counts = [0.0] * len(systems)
@@ -366,20 +394,162 @@ def win_probability(
         if not rows:  # a criterion a system lacks fails here, as weighted_mean would
             rows = [[values[s][c] for c in weights] for s in systems]
             slack = _score_slack(base, rows, spread)
-        winners: list[int] | None = None
-        if slack is not None:
-            quick = [sum(map(mul, varied, row)) / total for row in rows]
-            cutoff = max(quick) - TIE
-            if all(abs(x - cutoff) > 3 * slack for x in quick):
-                winners = [i for i, x in enumerate(quick) if x > cutoff]
-        if winners is None:  # a score within rounding of the cut-off: decide exactly
-            scores = [fsum(map(mul, varied, row)) / total for row in rows]
-            cutoff = max(scores) - TIE
-            winners = [i for i, x in enumerate(scores) if x >= cutoff]
-        share = 1 / len(winners)
-        for i in winners:
-            counts[i] += share
+        _count_winners(counts, varied, total, rows, slack)
     return {s: n / draws for s, n in zip(systems, counts, strict=True)}
+
+
+def _count_winners(
+    counts: list[float],
+    varied: list[float],
+    total: float,
+    rows: Sequence[Sequence[float]],
+    slack: float | None,
+    index: Sequence[int] | None = None,
+) -> None:
+    """Add one draw to ``counts``: the rows with the best weighted mean share it (a tie is
+    scores within ``TIE``). ``index``: the position in ``counts`` of each row."""
+    fsum, mul = math.fsum, operator.mul
+    winners: list[int] | None = None
+    if slack is not None:
+        quick = [sum(map(mul, varied, row)) / total for row in rows]
+        cutoff = max(quick) - TIE
+        if all(abs(x - cutoff) > 3 * slack for x in quick):
+            winners = [i for i, x in enumerate(quick) if x > cutoff]
+    if winners is None:  # a score within rounding of the cut-off: decide exactly
+        scores = [fsum(map(mul, varied, row)) / total for row in rows]
+        cutoff = max(scores) - TIE
+        winners = [i for i, x in enumerate(scores) if x >= cutoff]
+    share = 1 / len(winners)
+    for i in winners:
+        counts[index[i] if index is not None else i] += share
+
+
+#: a draw of weights and scores takes 32 random bits for each, in one call of getrandbits
+_BITS = 32
+#: the array type of 32-bit unsigned integers on this platform
+_U32 = next(t for t in "IL" if array(t).itemsize == 4)
+#: the bits are read as little-endian integers on every platform (a big-endian one swaps them)
+_BIG_ENDIAN = array("H", [1]).tobytes() != b"\x01\x00"
+
+
+def _vary_weights_and_scores(
+    weights: Mapping[str, float],
+    values: Mapping[str, Mapping[str, float]],
+    confidence: Mapping[str, Mapping[str, str]],
+    score_spread: Mapping[str, float],
+    *,
+    seed: int,
+    draws: int,
+    spread: float,
+) -> dict[str, float]:
+    """Weights and scores vary together, independently and uniformly.
+
+    A draw takes one block of random bits (``getrandbits``): 32 bits per weight, then 32 bits
+    per score, system by system in the criteria's order. A weight ``w`` becomes
+    ``w·(1 − spread) + w·2·spread·u`` and a score ``bottom + width·u`` (``u`` in [0, 1) from
+    its 32 bits; bottom and width from ``_score_ranges``). Who wins is decided as in
+    ``_vary_weights`` (plain sums, ``fsum`` near the tie cut-off).
+
+    A system whose best possible score (tops of its intervals, the weights placed most in its
+    favour within ±``spread``) is below another's worst possible score cannot win any draw:
+    it is not summed, and gets 0 — which is then a fact of the intervals, not of the draws."""
+    rng = random.Random(seed)
+    systems = list(values)
+    criteria = list(weights)
+    base = list(weights.values())
+    rows = [[values[s][c] for c in criteria] for s in systems]
+    ranges = _score_ranges(systems, criteria, rows, confidence, score_spread)
+    tops = [[b + w for b, w in zip(*r, strict=True)] for r in ranges]
+    slack = _score_slack(base, tops, spread)
+    low = [w * (1 - spread) for w in base]
+    candidates = _can_win(ranges, tops, low, [w * (1 + spread) for w in base])
+    unit = 2.0**-_BITS
+    weight_step = [w * 2 * spread * unit for w in base]
+    bottoms = [x for i in candidates for x in ranges[i][0]]
+    steps = [x * unit for i in candidates for x in ranges[i][1]]
+    n, cells = len(base), len(base) * len(systems)
+    offset = 4 * n  # bytes of the weights' block
+    bounds = [(k * n, (k + 1) * n) for k in range(len(candidates))]
+    bits, fsum, mul, add = rng.getrandbits, math.fsum, operator.mul, operator.add
+    block = _BITS * (n + cells)
+    # where each candidate's scores lie in the block (all of it after the weights: one slice)
+    every = len(candidates) == len(systems)
+    chosen = [(offset + 4 * i * n, offset + 4 * (i + 1) * n) for i in candidates]
+    swap = _BIG_ENDIAN
+    counts = [0.0] * len(systems)
+    for _ in range(draws):
+        raw = bits(block).to_bytes(block // 8, "little")
+        factors = array(_U32, raw[:offset])
+        u = array(_U32, raw[offset:] if every else b"".join(raw[a:b] for a, b in chosen))
+        if swap:
+            factors.byteswap()
+            u.byteswap()
+        varied = list(map(add, low, map(mul, weight_step, factors)))
+        total = fsum(varied)
+        if total <= 0:
+            continue
+        drawn = list(map(add, bottoms, map(mul, steps, u)))
+        rows_now = [drawn[a:b] for a, b in bounds]
+        _count_winners(counts, varied, total, rows_now, slack, candidates)
+    return {s: c / draws for s, c in zip(systems, counts, strict=True)}
+
+
+def _score_ranges(
+    systems: list[str],
+    criteria: list[str],
+    rows: list[list[float]],
+    confidence: Mapping[str, Mapping[str, str]],
+    score_spread: Mapping[str, float],
+) -> list[tuple[list[float], list[float]]]:
+    """Per system, the bottom and the width of each score's interval: ``v ± h`` cut to 1–5
+    (``h`` by the score's confidence; a confidence not given is medium)."""
+    out = []
+    for system, row in zip(systems, rows, strict=True):
+        stated = confidence.get(system, {})
+        bottoms, widths = [], []
+        for c, v in zip(criteria, row, strict=True):
+            h = score_spread.get(stated.get(c, "medium"), score_spread.get("medium", 0.0))
+            bottom, top = max(SCORE_MIN, v - h), min(SCORE_MAX, v + h)
+            if top < bottom:  # a score outside the scale (only a caller's): it stays as given
+                bottom, top = v, v
+            bottoms.append(bottom)
+            widths.append(top - bottom)
+        out.append((bottoms, widths))
+    return out
+
+
+def _can_win(
+    ranges: list[tuple[list[float], list[float]]],
+    tops: list[list[float]],
+    low: list[float],
+    high: list[float],
+) -> list[int]:
+    """The systems that can win some draw: those whose best mean is not below the best worst
+    mean of the others (weights anywhere in [low, high] per criterion). With a negative bound
+    (spread > 1) every system is kept."""
+    if any(w < 0 for w in low):
+        return list(range(len(ranges)))
+    worst = [_extreme_mean(bottom, low, high, lowest=True) for bottom, _ in ranges]
+    best = [_extreme_mean(top, low, high, lowest=False) for top in tops]
+    floor = max(worst) - TIE - 1e-9 * SCORE_MAX  # far wider than any rounding
+    return [i for i, b in enumerate(best) if b >= floor]
+
+
+def _extreme_mean(x: list[float], low: list[float], high: list[float], *, lowest: bool) -> float:
+    """The lowest (or highest) weighted mean of ``x`` with each weight in [low, high]: the
+    extreme puts the high weights on the smallest (largest) values, so it is one of the n + 1
+    splits of the values sorted that way."""
+    order = sorted(range(len(x)), key=lambda i: x[i], reverse=not lowest)
+    top_sum = math.fsum(low[i] * x[i] for i in order)
+    top_w = math.fsum(low[i] for i in order)
+    best = top_sum / top_w if top_w > 0 else (x[order[0]] if x else 0.0)
+    for i in order:  # raise one more weight to its high end, in the order of the values
+        top_sum += (high[i] - low[i]) * x[i]
+        top_w += high[i] - low[i]
+        if top_w > 0:
+            mean = top_sum / top_w
+            best = min(best, mean) if lowest else max(best, mean)
+    return best
 
 
 def _score_slack(weights: list[float], rows: list[list[float]], spread: float) -> float | None:
@@ -436,6 +606,8 @@ class Robustness:
     seed: int
     draws: int
     spread: float = SPREAD
+    #: confidence → ± points each score varied by (None: the scores stayed as given)
+    score_spread: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -519,7 +691,8 @@ def evaluate(
         if active
         else [Flip(c, w, None, None) for c, w in weights.items()]
     )
-    win = win_probability(weights, active, seed=seed, draws=draws)
+    confidence = {s: {c: sc.confidence for c, sc in scores[s].items()} for s in active}
+    win = win_probability(weights, active, seed=seed, draws=draws, confidence=confidence)
     tie_list = ties(ranking)
     gap = ranking[0].score - ranking[1].score if len(ranking) > 1 else None
     if not ranking:
@@ -547,7 +720,15 @@ def evaluate(
         excluded=tuple(excluded_rows),
         sensitivity=tuple(flips),
         robustness=Robustness(
-            gap, critical(flips), win, verdict, basis, tuple(tie_list), seed, draws
+            gap,
+            critical(flips),
+            win,
+            verdict,
+            basis,
+            tuple(tie_list),
+            seed,
+            draws,
+            score_spread=dict(SCORE_SPREAD),
         ),
         ahp=ahp_result,
         low_confidence=low,

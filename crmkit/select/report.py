@@ -12,9 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 from crmkit.export.frame import DocumentMeta
 from crmkit.i18n import Lang, msg
+from crmkit.numbers import money, number, percent
 from crmkit.select.catalog import Catalog, System
+from crmkit.select.cost import ITEMS, CostItem
 from crmkit.select.deployment import Question
-from crmkit.select.matrix import DECIDE_NOW, SAATY_RANDOM_INDEX, Flip, MatrixResult
+from crmkit.select.matrix import (
+    DECIDE_NOW,
+    SAATY_RANDOM_INDEX,
+    SCORE_MAX,
+    Flip,
+    MatrixResult,
+    Robustness,
+)
 from crmkit.select.problems import library
 from crmkit.select.run import SelectionResult, leads_in_deals, leads_in_deals_text
 
@@ -29,12 +38,19 @@ def _r(x: float | None, digits: int | None = None) -> float | None:
     return round(x, digits) if digits is not None else x
 
 
-def _fmt(x: float, digits: int = 2) -> str:
-    return f"{x:.{digits}f}"
+def _num(lang: Lang, x: float, digits: int = 2) -> str:
+    """A figure as ``lang`` writes it (4,30 / 4.30)."""
+    return number(x, lang, digits)
 
 
-def _pct(x: float) -> str:
-    return "∞" if math.isinf(x) else f"{x * 100:.0f}%"
+def _share(lang: Lang, x: float) -> str:
+    """A share as a percentage (59 % / 59%)."""
+    return percent(x, lang)
+
+
+def _score(lang: Lang, x: float) -> str:
+    """A score as given: 4, 4,5 (at most two decimals)."""
+    return number(x, lang, 2, trim=True)
 
 
 # -- JSON ----------------------------------------------------------------------------------------
@@ -44,54 +60,10 @@ def to_data(result: SelectionResult, lang: Lang) -> dict[str, Any]:
     """The JSON object of ``crmkit select --format json`` (DESIGN.md: ranking, knocked_out,
     sensitivity, weights, scores — and the rest of the steps)."""
     m = result.step4
-
-    def name(system: str) -> str:
-        return result.name(system, lang)
-
-    knocked: list[dict[str, Any]] = []
-    matrix_out = {e.system for e in m.excluded} if m else set()
-    for ko in result.step3.knocked_out:
-        if ko.system in matrix_out:
-            continue
-        knocked.append(
-            {
-                "system": ko.system,
-                "name": name(ko.system),
-                "reason": ko.reason(lang),
-                "stage": "shortlist",
-                "verified": ko.verified,
-                "score": None,
-                "would_rank": None,
-            }
-        )
-    if m:
-        for e in m.excluded:
-            early = result.step3.knockout(e.system)
-            knocked.append(
-                {
-                    "system": e.system,
-                    "name": name(e.system),
-                    "reason": e.reason.get(lang),
-                    "stage": "shortlist" if early else "matrix",
-                    "verified": early.verified if early else True,
-                    "score": _r(e.score),
-                    "would_rank": e.would_rank,
-                }
-            )
     data: dict[str, Any] = {
         "title": result.selection.title,
-        "ranking": [
-            {
-                "system": r.system,
-                "name": name(r.system),
-                "score": _r(r.score),
-                "rank": r.rank,
-                "contributions": {c: _r(v) for c, v in r.contributions.items()},
-                "win_probability": _r(m.robustness.win.get(r.system, 0.0), 4) if m else None,
-            }
-            for r in (m.ranking if m else ())
-        ],
-        "knocked_out": knocked,
+        "ranking": _ranking_data(result, lang),
+        "knocked_out": _knocked_data(result, lang),
         "sensitivity": [
             {
                 "criterion": f.criterion,
@@ -109,105 +81,15 @@ def to_data(result: SelectionResult, lang: Lang) -> dict[str, Any]:
         "scores": {s: {c: row[c].value for c in row} for s, row in (m.scores.items() if m else ())},
     }
     if m:
-        rob = m.robustness
-        crit = rob.critical
-        data["weight_method"] = result.selection.weight_method
-        data["weight_points"] = {c: _r(p) for c, p in m.points.items()}
-        data["ahp"] = (
-            {
-                "lambda_max": _r(m.ahp.lambda_max),
-                "ci": _r(m.ahp.ci),
-                "ri": m.ahp.ri,
-                "cr": _r(m.ahp.cr),
-                "consistent": m.ahp.consistent,
-                "n": m.ahp.n,
-                "random_index_table": "Saaty (1980)",
-            }
-            if m.ahp
-            else None
-        )
-        data["criteria"] = [
-            {
-                "id": c.id,
-                "name": c.name.get(lang),
-                "rubric": [t.get(lang) for t in c.rubric],
-                "min_score": c.min_score,
-                "custom": c.custom,
-            }
-            for c in m.criteria
-        ]
-        data["evidence"] = {
-            s: {
-                c: {"evidence": sc.evidence, "confidence": sc.confidence, "note": sc.note}
-                for c, sc in row.items()
-            }
-            for s, row in m.scores.items()
-        }
-        data["robustness"] = {
-            "gap": _r(rob.gap),
-            "critical": crit.criterion if crit else None,
-            "critical_flip_weight": _r(crit.flip_weight) if crit else None,
-            "critical_flips_to": crit.flips_to if crit else None,
-            "win_probability": {s: _r(p, 4) for s, p in rob.win.items()},
-            "spread": rob.spread,
-            "draws": rob.draws,
-            "seed": rob.seed,
-            "verdict": rob.verdict,
-            "verdict_basis": rob.verdict_basis,
-            "ties": [
-                {
-                    "systems": list(t.systems),
-                    "score": _r(t.score),
-                    "rank": t.rank,
-                    "differences": [
-                        {"criterion": c, "ahead": s, "gap": _r(g)} for c, s, g in t.differences
-                    ],
-                }
-                for t in rob.ties
-            ],
-        }
+        data.update(_matrix_data(result, m, lang))
     data["steps"] = {
         "problems": result.step1.to_dict(lang),
         "deployment": result.step2.to_dict(lang),
-        "shortlist": {
-            "size": result.step3.size,
-            "chosen": [
-                {
-                    "system": c.system,
-                    "name": name(c.system),
-                    # the share of step-1 needs the catalog confirms ("fit": its older name)
-                    "confirmed": _r(c.confirmed, 4),
-                    "unknown": _r(c.unknown, 4),
-                    "lacking": _r(c.lacking, 4),
-                    "fit": _r(c.confirmed, 4),
-                    "added": c.added,
-                    "little_known": c.little_known,
-                    "reserved": c.reserved,
-                    "open_checks": [k.to_dict(lang) for k in c.open_checks],
-                    "unconfirmed_needs": [k.to_dict(lang) for k in c.need_checks],
-                }
-                for c in result.step3.chosen
-            ],
-            "others": [
-                {
-                    "system": c.system,
-                    "confirmed": _r(c.confirmed, 4),
-                    "unknown": _r(c.unknown, 4),
-                    "lacking": _r(c.lacking, 4),
-                    "fit": _r(c.confirmed, 4),
-                    "little_known": c.little_known,
-                }
-                for c in result.step3.others
-            ],
-            "leads_in_deals": [
-                leads_in_deals_text(result.catalog, s).get(lang)
-                for s in leads_in_deals(result.catalog, result.step3.ids)
-            ],
-        },
+        "shortlist": _shortlist_data(result, lang),
         "vendor": [
             {
                 "system": sh.system,
-                "name": name(sh.system),
+                "name": result.name(sh.system, lang),
                 "finalist": sh.finalist,
                 "questions": [q.to_dict(lang) for q in sh.questions],
                 "other_answers": dict(sh.other_answers),
@@ -218,7 +100,206 @@ def to_data(result: SelectionResult, lang: Lang) -> dict[str, Any]:
     data["finalists"] = list(result.finalists)
     data["warnings"] = [w.get(lang) for w in result.warnings]
     data["open_scores"] = [o.to_dict() for o in result.open_scores]
+    data["cost"] = cost_data(result, lang)
     return data
+
+
+def _ranking_data(result: SelectionResult, lang: Lang) -> list[dict[str, Any]]:
+    m = result.step4
+    if m is None:
+        return []
+    return [
+        {
+            "system": r.system,
+            "name": result.name(r.system, lang),
+            "score": _r(r.score),
+            "rank": r.rank,
+            "contributions": {c: _r(v) for c, v in r.contributions.items()},
+            "win_probability": _r(m.robustness.win.get(r.system, 0.0), 4),
+        }
+        for r in m.ranking
+    ]
+
+
+def _knocked_data(result: SelectionResult, lang: Lang) -> list[dict[str, Any]]:
+    """Knock-outs of step 3 (those the matrix did not see) and of the matrix."""
+    m = result.step4
+    knocked: list[dict[str, Any]] = []
+    matrix_out = {e.system for e in m.excluded} if m else set()
+    for ko in result.step3.knocked_out:
+        if ko.system in matrix_out:
+            continue
+        knocked.append(
+            {
+                "system": ko.system,
+                "name": result.name(ko.system, lang),
+                "reason": ko.reason(lang),
+                "stage": "shortlist",
+                "verified": ko.verified,
+                "score": None,
+                "would_rank": None,
+            }
+        )
+    for e in m.excluded if m else ():
+        early = result.step3.knockout(e.system)
+        knocked.append(
+            {
+                "system": e.system,
+                "name": result.name(e.system, lang),
+                "reason": e.reason.get(lang),
+                "stage": "shortlist" if early else "matrix",
+                "verified": early.verified if early else True,
+                "score": _r(e.score),
+                "would_rank": e.would_rank,
+            }
+        )
+    return knocked
+
+
+def _matrix_data(result: SelectionResult, m: MatrixResult, lang: Lang) -> dict[str, Any]:
+    """Step 4 beyond the stable keys: weights as given, AHP, criteria, evidence, robustness."""
+    data: dict[str, Any] = {
+        "weight_method": result.selection.weight_method,
+        "weight_points": {c: _r(p) for c, p in m.points.items()},
+        "ahp": {
+            "lambda_max": _r(m.ahp.lambda_max),
+            "ci": _r(m.ahp.ci),
+            "ri": m.ahp.ri,
+            "cr": _r(m.ahp.cr),
+            "consistent": m.ahp.consistent,
+            "n": m.ahp.n,
+            "random_index_table": "Saaty (1980)",
+        }
+        if m.ahp
+        else None,
+        "criteria": [
+            {
+                "id": c.id,
+                "name": c.name.get(lang),
+                "rubric": [t.get(lang) for t in c.rubric],
+                "min_score": c.min_score,
+                "custom": c.custom,
+            }
+            for c in m.criteria
+        ],
+        "evidence": {
+            s: {
+                c: {"evidence": sc.evidence, "confidence": sc.confidence, "note": sc.note}
+                for c, sc in row.items()
+            }
+            for s, row in m.scores.items()
+        },
+    }
+    data["robustness"] = _robustness_data(m)
+    return data
+
+
+def _robustness_data(m: MatrixResult) -> dict[str, Any]:
+    rob = m.robustness
+    crit = rob.critical
+    return {
+        "gap": _r(rob.gap),
+        "critical": crit.criterion if crit else None,
+        "critical_flip_weight": _r(crit.flip_weight) if crit else None,
+        "critical_flips_to": crit.flips_to if crit else None,
+        "win_probability": {s: _r(p, 4) for s, p in rob.win.items()},
+        "spread": rob.spread,
+        # what the Monte-Carlo varied: the weights by ±spread, and each score by ± these
+        # points of the 1–5 scale by its confidence (uniform, cut to the scale)
+        "varied": ["weights", "scores"] if rob.score_spread else ["weights"],
+        "score_spread": dict(rob.score_spread) if rob.score_spread else None,
+        "distribution": "uniform",
+        "draws": rob.draws,
+        "seed": rob.seed,
+        "verdict": rob.verdict,
+        "verdict_basis": rob.verdict_basis,
+        "ties": [
+            {
+                "systems": list(t.systems),
+                "score": _r(t.score),
+                "rank": t.rank,
+                "differences": [
+                    {"criterion": c, "ahead": s, "gap": _r(g)} for c, s, g in t.differences
+                ],
+            }
+            for t in rob.ties
+        ],
+    }
+
+
+def _shortlist_data(result: SelectionResult, lang: Lang) -> dict[str, Any]:
+    return {
+        "size": result.step3.size,
+        "chosen": [
+            {
+                "system": c.system,
+                "name": result.name(c.system, lang),
+                # the share of step-1 needs the catalog confirms ("fit": its older name)
+                "confirmed": _r(c.confirmed, 4),
+                "unknown": _r(c.unknown, 4),
+                "lacking": _r(c.lacking, 4),
+                "fit": _r(c.confirmed, 4),
+                "added": c.added,
+                "little_known": c.little_known,
+                "reserved": c.reserved,
+                "open_checks": [k.to_dict(lang) for k in c.open_checks],
+                "unconfirmed_needs": [k.to_dict(lang) for k in c.need_checks],
+            }
+            for c in result.step3.chosen
+        ],
+        "others": [
+            {
+                "system": c.system,
+                "confirmed": _r(c.confirmed, 4),
+                "unknown": _r(c.unknown, 4),
+                "lacking": _r(c.lacking, 4),
+                "fit": _r(c.confirmed, 4),
+                "little_known": c.little_known,
+            }
+            for c in result.step3.others
+        ],
+        "leads_in_deals": [
+            leads_in_deals_text(result.catalog, s).get(lang)
+            for s in leads_in_deals(result.catalog, result.step3.ids)
+        ],
+    }
+
+
+def cost_data(result: SelectionResult, lang: Lang) -> dict[str, Any] | None:
+    """The ``cost`` object of the JSON (None without ``[cost]``): amounts over the years."""
+    cost = result.cost
+    if cost is None:
+        return None
+    return {
+        "users": cost.users,
+        "years": cost.years,
+        "currency": cost.currency,
+        "budget": cost.budget,
+        "criterion": cost.criterion,
+        "systems": [
+            {
+                "system": c.system,
+                "name": result.name(c.system, lang),
+                "finalist": c.system in result.finalists,
+                "items": {
+                    i.item: {
+                        "amount": _r(i.amount),
+                        "origin": i.origin,
+                        "unit_price": i.unit_price,
+                        "basis": i.basis or None,
+                        "as_of": i.as_of or None,
+                    }
+                    for i in c.items
+                },
+                "known": _r(c.known),
+                "total": _r(c.total),
+                "per_user_month": _r(c.per_user_month),
+                "over_budget": c.over_budget,
+                "score": _r(cost.scores.get(c.system)),
+            }
+            for c in cost.systems
+        ],
+    }
 
 
 # -- the localized view shared by text and Markdown ----------------------------------------------
@@ -240,16 +321,18 @@ def flip_points(f: Flip, points: dict[str, float]) -> float | None:
     return f.flip_weight * math.fsum(points.values())
 
 
-def _points(x: float) -> str:
-    return f"{x:.3g}" if abs(x) < 1 else f"{x:.4g}"
+def _points(x: float, lang: Lang) -> str:
+    """Points to three (below 1) or four significant digits, as ``lang`` writes them."""
+    rounded = float(f"{x:.3g}" if abs(x) < 1 else f"{x:.4g}")
+    return number(rounded, lang, 6, trim=True)
 
 
-def _move(f: Flip) -> str:
+def _move(f: Flip, lang: Lang) -> str:
     rel = f.relative_move
     if rel is None:
         return "—"
     sign = "+" if (f.flip_weight or 0) >= f.weight else "−"
-    return sign + _pct(rel)
+    return sign + _share(lang, rel)
 
 
 def _says(question: Question, side: str, lang: Lang) -> str:
@@ -320,7 +403,7 @@ def _view_step3(result: SelectionResult, lang: Lang) -> dict[str, Any]:
     described = [c for c in shortlist.others if not c.little_known]
     little = [c for c in shortlist.others if c.little_known]
     others = [
-        t("select.text.others_confirmed", system=name(c.system), share=_pct(c.confirmed))
+        t("select.text.others_confirmed", system=name(c.system), share=_share(lang, c.confirmed))
         for c in described
     ]
     if little:
@@ -335,9 +418,9 @@ def _view_step3(result: SelectionResult, lang: Lang) -> dict[str, Any]:
         "chosen": [
             {
                 "name": name(c.system),
-                "fit": _pct(c.confirmed),
-                "unknown": _pct(c.unknown),
-                "lacking": _pct(c.lacking),
+                "fit": _share(lang, c.confirmed),
+                "unknown": _share(lang, c.unknown),
+                "lacking": _share(lang, c.lacking),
                 "open": "; ".join(
                     [k.text.get(lang) for k in c.open_checks]
                     + ([t("select.text.reserved")] if c.reserved else [])
@@ -374,7 +457,7 @@ def _robustness_lines(result: SelectionResult, m: MatrixResult, lang: Lang) -> l
     rob = m.robustness
     lines = [t("select.text.absolute")]
     if rob.gap is not None:
-        lines.append(t("select.text.gap", gap=_fmt(rob.gap)))
+        lines.append(t("select.text.gap", gap=_num(lang, rob.gap)))
     c = rob.critical
     if c is not None and m.ranking:
         lines.append(
@@ -382,9 +465,9 @@ def _robustness_lines(result: SelectionResult, m: MatrixResult, lang: Lang) -> l
                 "select.text.critical",
                 criterion=crit_name[c.criterion],
                 leader=name(m.ranking[0].system),
-                flip=_fmt(c.flip_weight or 0.0, 3),
-                weight=_fmt(c.weight, 3),
-                move=_move(c),
+                flip=_num(lang, c.flip_weight or 0.0, 3),
+                weight=_num(lang, c.weight, 3),
+                move=_move(c, lang),
                 to=name(c.flips_to or ""),
             )
         )
@@ -394,11 +477,10 @@ def _robustness_lines(result: SelectionResult, m: MatrixResult, lang: Lang) -> l
         lines.append(
             t(
                 "select.text.montecarlo",
-                spread=round(rob.spread * 100),
+                **_spreads(rob, lang),
                 draws=rob.draws,
-                seed=rob.seed,
                 leader=name(m.ranking[0].system),
-                p=_pct(rob.win.get(m.ranking[0].system, 0.0)),
+                p=_share(lang, rob.win.get(m.ranking[0].system, 0.0)),
             )
         )
     for tie in rob.ties:
@@ -407,7 +489,7 @@ def _robustness_lines(result: SelectionResult, m: MatrixResult, lang: Lang) -> l
                 "select.text.tie",
                 systems=", ".join(name(s) for s in tie.systems),
                 rank=tie.rank,
-                score=_fmt(tie.score),
+                score=_num(lang, tie.score),
             )
         )
         if tie.differences:
@@ -416,7 +498,7 @@ def _robustness_lines(result: SelectionResult, m: MatrixResult, lang: Lang) -> l
                     "select.text.tie_ahead",
                     criterion=crit_name[cid],
                     system=name(s),
-                    gap=_fmt(g, 3),
+                    gap=_num(lang, g, 3),
                 )
                 for cid, s, g in tie.differences[:4]
             )
@@ -435,14 +517,14 @@ def _weights_note(m: MatrixResult, lang: Lang) -> tuple[str, list[str]]:
         a = m.ahp
         weights_note = t(
             "select.text.weights_ahp",
-            lmax=_fmt(a.lambda_max, 3),
-            ci=_fmt(a.ci, 3),
+            lmax=_num(lang, a.lambda_max, 3),
+            ci=_num(lang, a.ci, 3),
             n=a.n,
-            ri=_fmt(a.ri, 2),
-            cr=_fmt(a.cr, 3),
+            ri=_num(lang, a.ri, 2),
+            cr=_num(lang, a.cr, 3),
         )
         ahp_lines.append(t("select.text.ahp_ok") if a.consistent else t("select.text.ahp_bad"))
-        table = ", ".join(f"{n}: {v:g}" for n, v in SAATY_RANDOM_INDEX.items())
+        table = ", ".join(f"{n}: {_score(lang, v)}" for n, v in SAATY_RANDOM_INDEX.items())
         ahp_lines.append(t("select.text.ri_table", table=table))
     return weights_note, ahp_lines
 
@@ -477,15 +559,17 @@ def _view_step4(result: SelectionResult, lang: Lang) -> dict[str, Any] | None:
                 {
                     "name": cr.name.get(lang),
                     "rubric": [f"{i + 1} — {x.get(lang)}" for i, x in enumerate(cr.rubric)],
-                    "min": _fmt(cr.min_score, 1) if cr.min_score is not None else "—",
+                    "min": _num(lang, cr.min_score, 1) if cr.min_score is not None else "—",
                 }
                 for cr in m.criteria
             ],
             "weights": [
                 {
                     "name": crit_name[cid],
-                    "points": f"{m.points[cid]:g}" if m.ahp is None else _fmt(m.points[cid], 3),
-                    "weight": _fmt(w, 3),
+                    "points": _score(lang, m.points[cid])
+                    if m.ahp is None
+                    else _num(lang, m.points[cid], 3),
+                    "weight": _num(lang, w, 3),
                 }
                 for cid, w in m.weights.items()
             ],
@@ -495,20 +579,20 @@ def _view_step4(result: SelectionResult, lang: Lang) -> dict[str, Any] | None:
             "matrix": [
                 {
                     "name": crit_name[cid],
-                    "weight": _fmt(w, 3),
-                    "cells": [f"{m.scores[r.system][cid].value:g}" for r in m.ranking],
+                    "weight": _num(lang, w, 3),
+                    "cells": [_score(lang, m.scores[r.system][cid].value) for r in m.ranking],
                 }
                 for cid, w in m.weights.items()
             ],
-            "totals": [_fmt(r.score) for r in m.ranking],
+            "totals": [_num(lang, r.score) for r in m.ranking],
             "ranking": [
                 {
                     "rank": r.rank,
                     "name": name(r.system),
-                    "score": _fmt(r.score),
-                    "win": _pct(rob.win.get(r.system, 0.0)),
+                    "score": _num(lang, r.score),
+                    "win": _share(lang, rob.win.get(r.system, 0.0)),
                     "contributions": " + ".join(
-                        f"{crit_name[cid]} {_fmt(v)}" for cid, v in r.contributions.items()
+                        f"{crit_name[cid]} {_num(lang, v)}" for cid, v in r.contributions.items()
                     ),
                 }
                 for r in m.ranking
@@ -517,7 +601,7 @@ def _view_step4(result: SelectionResult, lang: Lang) -> dict[str, Any] | None:
                 {
                     "system": name(sys),
                     "criterion": crit_name[cid],
-                    "score": f"{sc.value:g}",
+                    "score": _score(lang, sc.value),
                     "evidence": t(f"select.ev.{sc.evidence}"),
                     "confidence": t(f"select.conf.{sc.confidence}"),
                     "note": sc.note or "—",
@@ -529,7 +613,7 @@ def _view_step4(result: SelectionResult, lang: Lang) -> dict[str, Any] | None:
                 {
                     "name": name(e.system),
                     "reason": e.reason.get(lang),
-                    "score": _fmt(e.score) if e.score is not None else "—",
+                    "score": _num(lang, e.score) if e.score is not None else "—",
                     "would_rank": str(e.would_rank) if e.would_rank is not None else "—",
                 }
                 for e in m.excluded
@@ -538,23 +622,149 @@ def _view_step4(result: SelectionResult, lang: Lang) -> dict[str, Any] | None:
             "sensitivity": [
                 {
                     "name": crit_name[f.criterion],
-                    "weight": _fmt(f.weight, 3),
-                    "flip": _fmt(f.flip_weight, 3) if f.flip_weight is not None else "—",
-                    "flip_points": _points(fp)
+                    "weight": _num(lang, f.weight, 3),
+                    "flip": _num(lang, f.flip_weight, 3) if f.flip_weight is not None else "—",
+                    "flip_points": _points(fp, lang)
                     if (fp := flip_points(f, m.points)) is not None
                     else "—",
                     "flip_points_value": flip_points(f, m.points),
                     "to": name(f.flips_to) if f.flips_to else "—",
-                    "move": _move(f),
+                    "move": _move(f, lang),
                 }
                 for f in m.sensitivity
             ],
             "flip_rule": t("select.text.flip_rule"),
             "verdict": verdict,
             "verdict_notes": verdict_notes,
-            "verdict_rule": t("select.text.verdict_rule", p=_pct(DECIDE_NOW)),
+            "verdict_rule": t("select.text.verdict_rule", p=_share(lang, DECIDE_NOW)),
+            # the terminal's only: a client document does not speak of seeds
+            "seed_note": t("select.report.seed", seed=rob.seed),
+            "contributions": _contributions_view(result, m, lang),
         }
     return s4
+
+
+def _spreads(rob: Robustness, lang: Lang) -> dict[str, str]:
+    """What the Monte-Carlo varied, as the messages name it: the weights' ±share and the
+    scores' ± points by confidence."""
+    points = rob.score_spread or {}
+    return {
+        "spread": _share(lang, rob.spread),
+        **{k: _score(lang, points.get(k, 0.0)) for k in ("high", "medium", "low")},
+    }
+
+
+def varied_text(result: SelectionResult, lang: Lang) -> str:
+    """«веса ±20 % и оценки по их уверенности: высокая ±0,25, средняя ±0,5, низкая ±1»."""
+    m = result.step4
+    if m is None:
+        return ""
+    return msg("select.report.varied", lang, **_spreads(m.robustness, lang))
+
+
+def _contributions_view(result: SelectionResult, m: MatrixResult, lang: Lang) -> dict[str, Any]:
+    """Weight × score per criterion (rows) and system (columns), with the totals: the table
+    beside the stacked bars (and instead of them in Markdown)."""
+    return {
+        "systems": [result.name(r.system, lang) for r in m.ranking],
+        "rows": [
+            {
+                "name": c.name.get(lang),
+                "cells": [_num(lang, r.contributions[c.id]) for r in m.ranking],
+            }
+            for c in m.criteria
+            if c.id in m.weights
+        ],
+        "totals": [_num(lang, r.score) for r in m.ranking],
+        "note": msg("select.report.contributions_note", lang),
+    }
+
+
+def _view_cost(result: SelectionResult, lang: Lang) -> dict[str, Any] | None:
+    """The cost of ownership of each finalist: one column a finalist, one row an item."""
+    cost = result.cost
+    if cost is None:
+        return None
+    t = lambda key, **kw: msg(key, lang, **kw)  # noqa: E731
+    shown = [c for c in (cost.of(s) for s in result.finalists) if c is not None]
+    cur = cost.currency
+
+    def amount(value: float | None, missing: str) -> str:
+        return money(value, lang, cur) if value is not None else missing
+
+    rows = []
+    for index, item in enumerate(ITEMS):
+        cells = [amount(c.items[index].amount, t("select.report.not_entered")) for c in shown]
+        if item == "licences":
+            cells = [amount(c.items[0].amount, t("select.report.unknown")) for c in shown]
+        rows.append({"name": t(f"select.report.item_{item}"), "cells": cells, "strong": False})
+        if item == "licences":
+            rows.append(
+                {
+                    "name": t("select.report.licence_source"),
+                    "cells": [_licence_source(c.items[0], cur, lang) for c in shown],
+                    "strong": False,
+                }
+            )
+    rows.append(
+        {
+            "name": t("select.report.total_row", years=cost.years),
+            "cells": [
+                money(c.total, lang, cur)
+                if c.total is not None
+                else t("select.report.at_least", amount=money(c.known, lang, cur))
+                for c in shown
+            ],
+            "strong": True,
+        }
+    )
+    rows.append(
+        {
+            "name": t("select.report.per_user_row"),
+            "cells": [amount(c.per_user_month, "—") for c in shown],
+            "strong": False,
+        }
+    )
+    notes = []
+    if cost.budget is not None:
+        notes.append(
+            t("select.report.budget", years=cost.years, budget=money(cost.budget, lang, cur))
+        )
+        over = [c for c in cost.systems if c.over_budget]
+        if over:
+            names = ", ".join(
+                f"{result.name(c.system, lang)} ({money(c.known, lang, cur)})" for c in over
+            )
+            notes.append(t("select.report.over_budget", systems=names))
+    criterion = next((c for c in result.selection.criteria if c.id == cost.criterion), None)
+    if criterion is not None:
+        notes.append(
+            t("select.report.cost_criterion", criterion=criterion.name.get(lang), years=cost.years)
+        )
+    intro = (
+        t("select.report.cost_intro", users=cost.users, years=cost.years)
+        if cost.users
+        else t("select.report.cost_intro_no_users", years=cost.years)
+    )
+    return {
+        "head": t("select.report.cost_head", years=cost.years),
+        "intro": intro,
+        "item": t("select.report.item"),
+        "systems": [result.name(c.system, lang) for c in shown],
+        "rows": rows,
+        "notes": notes,
+    }
+
+
+def _licence_source(item: CostItem, currency: str, lang: Lang) -> str:
+    """Where a licence amount comes from, with its unit price: «990 ₽ за пользователя в месяц;
+    введено консультантом» or «…; каталог, цена на 2024-05»."""
+    if item.origin == "unknown" or item.unit_price is None:
+        return msg("select.report.origin_unknown", lang)
+    key = "per_user_price" if item.basis == "per_user_month" else "plan_price"
+    price = msg(f"select.report.{key}", lang, price=money(item.unit_price, lang, currency))
+    origin = msg(f"select.report.origin_{item.origin}", lang, as_of=item.as_of)
+    return f"{price}; {origin}"
 
 
 def _view_step5(result: SelectionResult, lang: Lang) -> list[dict[str, Any]]:
@@ -592,6 +802,8 @@ def view(result: SelectionResult, lang: Lang) -> dict[str, Any]:
     s4 = _view_step4(result, lang)
     s5 = _view_step5(result, lang)
     return {
+        "summary": summary_markdown(result, lang),
+        "cost": _view_cost(result, lang),
         "title": result.selection.title or t("select.head.title"),
         "h": {
             k: t(f"select.head.{k}")
@@ -747,8 +959,15 @@ def render_text(result: SelectionResult, lang: Lang) -> str:
             ],
         )
         out += [s4["flip_rule"]]
-        out += ["", h["robustness"] + ":", *s4["robustness"], "", s4["verdict"]]
+        out += ["", h["robustness"] + ":", *s4["robustness"], s4["seed_note"], "", s4["verdict"]]
         out += [*s4["verdict_notes"], s4["verdict_rule"]]
+    cost = v["cost"]
+    if cost is not None:
+        out += ["", cost["head"], "", cost["intro"], ""]
+        out += _table(
+            [cost["item"], *cost["systems"]], [[r["name"], *r["cells"]] for r in cost["rows"]]
+        )
+        out += cost["notes"]
     out += ["", h["step5"], "", v["s5_intro"], ""]
     for sheet in v["s5"]:
         mark = f" ({v['finalist']})" if sheet["finalist"] else ""
@@ -772,8 +991,20 @@ def render_text(result: SelectionResult, lang: Lang) -> str:
 def render_markdown(
     result: SelectionResult,
     lang: Lang,
-    parts: tuple[str, ...] = ("intro", "matrix", "robustness", "vendor"),
+    parts: tuple[str, ...] = (
+        "title",
+        "summary",
+        "intro",
+        "matrix",
+        "contributions",
+        "evidence",
+        "robustness",
+        "cost",
+        "vendor",
+    ),
 ) -> str:
+    """The selection as Markdown; ``parts`` picks sections (HTML splices figures between them;
+    "summary" is the answer for page one, which a document frame may place itself)."""
     from crmkit.export.markdown import render_template
 
     return render_template("selection.md.j2", v=view(result, lang), parts=parts)
@@ -824,7 +1055,8 @@ def sensitivity_svg(result: SelectionResult, lang: Lang) -> str:
                 f'L{fx - 7:.1f} {y:.1f} Z" fill="#c0392b"/>'
                 f'<text x="{label_w + scale_w + 10}" y="{y + 4:.1f}" font-size="12" '
                 'fill="#c0392b">'
-                f"{esc(_fmt(f.flip_weight, 3))} → {esc(result.name(f.flips_to or '', lang))}</text>"
+                f"{esc(_num(lang, f.flip_weight, 3))} → "
+                f"{esc(result.name(f.flips_to or '', lang))}</text>"
             )
         else:
             parts.append(
@@ -863,25 +1095,180 @@ def _selection_document(result: SelectionResult, lang: Lang, meta: DocumentMeta)
     v = view(result, lang)
     doc = HtmlDocument(v["title"], lang, kind=msg("select.doc.kind", lang), meta=meta)
     doc.summarize(summary_markdown(result, lang))
-    doc.markdown(render_markdown(result, lang, ("intro", "matrix")))
-    if result.step4 is not None and (result.step4.ranking or result.step4.excluded):
-        doc.figure(score_bars_svg(result, lang), msg("select.text.score_bars", lang))
-    doc.markdown(render_markdown(result, lang, ("robustness",)))
+    doc.markdown(render_markdown(result, lang, ("title", "intro", "matrix")))
+    if result.step4 is not None and result.step4.ranking:
+        doc.figure(contributions_svg(result, lang), msg("select.report.contributions_chart", lang))
+        doc.figure(heatmap_svg(result, lang), msg("select.report.heatmap", lang))
+    doc.markdown(render_markdown(result, lang, ("contributions", "evidence", "robustness")))
     if result.step4 is not None and result.step4.sensitivity:
         doc.figure(sensitivity_svg(result, lang), msg("select.text.sens_chart", lang))
-    doc.markdown(render_markdown(result, lang, ("vendor",)))
+    doc.markdown(render_markdown(result, lang, ("cost", "vendor")))
     return doc
 
 
-def summary_markdown(result: SelectionResult, lang: Lang) -> str:
-    """The answer on page one (the frame's first version: the leader; the selection's own
-    summary replaces it)."""
-    from crmkit.export.markdown import md_escape
+def contributions_svg(result: SelectionResult, lang: Lang) -> str:
+    """Stacked bars: per ranked system one segment per criterion (weight × score), the total
+    at the end, on the 1–5 scale's width."""
+    from crmkit.export.svg import stacked_bars
 
-    step4 = result.step4
-    if step4 is None or not step4.ranking:
+    m = result.step4
+    assert m is not None
+    criteria = [c for c in m.criteria if c.id in m.weights]
+    rows = [
+        (
+            result.name(r.system, lang),
+            [r.contributions[c.id] for c in criteria],
+            _num(lang, r.score),
+        )
+        for r in m.ranking
+    ]
+    legend = [c.name.get(lang) for c in criteria]
+    return stacked_bars(rows, legend, SCORE_MAX, msg("select.report.contributions_chart", lang))
+
+
+def heatmap_svg(result: SelectionResult, lang: Lang) -> str:
+    """The scores as a heatmap: a row per criterion, a column per ranked system."""
+    from crmkit.export.svg import heatmap
+
+    m = result.step4
+    assert m is not None
+    criteria = [c for c in m.criteria if c.id in m.weights]
+    columns = [result.name(r.system, lang) for r in m.ranking]
+    cells: list[list[tuple[float, str] | None]] = [
+        [
+            (m.scores[r.system][c.id].value, _score(lang, m.scores[r.system][c.id].value))
+            if c.id in m.scores[r.system]
+            else None
+            for r in m.ranking
+        ]
+        for c in criteria
+    ]
+    names = [c.name.get(lang) for c in criteria]
+    return heatmap(names, columns, cells, msg("select.report.heatmap", lang))
+
+
+def summary_markdown(result: SelectionResult, lang: Lang) -> str:
+    """The answer for page one, as 3–6 Markdown bullets (no heading): the recommended system
+    and by how much, how robust (the win probability, what was varied, the critical weight),
+    the verdict, the knock-outs, and the winner's cost of ownership when known."""
+    from crmkit.export.markdown import md_escape as e
+
+    t = lambda key, **kw: msg(key, lang, **kw)  # noqa: E731
+    m = result.step4
+    if m is None or not m.ranking:
+        return f"- {t('select.report.sum_none')}\n"
+    name = lambda system: e(result.name(system, lang))  # noqa: E731
+    leader, rob = m.ranking[0], m.robustness
+    lines = [_summary_leader(result, m, lang)]
+    if len(m.ranking) > 1:
+        p = _share(lang, rob.win.get(leader.system, 0.0))
+        lines.append(
+            t(
+                "select.report.sum_robust",
+                leader=name(leader.system),
+                p=p,
+                varied=e(varied_text(result, lang)),
+            )
+        )
+        crit = rob.critical
+        if crit is not None and crit.flips_to:
+            criterion = next(c.name.get(lang) for c in m.criteria if c.id == crit.criterion)
+            lines.append(
+                t(
+                    "select.report.sum_critical",
+                    criterion=e(criterion),
+                    flip=_num(lang, crit.flip_weight or 0.0, 3),
+                    weight=_num(lang, crit.weight, 3),
+                    move=_move(crit, lang),
+                    to=name(crit.flips_to),
+                )
+            )
+        else:
+            lines.append(t("select.report.sum_no_critical"))
+    second = m.ranking[1].system if len(m.ranking) > 1 else ""
+    verdict = t(
+        f"select.text.verdict_{rob.verdict}",
+        leader=result.name(leader.system, lang),
+        second=result.name(second, lang) if second else "",
+    )
+    lines.append(f"**{e(verdict)}**")
+    knocked = _summary_knocked(result, lang)
+    if knocked:
+        lines.append(knocked)
+    cost = result.cost.of(leader.system) if result.cost is not None else None
+    if cost is not None and result.cost is not None:
+        cur, years = result.cost.currency, result.cost.years
+        if cost.total is not None:
+            per_user = money(cost.per_user_month, lang, cur) if cost.per_user_month else "—"
+            line = t(
+                "select.report.sum_cost",
+                leader=name(leader.system),
+                years=years,
+                total=money(cost.total, lang, cur),
+                per_user=per_user,
+            )
+        else:
+            line = t(
+                "select.report.sum_cost_part",
+                leader=name(leader.system),
+                years=years,
+                known=money(cost.known, lang, cur),
+            )
+        lines.append(line)
+    return "".join(f"- {line}\n" for line in lines)
+
+
+def _summary_leader(result: SelectionResult, m: MatrixResult, lang: Lang) -> str:
+    from crmkit.export.markdown import md_escape as e
+
+    leader = m.ranking[0]
+    score = _num(lang, leader.score)
+    if len(m.ranking) == 1:
+        return msg(
+            "select.report.sum_single",
+            lang,
+            leader=e(result.name(leader.system, lang)),
+            score=score,
+        )
+    second = m.ranking[1]
+    if second.rank == 1:
+        tied = [r.system for r in m.ranking if r.rank == 1]
+        systems = ", ".join(result.name(s, lang) for s in tied)
+        return msg("select.report.sum_tie", lang, systems=e(systems), score=score)
+    gap = leader.score - second.score
+    return msg(
+        "select.report.sum_leader",
+        lang,
+        leader=e(result.name(leader.system, lang)),
+        score=score,
+        gap=_num(lang, gap),
+        share=_share(lang, gap / second.score) if second.score else "—",
+        second=e(result.name(second.system, lang)),
+    )
+
+
+#: at most this many knock-outs are named on page one
+_SUMMARY_KNOCKED = 4
+
+
+def _summary_knocked(result: SelectionResult, lang: Lang) -> str:
+    """«Выбыли: Мегаплан (…), FreshOffice (…).» — step 3 and the matrix, the first few."""
+    from crmkit.export.markdown import md_escape as e
+
+    out: list[str] = []
+    m = result.step4
+    in_matrix = {x.system for x in m.excluded} if m else set()
+    for ko in result.step3.knocked_out:
+        if ko.system not in in_matrix:
+            out.append(f"{result.name(ko.system, lang)} ({ko.reason(lang)})")
+    for x in m.excluded if m else ():
+        out.append(f"{result.name(x.system, lang)} ({x.reason.get(lang)})")
+    if not out:
         return ""
-    return "**" + md_escape(result.name(step4.ranking[0].system, lang)) + "**"
+    shown = "; ".join(out[:_SUMMARY_KNOCKED])
+    if len(out) > _SUMMARY_KNOCKED:
+        shown += " " + msg("select.report.sum_more", lang, count=len(out) - _SUMMARY_KNOCKED)
+    return msg("select.report.sum_knocked", lang, systems=e(shown))
 
 
 # -- the catalog ---------------------------------------------------------------------------------

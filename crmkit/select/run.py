@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from crmkit.i18n import Lang, Text
+from crmkit.numbers import money
 from crmkit.select.catalog import Catalog
+from crmkit.select.cost import CostResult, cost_of_ownership, cost_scores
 from crmkit.select.deployment import Recommendation, recommend
 from crmkit.select.matrix import (
     SCORE_MAX,
     SCORE_MIN,
     Ahp,
     MatrixResult,
+    Score,
     ahp,
     evaluate,
     normalise,
@@ -60,6 +64,8 @@ class SelectionResult:
     finalists: tuple[str, ...]
     warnings: tuple[Text, ...] = field(default=())
     open_scores: tuple[OpenScore, ...] = field(default=())
+    #: the cost of ownership (None: the selection has no ``[cost]``)
+    cost: CostResult | None = None
 
     def name(self, system: str, lang: Lang | None = None) -> str:
         """The system's name in ``lang`` (by default the run's language)."""
@@ -92,80 +98,14 @@ def run_selection(
 ) -> SelectionResult:
     warnings: list[Text] = []
     step1, step2, step3 = first_steps(selection, catalog, lib)
-
-    step4: MatrixResult | None = None
+    cost = _cost(selection, catalog, step3)
+    over_budget = _over_budget(cost)
+    selection, cost_points = _with_cost_scores(selection, cost, step3, over_budget)
+    if cost is not None and cost_points:
+        cost = dataclasses.replace(cost, scores=cost_points)
+    step4 = None
     if selection.scores and selection.criteria:
-        points = dict(selection.points)
-        ahp_result: Ahp | None = None
-        ids = [c.id for c in selection.criteria]
-        if selection.weight_method == "ahp" and selection.comparisons:
-            ahp_result = ahp(ids, selection.comparisons)
-            points = dict(ahp_result.weights)
-        points = {c: points.get(c, 0.0) for c in ids}
-        excluded: dict[str, Text] = {}
-        for ko in step3.knocked_out:
-            if ko.system in selection.scores:
-                excluded[ko.system] = Text(
-                    "шаг 3: " + ko.reason("ru"),
-                    "step 3: " + ko.reason("en"),
-                    "крок 3: " + ko.reason("uk"),
-                )
-        complete = {
-            s: row
-            for s, row in selection.scores.items()
-            if all(c in row for c in ids) or s in excluded
-        }
-        for s in selection.scores:
-            if s not in complete and s not in selection.open_scores:
-                n = catalog.names(s)
-                warnings.append(
-                    Text(
-                        f"{n.ru}: оценены не все критерии — не ранжируется",
-                        f"{n.en}: not every criterion is scored, so it is not ranked",
-                        f"{n.get('uk')}: оцінено не всі критерії — не ранжується",
-                    )
-                )
-        for s in complete:
-            if s not in excluded and s not in step3.ids:
-                n = catalog.names(s)
-                warnings.append(
-                    Text(
-                        f"{n.ru} оценена, хотя не вошла в шорт-лист шага 3",
-                        f"{n.en} is scored although step 3 did not shortlist it",
-                        f"{n.get('uk')} оцінена, хоча не потрапила до шорт-листа кроку 3",
-                    )
-                )
-        for s in step3.ids:
-            if s not in selection.scores:
-                n = catalog.names(s)
-                warnings.append(
-                    Text(
-                        f"{n.ru} в шорт-листе, но ещё не оценена",
-                        f"{n.en} is on the shortlist but not scored yet",
-                        f"{n.get('uk')} у шорт-листі, але ще не оцінена",
-                    )
-                )
-        step4 = evaluate(
-            selection.criteria,
-            points,
-            complete,
-            excluded=excluded,
-            ahp_result=ahp_result,
-            seed=seed if seed is not None else (selection.seed or 0),
-        )
-        if ahp_result is not None and not ahp_result.consistent:
-            cr = f"{ahp_result.cr:.3f}"
-            comma = cr.replace(".", ",")  # Russian and Ukrainian write a decimal comma
-            warnings.append(
-                Text(
-                    f"Отношение согласованности попарных сравнений CR = {comma} выше 0,1: "
-                    "сравнения противоречат друг другу, пересмотрите их",
-                    f"The consistency ratio of the pairwise comparisons is CR = {cr}, above 0.1: "
-                    "the comparisons contradict each other; revisit them",
-                    f"Відношення узгодженості попарних порівнянь CR = {comma} вище 0,1: "
-                    "порівняння суперечать одне одному, перегляньте їх",
-                )
-            )
+        step4 = _step4(selection, catalog, step3, over_budget, warnings, seed)
 
     open_scores = _open_scores(selection, step4)
     warnings += [open_score_text(o, catalog, selection) for o in open_scores]
@@ -196,6 +136,10 @@ def run_selection(
         open_scores={o.system: o.criteria for o in open_scores},
         need_checks=need_checks,
         leads_in_deals=leads_in_deals(catalog, finalists),
+        licence_unknown=tuple(c.system for c in cost.systems if c.licence_unknown)
+        if cost is not None
+        else (),
+        users=cost.users if cost is not None else None,
     )
     return SelectionResult(
         selection,
@@ -208,7 +152,174 @@ def run_selection(
         finalists,
         tuple(warnings),
         tuple(open_scores),
+        cost,
     )
+
+
+def _step4(
+    selection: Selection,
+    catalog: Catalog,
+    step3: Shortlist,
+    over_budget: dict[str, Text],
+    warnings: list[Text],
+    seed: int | None,
+) -> MatrixResult:
+    """The matrix of the complete rows; what is incomplete or inconsistent goes to ``warnings``."""
+    points = dict(selection.points)
+    ahp_result: Ahp | None = None
+    ids = [c.id for c in selection.criteria]
+    if selection.weight_method == "ahp" and selection.comparisons:
+        ahp_result = ahp(ids, selection.comparisons)
+        points = dict(ahp_result.weights)
+    points = {c: points.get(c, 0.0) for c in ids}
+    excluded: dict[str, Text] = {}
+    for ko in step3.knocked_out:
+        if ko.system in selection.scores:
+            excluded[ko.system] = Text(
+                "шаг 3: " + ko.reason("ru"),
+                "step 3: " + ko.reason("en"),
+                "крок 3: " + ko.reason("uk"),
+            )
+    for system, reason in over_budget.items():
+        if system in selection.scores:
+            excluded.setdefault(system, reason)
+    complete = {
+        s: row for s, row in selection.scores.items() if all(c in row for c in ids) or s in excluded
+    }
+    warnings += _score_warnings(selection, catalog, step3, complete, excluded)
+    step4 = evaluate(
+        selection.criteria,
+        points,
+        complete,
+        excluded=excluded,
+        ahp_result=ahp_result,
+        seed=seed if seed is not None else (selection.seed or 0),
+    )
+    if ahp_result is not None and not ahp_result.consistent:
+        cr = f"{ahp_result.cr:.3f}"
+        comma = cr.replace(".", ",")  # Russian and Ukrainian write a decimal comma
+        warnings.append(
+            Text(
+                f"Отношение согласованности попарных сравнений CR = {comma} выше 0,1: "
+                "сравнения противоречат друг другу, пересмотрите их",
+                f"The consistency ratio of the pairwise comparisons is CR = {cr}, above 0.1: "
+                "the comparisons contradict each other; revisit them",
+                f"Відношення узгодженості попарних порівнянь CR = {comma} вище 0,1: "
+                "порівняння суперечать одне одному, перегляньте їх",
+            )
+        )
+    return step4
+
+
+def _score_warnings(
+    selection: Selection,
+    catalog: Catalog,
+    step3: Shortlist,
+    complete: dict[str, dict[str, Score]],
+    excluded: dict[str, Text],
+) -> list[Text]:
+    """Systems not ranked for want of scores, scored off the shortlist, or not scored yet."""
+    warnings = []
+    for s in selection.scores:
+        if s not in complete and s not in selection.open_scores:
+            n = catalog.names(s)
+            warnings.append(
+                Text(
+                    f"{n.ru}: оценены не все критерии — не ранжируется",
+                    f"{n.en}: not every criterion is scored, so it is not ranked",
+                    f"{n.get('uk')}: оцінено не всі критерії — не ранжується",
+                )
+            )
+    for s in complete:
+        if s not in excluded and s not in step3.ids:
+            n = catalog.names(s)
+            warnings.append(
+                Text(
+                    f"{n.ru} оценена, хотя не вошла в шорт-лист шага 3",
+                    f"{n.en} is scored although step 3 did not shortlist it",
+                    f"{n.get('uk')} оцінена, хоча не потрапила до шорт-листа кроку 3",
+                )
+            )
+    for s in step3.ids:
+        if s not in selection.scores:
+            n = catalog.names(s)
+            warnings.append(
+                Text(
+                    f"{n.ru} в шорт-листе, но ещё не оценена",
+                    f"{n.en} is on the shortlist but not scored yet",
+                    f"{n.get('uk')} у шорт-листі, але ще не оцінена",
+                )
+            )
+    return warnings
+
+
+# -- the cost of ownership -------------------------------------------------------------------
+
+
+def _cost(selection: Selection, catalog: Catalog, step3: Shortlist) -> CostResult | None:
+    """The cost table of every system the selection names (None without ``[cost]``)."""
+    inputs = selection.cost
+    if inputs is None:
+        return None
+    systems = [*selection.finalists, *selection.scores, *inputs.systems, *step3.ids]
+    facts = {s: catalog.get(s).licence for s in systems if s in catalog}
+    return cost_of_ownership(inputs, systems, facts, users=selection.users)
+
+
+def _over_budget(cost: CostResult | None) -> dict[str, Text]:
+    """System → why the budget knocks it out: its known cost alone is above the budget."""
+    if cost is None or cost.budget is None:
+        return {}
+    out = {}
+    for item in cost.systems:
+        if item.over_budget:
+            texts = {
+                lang: (
+                    money(item.known, lang, cost.currency),
+                    money(cost.budget, lang, cost.currency),
+                )
+                for lang in ("ru", "en", "uk")
+            }
+            out[item.system] = Text(
+                f"стоимость владения за {cost.years} г. — {texts['ru'][0]}, выше бюджета "
+                f"{texts['ru'][1]}",
+                f"the cost of ownership over {cost.years} years is {texts['en'][0]}, above "
+                f"the budget of {texts['en'][1]}",
+                f"вартість володіння за {cost.years} р. — {texts['uk'][0]}, вище за бюджет "
+                f"{texts['uk'][1]}",
+            )
+    return out
+
+
+def _with_cost_scores(
+    selection: Selection,
+    cost: CostResult | None,
+    step3: Shortlist,
+    over_budget: dict[str, Text],
+) -> tuple[Selection, dict[str, float]]:
+    """The selection with the cost criterion scored from the totals: among the systems still
+    in (scored, not knocked out at step 3 or by the budget) with a known total; a system
+    whose total is unknown has that score left open (its vendor is asked the price)."""
+    if (
+        cost is None
+        or not cost.criterion
+        or cost.criterion not in {c.id for c in selection.criteria}
+    ):
+        return selection, {}
+    cid = cost.criterion
+    out = set(over_budget) | {k.system for k in step3.knocked_out}
+    pool = [c for c in cost.systems if c.system in selection.scores and c.system not in out]
+    scored = cost_scores(pool)
+    scores = dict(selection.scores)
+    open_scores = dict(selection.open_scores)
+    order = [c.id for c in selection.criteria]
+    for system, row in selection.scores.items():
+        if system in scored:
+            scores[system] = {**row, cid: Score(scored[system], "docs", "high")}
+        elif system not in out:
+            left = {*open_scores.get(system, ()), cid}
+            open_scores[system] = tuple(c for c in order if c in left)
+    return dataclasses.replace(selection, scores=scores, open_scores=open_scores), scored
 
 
 def leads_in_deals(catalog: Catalog, systems: Iterable[str]) -> tuple[str, ...]:

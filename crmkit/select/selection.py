@@ -42,6 +42,19 @@ support = {open = true}         # not scored yet ("score later"): asked of the v
 finalists = ["bitrix24", "amocrm"]   # optional: default the top two
 [vendor.bitrix24]
 support_paid = "free chat; phone on paid plans"
+
+[cost]                          # optional: the cost of ownership (crmkit/select/cost.py)
+users = 12                      # default: the top-level users
+years = 3                       # default 3
+currency = "₽"
+budget = 900000                 # optional knock-out over the years
+criterion = "cost"              # optional: a criterion scored from the totals
+[cost.systems.bitrix24]         # the consultant's estimates; amounts not negative
+licence_per_user_month = 500    # or licence_plan_month = … (a plan's price per month)
+implementation = 150000
+integrations = 40000
+training = 20000
+addons_per_year = 12000
 ```
 
 ``read_selection`` reports every problem with file, line and key; the first one becomes the
@@ -62,6 +75,13 @@ from crmkit.files import TomlDocument, parse_toml, read_text
 from crmkit.i18n import Text, run_msg
 from crmkit.schema import Node, root
 from crmkit.select.catalog import INTEGRATIONS, Catalog
+from crmkit.select.cost import (
+    DEFAULT_CURRENCY,
+    DEFAULT_YEARS,
+    MAX_YEARS,
+    CostInputs,
+    SystemCostInput,
+)
 from crmkit.select.deployment import QUESTION_IDS, SIDES
 from crmkit.select.matrix import (
     CONFIDENCE,
@@ -107,6 +127,8 @@ class Selection:
     open_scores: dict[str, tuple[str, ...]] = field(default_factory=dict)
     finalists: tuple[str, ...] = ()
     answers: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: the cost of ownership's inputs (None: the file has no ``[cost]``)
+    cost: CostInputs | None = None
 
 
 def chosen_problems(selection: Selection, lib: Library) -> list[Problem]:
@@ -181,22 +203,47 @@ def read_selection(
 
     expect_kind(doc.data, "selection", doc.source.name)
     top = root(doc.data, doc.source)
+    reader = _Reader(catalog, lib, partial)
     fields: dict[str, Any] = {"source": doc.source.name}
     fields["title"] = top.str("title") or ""
     fields["users"] = top.int("users", minimum=1)
     fields["seed"] = top.int("seed", minimum=0)
     top.str("version")  # free text, kept for people
+    fields.update(reader.problems(top.table("problems")))
+    fields.update(reader.deployment(top.table("deployment")))
+    fields.update(reader.shortlist(top.table("shortlist")))
+    criteria = reader.criteria(top.tables("criteria"), fields)
+    fields["criteria"] = criteria
+    crit_ids = [c.id for c in criteria]
+    cost_node = top.table("cost")
+    cost = reader.cost(cost_node, crit_ids) if cost_node is not None else None
+    fields["cost"] = cost
+    computed = (cost.criterion,) if cost is not None and cost.criterion else ()
+    fields.update(reader.weights(top.table("weights", required=not partial), crit_ids))
+    fields.update(reader.scores(top.table("scores", required=not partial), crit_ids, computed))
+    fields.update(reader.vendor(top.table("vendor")))
+    top.done()
+    top.problems.raise_if_any()
+    return Selection(**fields)
 
-    def system_id(node: Node, key: str | int, value: str) -> str | None:
-        if value in catalog:
+
+class _Reader:
+    """The readers of a selection's tables, one method per step; each returns its fields."""
+
+    def __init__(self, catalog: Catalog, lib: Library, partial: bool) -> None:
+        self.catalog, self.lib, self.partial = catalog, lib, partial
+
+    # -- shared ------------------------------------------------------------------------------
+    def system_id(self, node: Node, key: str | int, value: str) -> str | None:
+        if value in self.catalog:
             return value
-        found = catalog.find(value)
+        found = self.catalog.find(value)
         if found is None:
             node.error(run_msg("load.selection.unknown_system", value=value), key)
         return found
 
     def per_system(
-        node: Node, twice: str, skip: tuple[str, ...] = ()
+        self, node: Node, twice: str, skip: tuple[str, ...] = ()
     ) -> Iterator[tuple[str, str, Node]]:
         """(system id, key, table) of each system's table in ``node``, once per system: a
         system under two names (an id and an alias) is the error ``twice``."""
@@ -204,70 +251,94 @@ def read_selection(
         for key in node.value:
             if key in skip:
                 continue
-            sid = system_id(node, key, key)
+            sid = self.system_id(node, key, key)
             table = node.table(key)
             if sid is None or table is None:
                 continue
             if sid in seen:
-                problem = run_msg(twice, system=catalog.name(sid), first=seen[sid], second=key)
+                name = self.catalog.name(sid)
+                problem = run_msg(twice, system=name, first=seen[sid], second=key)
                 node.error(problem, key)
                 continue
             seen[sid] = key
             yield sid, key, table
 
-    # step 1
-    custom: list[Problem] = []
-    problems = top.table("problems")
-    if problems is not None:
-        selected = problems.str_list("selected")
+    def system_ids(self, node: Node, key: str) -> tuple[str, ...]:
+        """A list of systems under ``key``, each as its id (unknown ones are problems)."""
+        ids = []
+        for index, value in enumerate(node.str_list(key)):
+            sid = self.system_id(node.child({}, node.path + (key,)), index, value)
+            if sid:
+                ids.append(sid)
+        return tuple(ids)
+
+    @staticmethod
+    def criterion_key(node: Node, key: str | int, cid: str, crit_ids: list[str]) -> bool:
+        if cid in crit_ids:
+            return True
+        known = ", ".join(crit_ids)
+        node.error(run_msg("load.selection.unknown_criterion", id=cid, known=known), key)
+        return False
+
+    # -- step 1 ------------------------------------------------------------------------------
+    def problems(self, node: Node | None) -> dict[str, Any]:
+        lib = self.lib
+        custom: list[Problem] = []
+        fields: dict[str, Any] = {"custom_problems": ()}
+        if node is None:
+            return fields
+        selected = node.str_list("selected")
         for index, pid in enumerate(selected):
             if pid not in lib.problems:
-                problems.problems.add(
-                    problems.source,
-                    problems.path + ("selected", index),
+                node.problems.add(
+                    node.source,
+                    node.path + ("selected", index),
                     run_msg(
                         "load.selection.unknown_problem", id=pid, known=", ".join(lib.problems)
                     ),
                 )
         fields["problems"] = tuple(p for p in selected if p in lib.problems)
-        for node in problems.tables("custom"):
-            pid = node.str("id", required=True, pattern=_ID, hint_key="schema.hint.id_lower") or ""
-            fns = node.str_list("functions", required=True)
-            for index, fn in enumerate(fns):
-                if fn not in lib.functions:
-                    known = ", ".join(lib.functions)
-                    problem = run_msg("load.selection.unknown_function_known", id=fn, known=known)
-                    node.error(problem, index)
-            custom.append(
-                Problem(
-                    pid,
-                    node.text("text", required=True),
-                    tuple(f for f in fns if f in lib.functions),
-                    True,
-                )
-            )
-            node.done()
-        problems.done()
-    fields["custom_problems"] = tuple(custom)
+        for item in node.tables("custom"):
+            custom.append(self._custom_problem(item))
+        node.done()
+        fields["custom_problems"] = tuple(custom)
+        return fields
 
-    # step 2
-    dep = top.table("deployment")
-    if dep is not None:
-        sides: dict[str, str] = {}
-        for qid in QUESTION_IDS:
-            side = dep.str(qid, choices=SIDES)
-            if side is not None:
-                sides[qid] = side
-        fields["deployment_answers"] = sides
-        fields["deployment_decision"] = dep.str("decision", choices=SIDES)
-        dep.done()
-
-    # step 3
-    short = top.table("shortlist")
-    if short is not None:
-        fns = short.str_list("functions")
+    def _custom_problem(self, node: Node) -> Problem:
+        lib = self.lib
+        pid = node.str("id", required=True, pattern=_ID, hint_key="schema.hint.id_lower") or ""
+        fns = node.str_list("functions", required=True)
         for index, fn in enumerate(fns):
             if fn not in lib.functions:
+                known = ", ".join(lib.functions)
+                problem = run_msg("load.selection.unknown_function_known", id=fn, known=known)
+                node.error(problem, index)
+        text = node.text("text", required=True)
+        node.done()
+        return Problem(pid, text, tuple(f for f in fns if f in lib.functions), True)
+
+    # -- step 2 ------------------------------------------------------------------------------
+    @staticmethod
+    def deployment(node: Node | None) -> dict[str, Any]:
+        if node is None:
+            return {}
+        sides: dict[str, str] = {}
+        for qid in QUESTION_IDS:
+            side = node.str(qid, choices=SIDES)
+            if side is not None:
+                sides[qid] = side
+        decision = node.str("decision", choices=SIDES)
+        node.done()
+        return {"deployment_answers": sides, "deployment_decision": decision}
+
+    # -- step 3 ------------------------------------------------------------------------------
+    def shortlist(self, short: Node | None) -> dict[str, Any]:
+        if short is None:
+            return {}
+        fields: dict[str, Any] = {}
+        fns = short.str_list("functions")
+        for index, fn in enumerate(fns):
+            if fn not in self.lib.functions:
                 short.problems.add(
                     short.source,
                     short.path + ("functions", index),
@@ -288,112 +359,105 @@ def read_selection(
         fields["free_plan_users"] = short.int("free_plan_users", minimum=1)
         fields["size"] = short.int("size", minimum=MIN_SIZE, maximum=MAX_SIZE, default=DEFAULT_SIZE)
         for key in ("add", "verified"):
-            ids = []
-            for index, value in enumerate(short.str_list(key)):
-                sid = system_id(short.child({}, short.path + (key,)), index, value)
-                if sid:
-                    ids.append(sid)
-            fields[key] = tuple(ids)
+            fields[key] = self.system_ids(short, key)
         remove = short.table("remove")
         if remove is not None:
             removed = {}
             for key in remove.value:
                 reason = remove.str(key) or ""
-                sid = system_id(remove, key, key)
+                sid = self.system_id(remove, key, key)
                 if sid:
                     removed[sid] = reason
             remove.done()
             fields["remove"] = removed
         short.done()
+        return fields
 
-    # step 4: criteria
-    criteria: list[Criterion] = []
-    seen: set[str] = set()
-    for node in top.tables("criteria"):
-        cid = node.str("id", required=True, pattern=_ID, hint_key="schema.hint.id_lower")
-        if cid is None:
-            continue
-        if cid in seen:
-            node.error(run_msg("load.selection.criterion_twice", id=cid), "id")
-        seen.add(cid)
-        info = lib.criterion_info(cid)
+    # -- step 4: criteria --------------------------------------------------------------------
+    def criteria(self, nodes: list[Node], fields: dict[str, Any]) -> tuple[Criterion, ...]:
+        """The criteria listed; none: those of step 1 (``fields`` holds the problems read)."""
+        criteria: list[Criterion] = []
+        seen: set[str] = set()
+        for node in nodes:
+            cid = node.str("id", required=True, pattern=_ID, hint_key="schema.hint.id_lower")
+            if cid is None:
+                continue
+            if cid in seen:
+                node.error(run_msg("load.selection.criterion_twice", id=cid), "id")
+            seen.add(cid)
+            criteria.append(self._criterion(node, cid))
+        if not criteria:
+            lib = self.lib
+            probs = [lib.problems[p] for p in fields.get("problems", ()) if p in lib.problems]
+            return default_criteria(probs + list(fields["custom_problems"]), lib)
+        return tuple(criteria)
+
+    def _criterion(self, node: Node, cid: str) -> Criterion:
+        info = self.lib.criterion_info(cid)
         name = node.text("name") if node.has("name") else (info.name if info else Text())
         if not name:
             node.error(run_msg("load.selection.needs_name"), "name")
         rubric: tuple[Text, ...] = info.rubric if info else ()
         if node.has("rubric"):
-            raw = node.raw("rubric")
-            if not isinstance(raw, list) or len(raw) != 5:
-                node.error(run_msg("load.selection.rubric"), "rubric")
-            else:
-                items = []
-                for item in raw:
-                    if isinstance(item, str) and item.strip():
-                        items.append(Text(item, item))
-                    elif (
-                        isinstance(item, dict)
-                        and set(item) <= {"ru", "en", "uk"}
-                        and all(isinstance(x, str) for x in item.values())
-                        and any(x.strip() for x in item.values())
-                    ):
-                        items.append(Text(item.get("ru", ""), item.get("en", "")))
-                if len(items) == 5:
-                    rubric = tuple(items)
-                else:
-                    node.error(run_msg("load.selection.rubric_items"), "rubric")
+            rubric = _read_rubric(node) or rubric
         elif info is None:
             node.error(run_msg("load.selection.needs_rubric"), "rubric")
         min_score = _finite(
             node, "min_score", node.float("min_score", minimum=SCORE_MIN, maximum=SCORE_MAX)
         )
         node.done()
-        criteria.append(Criterion(cid, name, rubric, min_score, custom=info is None))
-    if not criteria:
-        probs = [lib.problems[p] for p in fields.get("problems", ()) if p in lib.problems]
-        criteria = list(default_criteria(probs + custom, lib))
-    fields["criteria"] = tuple(criteria)
-    crit_ids = [c.id for c in criteria]
+        return Criterion(cid, name, rubric, min_score, custom=info is None)
 
-    def criterion_key(node: Node, key: str | int, cid: str) -> bool:
-        if cid in crit_ids:
-            return True
-        known = ", ".join(crit_ids)
-        node.error(run_msg("load.selection.unknown_criterion", id=cid, known=known), key)
-        return False
-
-    # step 4: weights
-    weights = top.table("weights", required=not partial)
-    if weights is not None:
+    # -- step 4: weights ---------------------------------------------------------------------
+    def weights(self, weights: Node | None, crit_ids: list[str]) -> dict[str, Any]:
+        if weights is None:
+            return {}
         method = weights.str("method", choices=("points", "ahp"), default="points") or "points"
-        fields["weight_method"] = method
-        points_node = weights.table("points", required=method == "points" and not partial)
+        fields: dict[str, Any] = {"weight_method": method}
+        points_node = weights.table("points", required=method == "points" and not self.partial)
         if points_node is not None:
-            points: dict[str, float] = {}
-            for key in points_node.value:
-                point = _finite(points_node, key, points_node.float(key, minimum=0))
-                if criterion_key(points_node, key, key) and point is not None:
-                    points[key] = point
-            points_node.done()
-            misspelt = any(key not in crit_ids for key in points_node.value)
-            if method == "points" and not misspelt:
-                for cid in crit_ids:
-                    if cid not in points_node.value and not partial:
-                        points_node.error(run_msg("load.selection.no_weight", id=cid))
-                read_all = len(points) == len(points_node.value)
-                if points and read_all and not any(v > 0 for v in points.values()):
-                    points_node.error(run_msg("load.selection.all_zero"))
-            fields["points"] = points
+            fields["points"] = self._points(points_node, method, crit_ids)
+        pairs = weights.tables("pairwise")
+        comparisons = self._comparisons(pairs, crit_ids)
+        fields["comparisons"] = tuple(comparisons)
+        if method == "ahp" and not self.partial and len(comparisons) == len(pairs):
+            have = {frozenset((c.a, c.b)) for c in comparisons}
+            for i, a in enumerate(crit_ids):
+                for b in crit_ids[i + 1 :]:
+                    if frozenset((a, b)) not in have:
+                        weights.error(run_msg("load.selection.no_pair", a=a, b=b), "pairwise")
+                        break
+        weights.done()
+        return fields
+
+    def _points(self, node: Node, method: str, crit_ids: list[str]) -> dict[str, float]:
+        points: dict[str, float] = {}
+        for key in node.value:
+            point = _finite(node, key, node.float(key, minimum=0))
+            if self.criterion_key(node, key, key, crit_ids) and point is not None:
+                points[key] = point
+        node.done()
+        misspelt = any(key not in crit_ids for key in node.value)
+        if method == "points" and not misspelt:
+            for cid in crit_ids:
+                if cid not in node.value and not self.partial:
+                    node.error(run_msg("load.selection.no_weight", id=cid))
+            read_all = len(points) == len(node.value)
+            if points and read_all and not any(v > 0 for v in points.values()):
+                node.error(run_msg("load.selection.all_zero"))
+        return points
+
+    def _comparisons(self, pairs: list[Node], crit_ids: list[str]) -> list[Comparison]:
         comparisons = []
         compared: set[frozenset[str]] = set()
-        pairs = weights.tables("pairwise")
         for node in pairs:
             a = node.str("a", required=True)
             b = node.str("b", required=True)
             ratio = _finite(
                 node, "ratio", node.float("ratio", required=True, minimum=1 / 9 - 1e-9, maximum=9)
             )
-            ok = a is not None and criterion_key(node, "a", a)
-            ok = b is not None and criterion_key(node, "b", b) and ok
+            ok = a is not None and self.criterion_key(node, "a", a, crit_ids)
+            ok = b is not None and self.criterion_key(node, "b", b, crit_ids) and ok
             if ok and a == b:
                 node.error(run_msg("load.selection.with_itself"), "b")
                 ok = False
@@ -408,59 +472,60 @@ def read_selection(
             node.done()
             if ok and a and b and ratio:
                 comparisons.append(Comparison(a, b, ratio))
-        fields["comparisons"] = tuple(comparisons)
-        if method == "ahp" and not partial and len(comparisons) == len(pairs):
-            have = {frozenset((c.a, c.b)) for c in comparisons}
-            for i, a in enumerate(crit_ids):
-                for b in crit_ids[i + 1 :]:
-                    if frozenset((a, b)) not in have:
-                        weights.error(run_msg("load.selection.no_pair", a=a, b=b), "pairwise")
-                        break
-        weights.done()
+        return comparisons
 
-    # step 4: scores
-    scores_node = top.table("scores", required=not partial)
-    scores: dict[str, dict[str, Score]] = {}
-    open_scores: dict[str, tuple[str, ...]] = {}
-    if scores_node is not None:
-        for sid, _key, row_node in per_system(scores_node, "load.selection.scored_twice"):
-            row: dict[str, Score] = {}
-            left_open: list[str] = []
-            for cid, value in row_node.value.items():
-                if not criterion_key(row_node, cid, cid):
-                    row_node.raw(cid)
-                    continue
-                if _is_open(row_node, cid, value):
-                    left_open.append(cid)
-                    continue
-                score = _read_score(row_node, cid, value)
-                if score is not None:
-                    row[cid] = score
-            row_node.done()
-            misspelt = any(cid not in crit_ids for cid in row_node.value)
-            if not partial and not misspelt:
-                for cid in crit_ids:
-                    if cid not in row and cid not in row_node.value:
-                        row_node.error(run_msg("load.selection.no_score", id=cid))
-            scores[sid] = row
-            if left_open:
-                open_scores[sid] = tuple(c for c in crit_ids if c in left_open)
-        scores_node.done()
-    fields["scores"] = scores
-    fields["open_scores"] = open_scores
+    # -- step 4: scores ----------------------------------------------------------------------
+    def scores(
+        self, node: Node | None, crit_ids: list[str], computed: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """``computed``: criteria scored by crmkit (the cost criterion), never by hand."""
+        scores: dict[str, dict[str, Score]] = {}
+        open_scores: dict[str, tuple[str, ...]] = {}
+        if node is not None:
+            for sid, _key, row_node in self.per_system(node, "load.selection.scored_twice"):
+                row, left_open = self._score_row(row_node, crit_ids, computed)
+                scores[sid] = row
+                if left_open:
+                    open_scores[sid] = tuple(c for c in crit_ids if c in left_open)
+            node.done()
+        return {"scores": scores, "open_scores": open_scores}
 
-    # step 5
-    vendor = top.table("vendor")
-    answers: dict[str, dict[str, str]] = {}
-    if vendor is not None:
-        finalists = []
-        for index, value in enumerate(vendor.str_list("finalists")):
-            sid = system_id(vendor.child({}, vendor.path + ("finalists",)), index, value)
-            if sid:
-                finalists.append(sid)
-        fields["finalists"] = tuple(finalists)
+    def _score_row(
+        self, row_node: Node, crit_ids: list[str], computed: tuple[str, ...]
+    ) -> tuple[dict[str, Score], list[str]]:
+        row: dict[str, Score] = {}
+        left_open: list[str] = []
+        for cid, value in row_node.value.items():
+            if not self.criterion_key(row_node, cid, cid, crit_ids):
+                row_node.raw(cid)
+                continue
+            if cid in computed:
+                row_node.raw(cid)
+                row_node.error(run_msg("load.selection.cost_scored", id=cid), cid)
+                continue
+            if _is_open(row_node, cid, value):
+                left_open.append(cid)
+                continue
+            score = _read_score(row_node, cid, value)
+            if score is not None:
+                row[cid] = score
+        row_node.done()
+        misspelt = any(cid not in crit_ids for cid in row_node.value)
+        if not self.partial and not misspelt:
+            for cid in crit_ids:
+                if cid not in row and cid not in row_node.value and cid not in computed:
+                    row_node.error(run_msg("load.selection.no_score", id=cid))
+        return row, left_open
+
+    # -- step 5 ------------------------------------------------------------------------------
+    def vendor(self, vendor: Node | None) -> dict[str, Any]:
+        answers: dict[str, dict[str, str]] = {}
+        fields: dict[str, Any] = {"answers": answers}
+        if vendor is None:
+            return fields
+        fields["finalists"] = self.system_ids(vendor, "finalists")
         twice = "load.selection.answered_twice"
-        for sid, _key, sheet in per_system(vendor, twice, skip=("finalists",)):
+        for sid, _key, sheet in self.per_system(vendor, twice, skip=("finalists",)):
             got = {}
             for qid in sheet.value:
                 text = sheet.str(qid)
@@ -470,10 +535,81 @@ def read_selection(
                     got[qid] = text
             sheet.done()
             answers[sid] = got
-    fields["answers"] = answers
-    top.done()
-    top.problems.raise_if_any()
-    return Selection(**fields)
+        return fields
+
+    # -- cost of ownership -------------------------------------------------------------------
+    def cost(self, node: Node, crit_ids: list[str]) -> CostInputs:
+        """``[cost]``: users, years, currency, budget, criterion and ``[cost.systems.<id>]``."""
+        users = node.int("users", minimum=1)
+        years = node.int("years", minimum=1, maximum=MAX_YEARS, default=DEFAULT_YEARS)
+        currency = node.str("currency", default=DEFAULT_CURRENCY) or DEFAULT_CURRENCY
+        if not currency.strip() or len(currency) > 8:
+            node.error(run_msg("load.selection.currency"), "currency")
+            currency = DEFAULT_CURRENCY
+        budget = _amount(node, "budget")
+        criterion = node.str("criterion")
+        if criterion is not None and not self.criterion_key(node, "criterion", criterion, crit_ids):
+            criterion = None
+        systems: dict[str, SystemCostInput] = {}
+        table = node.table("systems")
+        if table is not None:
+            twice = "load.selection.cost_twice"
+            for sid, _key, row in self.per_system(table, twice):
+                systems[sid] = _cost_row(row)
+            table.done()
+        node.done()
+        return CostInputs(users, years or DEFAULT_YEARS, currency, budget, criterion, systems)
+
+
+def _read_rubric(node: Node) -> tuple[Text, ...] | None:
+    """A criterion's own rubric: five sentences (strings or ``{ru, en, uk}``), else a problem."""
+    raw = node.raw("rubric")
+    if not isinstance(raw, list) or len(raw) != 5:
+        node.error(run_msg("load.selection.rubric"), "rubric")
+        return None
+    items = []
+    for item in raw:
+        if isinstance(item, str) and item.strip():
+            items.append(Text(item, item))
+        elif (
+            isinstance(item, dict)
+            and set(item) <= {"ru", "en", "uk"}
+            and all(isinstance(x, str) for x in item.values())
+            and any(x.strip() for x in item.values())
+        ):
+            items.append(Text(item.get("ru", ""), item.get("en", "")))
+    if len(items) == 5:
+        return tuple(items)
+    node.error(run_msg("load.selection.rubric_items"), "rubric")
+    return None
+
+
+def _amount(node: Node, key: str) -> float | None:
+    """A sum of money: a finite number, not negative (else a problem naming ``key``)."""
+    value = _finite(node, key, node.float(key))
+    if value is not None and value < 0:
+        node.error(run_msg("load.selection.negative", value=f"{value:g}"), key)
+        return None
+    return value
+
+
+def _cost_row(node: Node) -> SystemCostInput:
+    """One system's entered estimates: a licence price (per user or per plan) and the rest."""
+    values = {key: _amount(node, key) for key in _COST_KEYS}
+    if values["licence_per_user_month"] is not None and values["licence_plan_month"] is not None:
+        node.error(run_msg("load.selection.one_licence"), "licence_plan_month")
+    node.done()
+    return SystemCostInput(**values)
+
+
+_COST_KEYS = (
+    "licence_per_user_month",
+    "licence_plan_month",
+    "implementation",
+    "integrations",
+    "training",
+    "addons_per_year",
+)
 
 
 def _is_open(node: Node, cid: str, value: Any) -> bool:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from crmkit.i18n import Lang, Text
+from crmkit.i18n import Lang, Text, plural
 from crmkit.select.matrix import Criterion, Flip, Score
 from crmkit.select.shortlist import Check, KnockOut
 
@@ -75,7 +75,7 @@ STANDARD: tuple[tuple[str, Text], ...] = (
 )
 STANDARD_IDS = tuple(q for q, _ in STANDARD)
 #: ids of generated questions: <kind>-<subject>
-GENERATED = re.compile(r"(low|critical|check|knockout|open)-[A-Za-z0-9_.-]+")
+GENERATED = re.compile(r"(low|critical|check|knockout|open|cost)-[A-Za-z0-9_.-]+")
 #: a critical criterion whose weight must move by at most this share is a close call
 CLOSE_CALL = 0.5
 
@@ -96,6 +96,30 @@ def _name(names: Mapping[str, Text], system: str, lang: Lang) -> str:
     return found.get(lang) if found else system
 
 
+def _licence_question(users: int | None) -> Text:
+    """The price of the licences, which the cost of ownership needs and nobody has given."""
+    if users is None:
+        return Text(
+            "Сколько стоит лицензия в месяц — за пользователя или тариф целиком? Какой тариф нам "
+            "подходит и с какой даты действует цена?",
+            "What does the licence cost per month, per user or for the whole plan? Which plan "
+            "suits us, and from what date is the price valid?",
+            "Скільки коштує ліцензія на місяць — за користувача чи тариф цілком? Який тариф нам "
+            "підходить і з якої дати діє ціна?",
+        )
+    ru = f"{users} " + plural(users, "ru", "пользователя|пользователя|пользователей")
+    en = f"{users} " + plural(users, "en", "user|users")
+    uk = f"{users} " + plural(users, "uk", "користувача|користувачів|користувачів")
+    return Text(
+        f"Сколько стоит лицензия на {ru} в месяц — за пользователя или тариф целиком? "
+        "Какой тариф нам подходит и с какой даты действует цена?",
+        f"What does the licence for {en} cost per month, per user or for the whole plan? "
+        "Which plan suits us, and from what date is the price valid?",
+        f"Скільки коштує ліцензія на {uk} на місяць — за користувача чи тариф цілком? "
+        "Який тариф нам підходить і з якої дати діє ціна?",
+    )
+
+
 def is_question_id(qid: str) -> bool:
     return qid in STANDARD_IDS or GENERATED.fullmatch(qid) is not None
 
@@ -104,7 +128,7 @@ def is_question_id(qid: str) -> bool:
 class VendorQuestion:
     id: str
     system: str
-    kind: str  # standard | low | critical | check | knockout
+    kind: str  # standard | low | critical | check | knockout | open | cost
     text: Text
     answer: str | None = None
 
@@ -141,7 +165,12 @@ def questions(
     open_scores: Mapping[str, Sequence[str]] | None = None,
     need_checks: Mapping[str, Sequence[Check]] | None = None,
     leads_in_deals: Sequence[str] = (),
+    licence_unknown: Sequence[str] = (),
+    users: int | None = None,
 ) -> list[VendorSheet]:
+    """The questions of every finalist (and of the unverified knock-outs). ``licence_unknown``:
+    systems whose licence price neither the consultant nor the catalog gives (asked of the
+    finalists among them, for ``users`` people)."""
     asked: dict[str, list[VendorQuestion]] = {}
 
     def add(system: str, qid: str, kind: str, text: Text) -> None:
@@ -186,6 +215,8 @@ def questions(
                     f"Чи є в системі {uk or ru}? Це потрібно для наших завдань (крок 1).",
                 ),
             )
+        if system in licence_unknown:
+            add(system, "cost-licence", "cost", _licence_question(users))
         if system in leads_in_deals:
             add(
                 system,
