@@ -556,3 +556,22 @@ def test_a_bar_chart_wraps_a_long_name_and_writes_figures_in_the_language() -> N
     assert "3,25" in texts(svg) and "4,50" in texts(svg)
     # a name that fits keeps the one-line drawing (the selection's golden pages rely on it)
     assert "<tspan" not in hbar_chart([("Коротко", 1.0)], 5, "x")
+
+
+def test_finding_zones_follow_the_thresholds_and_a_point_of_ok_still_shows() -> None:
+    from crmkit.assess.audit import Finding, Rule
+    from crmkit.assess.audit_charts import _zones
+
+    def rule(better: str, ok: float, review: float) -> Rule:
+        text = Names(ru="x", en="x")
+        return Rule("AUD900", "k", "c", 3, "share", better, ok, review, "", (), text, text)
+
+    lower = _zones(Finding(rule("lower", 0.1, 0.25), "action", 0.5, 100))
+    assert [z[0] for z in lower] == ["ok", "review", "action"]
+    assert lower[0][1] == 0 and lower[-1][2] == 1 and lower[0][2] < lower[1][2]
+    assert lower[0][2] == pytest.approx(0.1 / (0.5 * 1.25))
+    higher = _zones(Finding(rule("higher", 0.5, 0.3), "ok", 0.84, 100))
+    assert [z[0] for z in higher] == ["action", "review", "ok"]
+    # "OK only at 0, anything above needs action": a sliver of green, then red from there
+    point = _zones(Finding(rule("lower", 0.0, 0.0), "ok", 0.0, 10))
+    assert [z[0] for z in point] == ["ok", "action"] and 0 < point[0][2] == point[1][1] < 0.1

@@ -60,21 +60,28 @@ def _scale(f: Finding) -> float:
     return top or 1.0
 
 
+#: the share of the track a zone takes at least, so that "OK is exactly 0" still shows green
+_NARROWEST = 0.03
+
+
 def _zones(f: Finding) -> list[tuple[str, float, float]]:
+    """The zones along the track, as (status, start, end) in shares of it; a zone that is a
+    single point (OK only at 0) gets a sliver, the next zone starting after it."""
     rule, top = f.rule, _scale(f)
     if rule.better == "lower":
-        bounds = [
-            ("ok", 0.0, rule.ok),
-            ("review", rule.ok, rule.review),
-            ("action", rule.review, top),
-        ]
+        edges = [("ok", rule.ok), ("review", rule.review), ("action", top)]
     else:
-        bounds = [
-            ("action", 0.0, rule.review),
-            ("review", rule.review, rule.ok),
-            ("ok", rule.ok, top),
-        ]
-    return [(name, a / top, min(b, top) / top) for name, a, b in bounds if b > a]
+        edges = [("action", rule.review), ("review", rule.ok), ("ok", top)]
+    zones = []
+    start = 0.0
+    for index, (status, edge) in enumerate(edges):
+        end = min(edge, top) / top
+        if index == 0 and status == "ok":
+            end = max(end, _NARROWEST)
+        if end > start:
+            zones.append((status, start, end))
+            start = end
+    return zones
 
 
 def _threshold(f: Finding, lang: Lang) -> str:
