@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import statistics
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from crmkit.assess.audit import Audit, Finding, conversion_steps, evidence_text, side_by_side
 from crmkit.blueprints.library import Library
+from crmkit.export.frame import DocumentMeta
 from crmkit.export.svg import hbar_chart
 from crmkit.i18n import Lang, msg
 from crmkit.numbers import integer, number
 from crmkit.push.bitrix24.webhook import is_loopback
+
+if TYPE_CHECKING:
+    from crmkit.export.html import HtmlDocument
 
 _SIGN = {"action": "✗", "review": "!", "ok": "✓", "unknown": "?", "not_applicable": "–"}
 _FIGURE = "@@FIGURE:"
@@ -274,21 +278,53 @@ def _render(result: Audit) -> str:
     return render_template("audit.md.j2", v=view(result, for_client=True), t=_labels(result.lang))
 
 
-def to_markdown(result: Audit) -> str:
-    return (
-        "\n".join(line for line in _render(result).splitlines() if not line.startswith(_FIGURE))
-        + "\n"
+def summary_markdown(result: Audit) -> str:
+    """The answer on page one: the level the data shows, the three costliest findings, the
+    next steps."""
+    from crmkit.export.markdown import md_escape as e
+
+    v, lang = view(result, for_client=True), result.lang
+    lines = [f"*{e(v['subtitle'])}*", f"**{e(v['level_line'])}**"]
+    if v["partial"]:
+        lines.append(f"> {e(v['partial'])}")
+    if v["costliest"]:
+        items = [
+            f"{i}. **{e(f['title'])}** — {e(f['value'])}"
+            + (f" ({e(f['of'])})" if f["of"] else "")
+            + f". {e(f['why'])}"
+            for i, f in enumerate(v["costliest"], 1)
+        ]
+        lines.append(e(_t("costliest", lang)) + "\n\n" + "\n".join(items))
+    if v["next"]:
+        lines.append(e(_t("next", lang)) + "\n\n" + "\n".join(f"- {e(s)}" for s in v["next"]))
+    return "\n\n".join(lines)
+
+
+def to_markdown(result: Audit, meta: DocumentMeta | None = None) -> str:
+    from crmkit.export.markdown import framed_markdown
+
+    body = "\n".join(line for line in _render(result).splitlines() if not line.startswith(_FIGURE))
+    return framed_markdown(
+        body + "\n", meta or DocumentMeta(), summary_markdown(result), result.lang
     )
 
 
-def to_html(result: Audit) -> str:
+def to_html(result: Audit, meta: DocumentMeta | None = None) -> str:
+    return audit_document(result, meta).render()
+
+
+def audit_document(result: Audit, meta: DocumentMeta | None = None) -> HtmlDocument:
+    """The audit in the document frame (``render`` it, or put it in the combined report)."""
     from crmkit.export.html import HtmlDocument
     from crmkit.export.markdown import html_values
 
     lang = result.lang
     with html_values():
         text = _render(result)
-        doc = HtmlDocument(title=_t("title", lang), lang=lang)
+        doc = HtmlDocument(
+            _t("title", lang), lang, kind=_t("doc.kind", lang), meta=meta or DocumentMeta()
+        )
+        doc.summarize(summary_markdown(result))
         chunk: list[str] = []
         pipelines = _pipelines(result)
         for line in text.splitlines():
@@ -302,7 +338,7 @@ def to_html(result: Audit) -> str:
             if svg:
                 doc.figure(svg, _t(f"figure.{name.split('-')[0]}", lang))
         doc.markdown("\n".join(chunk))
-        return doc.render()
+        return doc
 
 
 def _figure(result: Audit, name: str, pipelines: list[dict[str, Any]]) -> str:

@@ -10,7 +10,7 @@ import click
 
 from crmkit.cli.base import app_of, command, format_option, lang_option, option
 from crmkit.cli.context import AppContext
-from crmkit.cli.output import emit, note, out_path
+from crmkit.cli.output import client_file, document_meta, done, emit, out_path
 from crmkit.cli.portal import open_client, webhook_of
 
 
@@ -47,7 +47,11 @@ def audit(
 
     app = app_of(ctx)
     hook = webhook_of(app, webhook)
-    target = out_path(app, out)
+    # a document for the client goes into the client folder's reports/, where ``crmkit render .``
+    # takes it into the combined report; text and JSON are for the terminal
+    document = fmt in ("md", "html")
+    shown = str(out) if out is not None else f"reports/audit.{fmt}" if document else None
+    target = client_file(app, out, f"reports/audit.{fmt}").path if document else out_path(app, out)
     rules = core.shipped_rules()
     if thresholds is not None:
         rules = read_thresholds(read_toml(app.resolve(thresholds)), rules)
@@ -77,16 +81,15 @@ def audit(
         from crmkit.cli.output import to_json
 
         emit(to_json(core.to_data(result)), target)
-    elif fmt == "md":
-        emit(to_markdown(result), target)
-    elif fmt == "html":
-        emit(to_html(result), target)
+    elif document:
+        meta = document_meta(app, app.cwd)
+        emit((to_markdown if fmt == "md" else to_html)(result, meta), target)
     else:
         from crmkit.terminal import fit
 
         emit(fit(to_text(result)), target)
     if target is not None:
-        note(app.t("audit.cli.written", path=str(out)))
+        done(app, shown, "crmkit render ." if document else None)
 
 
 def _assessment(app: AppContext, answers: Path | None, questionnaire: Path | None) -> Any:

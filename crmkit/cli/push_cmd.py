@@ -125,6 +125,8 @@ def push(
         if not apply and outcome.plan.changes == 0 and not outcome.plan.conflicts:
             note(app.t("push.report.nothing"))
         _ = preamble
+    if fmt == "text" and not check:
+        _save_document(app, target, outcome)
     if check and outcome.plan.changes:
         raise PlanNotEmpty(app.t("push.cli.not_empty", count=outcome.plan.changes))
     if fmt == "text" and not outcome.partial and not check:
@@ -141,6 +143,21 @@ def push(
                 failures=len(outcome.failures),
             )
         )
+
+
+def _save_document(app: AppContext, target: Any, outcome: Any) -> None:
+    """The plan (or what was applied) as a client document, reports/push-plan.html beside the
+    blueprint, where ``crmkit render .`` takes it into the combined report."""
+    from crmkit.cli.output import document_meta
+    from crmkit.files import write_text
+    from crmkit.push.document import PushView, push_document
+
+    view = PushView(outcome.plan, target.blueprint, outcome.applied, outcome.verified)
+    page = target.folder / "reports" / "push-plan.html"
+    meta = document_meta(app, target.folder)
+    write_text(page, push_document(view, app.lang, meta).render())
+    shown = page.relative_to(app.cwd) if page.is_relative_to(app.cwd) else page
+    note(app.t("chain.wrote", path=str(shown)))
 
 
 class _Target:

@@ -121,7 +121,51 @@ def environment() -> Any:
 def render_template(name: str, **context: Any) -> str:
     text: str = environment().get_template(name).render(**context)
     # at most one blank line in a row, one newline at the end
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return drop_empty_columns(re.sub(r"\n{3,}", "\n\n", text).strip() + "\n")
+
+
+#: a cell boundary of a Markdown table row: a pipe not escaped by a backslash
+_CELL_EDGE = re.compile(r"(?<!\\)\|")
+#: what an empty cell holds
+_EMPTY_CELLS = frozenset({"", "—", "-"})
+
+
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in _CELL_EDGE.split(row.strip())[1:-1]]
+
+
+def drop_empty_columns(text: str) -> str:
+    """Every table without the columns no row fills (a pulled portal's stages have no «Кто» and
+    no «Сколько»): on paper and on a phone an empty column only takes width."""
+    lines = text.split("\n")
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        if not (
+            lines[index].startswith("|")
+            and index + 1 < len(lines)
+            and lines[index + 1].startswith("| ---")
+        ):
+            out.append(lines[index])
+            index += 1
+            continue
+        end = index + 2
+        while end < len(lines) and lines[end].startswith("|"):
+            end += 1
+        out.extend(_without_empty(lines[index:end]))
+        index = end
+    return "\n".join(out)
+
+
+def _without_empty(table: list[str]) -> list[str]:
+    rows = [_cells(row) for row in table]
+    width = len(rows[0])
+    if len(rows) < 3 or any(len(row) != width for row in rows):
+        return table
+    keep = [c for c in range(width) if any(row[c] not in _EMPTY_CELLS for row in rows[2:])]
+    if len(keep) == width or not keep:
+        return table
+    return ["| " + " | ".join(row[c] for c in keep) + " |" for row in rows]
 
 
 def framed_markdown(
