@@ -379,7 +379,7 @@ def _audit(
 
     started = time.perf_counter()
     result = run_audit(client, portal=portal, lang=run.lang, now=clock(), answers=assessment)
-    page = run.text("reports/audit.html", to_html(result))
+    page = run.text("reports/audit.html", to_html(result, run.meta))
     data = run.text("audit.json", to_json(to_data(result)))
     costliest = view(result)["costliest"]
     details = tuple(
@@ -408,6 +408,7 @@ def _push(
     """As ``crmkit push blueprint.toml --plan-out push/plan.json``, then ``--apply --yes``, then
     ``crmkit push`` again, which must find nothing to do."""
     from crmkit.blueprints.dump import dump_blueprint
+    from crmkit.push.document import PushView, push_document
     from crmkit.push.folder import PushFolder
     from crmkit.push.report import plan_data
     from crmkit.push.saved import SavedPlan
@@ -437,11 +438,15 @@ def _push(
         run.noted(path)
     if not applied.verified or applied.partial:
         raise DemoFailed(msg("demo.push_incomplete", run.lang))
+    # the client's document of what was set up, as crmkit push --apply saves it
+    view = PushView(applied.plan, blueprint, applied=True, verified=True)
+    document = push_document(view, run.lang, run.meta).render()
+    page = run.text("reports/push-plan.html", document)
     summary = planned.plan.summary()
     run.step(
         "push",
         started,
-        [plan_file, *written],
+        [plan_file, page, *written],
         changes=planned.plan.changes,
         create=summary["create"],
         update=summary["update"],

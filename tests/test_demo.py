@@ -26,7 +26,7 @@ FILES = [
     "portal.toml", "push/plan.json",
     "reports/assessment.html", "reports/selection.html", "reports/selection.xlsx",
     "reports/blueprint.html", "reports/blueprint.md", "reports/audit.html",
-    "reports/portal.html", "reports/report.html",
+    "reports/portal.html", "reports/push-plan.html", "reports/report.html",
 ]  # fmt: skip
 
 #: per language: the assessment's level, the empty re-plan, the audit's level, the stopped
@@ -138,7 +138,7 @@ def test_what_the_demo_leaves_is_what_crmkit_commands_read(
     # the audit's data as `crmkit audit --format json` saves it
     audit = json.loads((folder / "audit.json").read_text(encoding="utf-8"))
     assert audit["deals"]["total"] == 300 and audit["leads"]["total"] == 60
-    for page in ("assessment", "selection", "blueprint", "audit", "portal"):
+    for page in ("assessment", "selection", "blueprint", "audit", "portal", "push-plan"):
         html = (folder / "reports" / f"{page}.html").read_text(encoding="utf-8")
         assert html.startswith("<!DOCTYPE html>") and "<script" not in html, page
 
@@ -157,7 +157,7 @@ def test_the_combined_report_holds_every_part(crmkit: Callable[..., Any], tmp_pa
     # the client and the consultant of client.toml on its cover
     assert SAMPLE_CLIENT in report and "Anna Sokolova" in report
     # each document of the folder is a part of it (by its title)
-    for page in ("assessment", "audit", "selection", "blueprint", "portal"):
+    for page in ("assessment", "audit", "selection", "blueprint", "portal", "push-plan"):
         own = (folder / "reports" / f"{page}.html").read_text(encoding="utf-8")
         title = re.search(r"<h1>(.*?)</h1>", own, re.S)
         assert title is not None and title.group(1) in report, page
