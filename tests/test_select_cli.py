@@ -20,8 +20,12 @@ EXAMPLE_AHP = ROOT / "examples" / "selection-ahp.toml"
 GOLDEN = Path(__file__).parent / "golden" / "select"
 
 
+#: the run's clock: documents are dated by it (2 December 2026), so the golden reports stay put
+NOON = 1796212800.0
+
+
 def app(tmp_path: Path, lang: str = "en") -> AppContext:
-    return AppContext(lang=lang, environ={}, cwd=tmp_path, interactive=False)  # type: ignore[arg-type]
+    return AppContext(lang=lang, environ={}, cwd=tmp_path, interactive=False, clock=lambda: NOON)  # type: ignore[arg-type]
 
 
 def crmkit(args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], lang: str = "en"):

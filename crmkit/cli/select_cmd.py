@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,7 +17,17 @@ from crmkit.cli.base import (
     save_option,
 )
 from crmkit.cli.context import AppContext
-from crmkit.cli.output import client_file, done, emit, emit_bytes, note, out_path, quoted, to_json
+from crmkit.cli.output import (
+    client_file,
+    document_meta,
+    done,
+    emit,
+    emit_bytes,
+    note,
+    out_path,
+    quoted,
+    to_json,
+)
 from crmkit.errors import UsageError
 from crmkit.i18n import Lang
 
@@ -104,7 +114,8 @@ def select(
 
         selection = read_selection(parse_toml(tomli_w.dumps(data), str(target)), catalog, lib)
     result = run_selection(selection, catalog, lib, seed=seed)
-    _render(result, fmt, out, app.lang)
+    meta = document_meta(app, app.cwd) if fmt in ("md", "html") else None
+    _render(result, fmt, out, app.lang, meta)
     if saved is not None or out is not None:
         if saved is not None and input_path is not None:
             done(app, saved)
@@ -120,15 +131,20 @@ def _next_step(app: AppContext, selection: str | None) -> str:
     return f"crmkit render {quoted(selection or 'selection.toml')}"
 
 
-def _render(result: SelectionResult, fmt: str, out: Path | None, language: Lang) -> None:
+def _render(
+    result: SelectionResult, fmt: str, out: Path | None, language: Lang, meta: Any = None
+) -> None:
+    """The result in ``fmt``; ``meta`` is the documents' cover (the client folder's)."""
+    from crmkit.export.markdown import framed_markdown
     from crmkit.select import report
 
     if fmt == "json":
         emit(to_json(report.to_data(result, language)), out)
     elif fmt == "md":
-        emit(report.render_markdown(result, language), out)
+        markdown = report.render_markdown(result, language)
+        emit(framed_markdown(markdown, meta, "", language) if meta else markdown, out)
     elif fmt == "html":
-        emit(report.render_html(result, language), out)
+        emit(report.render_html(result, language, meta), out)
     elif fmt == "xlsx":
         from crmkit.select.xlsx import render_xlsx
 
