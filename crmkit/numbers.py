@@ -42,11 +42,12 @@ def integer(value: float, lang: Lang) -> str:
     return number(round(value), lang, 0)
 
 
-def percent(share: float, lang: Lang, digits: int = 0) -> str:
-    """A share (0.59) as a percentage: ``59 %`` in Russian and Ukrainian, ``59%`` in English."""
+def percent(share: float, lang: Lang, digits: int = 0, *, trim: bool = False) -> str:
+    """A share (0.59) as a percentage: ``59 %`` in Russian and Ukrainian, ``59%`` in English
+    (``trim``: 5 % rather than 5,0 %)."""
     if math.isinf(share):
         return "∞"
-    figure = number(share * 100, lang, digits)
+    figure = number(share * 100, lang, digits, trim=trim)
     return f"{figure}%" if lang == "en" else f"{figure}{THIN}%"
 
 

@@ -89,7 +89,7 @@ def test_demo_runs_the_whole_path(
     assert expected["level"] in out and expected["replan"] in out
     assert expected["audit"].search(out) and expected["done"].search(out)
     # the audit's three costliest findings, with their figures
-    costliest = re.findall(r"^    [123]\. .+: \d+[.,]\d %", out, re.M)
+    costliest = re.findall(r"^    [123]\. .+: \d+[.,]\d\s?%", out, re.M)
     assert len(costliest) == 3, out
     # the sandbox was started once and is stopped; its webhook code is nowhere
     [sandbox] = sandboxes

@@ -14,7 +14,7 @@ from crmkit.blueprints.library import Library
 from crmkit.export.frame import DocumentMeta
 from crmkit.export.svg import hbar_chart
 from crmkit.i18n import Lang, msg
-from crmkit.numbers import integer, number
+from crmkit.numbers import integer, number, percent
 from crmkit.push.bitrix24.webhook import is_loopback
 
 if TYPE_CHECKING:
@@ -32,10 +32,10 @@ def _value(f: Finding, lang: Lang) -> str:
     if f.value is None:
         return _t(f"status.{f.status}", lang)
     if f.rule.unit == "share":
-        return f"{f.value * 100:.1f} %".replace(".", "," if lang == "ru" else ".")
+        return percent(f.value, lang, 1)
     if f.rule.unit == "minutes":
         return _duration(f.value, lang)
-    return f"{f.value:g}"
+    return number(f.value, lang, 2, trim=True)
 
 
 def _number(value: float, lang: Lang) -> str:
@@ -55,8 +55,8 @@ def _threshold(f: Finding, lang: Lang) -> str:
 
     def shown(x: float) -> str:
         if rule.unit == "share":
-            return f"{x * 100:g} %"
-        return _duration(x, lang) if rule.unit == "minutes" else f"{x:g}"
+            return percent(x, lang, 1, trim=True)
+        return _duration(x, lang) if rule.unit == "minutes" else number(x, lang, 2, trim=True)
 
     key = "threshold_lower" if rule.better == "lower" else "threshold_higher"
     return _t(key, lang, ok=shown(rule.ok), review=shown(rule.review))

@@ -16,6 +16,15 @@ import click
 from crmkit.cli.base import LocalizedCommand, app_of, format_option, lang_option, option
 from crmkit.cli.output import client_file, document_meta, done, emit, quoted
 
+
+def _is_dir(path: Path) -> bool:
+    """``path.is_dir()`` that answers False instead of raising (a name too long, a loop)."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 #: what to run once a document of each kind is rendered
 _NEXT = {
     "blueprint": "crmkit push {file}",
@@ -54,7 +63,8 @@ def render(
     app = app_of(ctx)
     library = Library.default(tuple(app.resolve(p) for p in library_dirs) + app.library_dirs)
     path = app.resolve(file)
-    folder = path if path.is_dir() else path.parent if is_file(path) else app.cwd
+    is_folder = _is_dir(path)
+    folder = path if is_folder else path.parent if is_file(path) else app.cwd
     meta = document_meta(
         app,
         folder,
@@ -63,13 +73,17 @@ def render(
         version=doc_version,
         logo=app.resolve(logo) if logo is not None else None,
     )
-    if path.is_dir():
+    if is_folder:
         if fmt != "html":
             raise UsageError(app.t("render.combined_html"))
-        from crmkit.export.combined import render_folder
+        from crmkit.export.combined import EmptyFolder, render_folder
 
         target = client_file(app, out, str(Path(file) / "reports" / "report.html"))
-        emit(render_folder(path, app.lang, library=library, meta=meta), target.path)
+        try:
+            report = render_folder(path, app.lang, library=library, meta=meta)
+        except EmptyFolder as empty:  # a folder given for a file, most likely: say how to use it
+            raise click.UsageError(f"{file}: {empty.problem}", ctx) from None
+        emit(report, target.path)
         if target.path is not None:
             done(app, target.shown)
         return

@@ -40,6 +40,10 @@ SAVED_PAGES = {"audit": "reports/audit.html", "push": "reports/push-plan.html"}
 ORDER = ("assessment", "audit", "portal", "selection", "blueprint", "push")
 
 
+class EmptyFolder(InputError):
+    """The folder holds none of the documents a combined report is made of."""
+
+
 @dataclass(frozen=True)
 class Part:
     key: str
@@ -64,7 +68,7 @@ def render_folder(
     meta = (meta or client_meta(folder)).with_defaults(today=today or datetime.date.today())
     parts = list(folder_parts(folder, lang, library, meta))
     if not parts:
-        raise InputError(run_msg("load.other.empty_folder"), where=str(folder))
+        raise EmptyFolder(run_msg("load.other.empty_folder"), where=str(folder))
     return combine(parts, meta, lang)
 
 

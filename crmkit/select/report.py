@@ -1019,7 +1019,8 @@ def score_bars_svg(result: SelectionResult, lang: Lang) -> str:
     rows += [
         (f"{result.name(e.system, lang)} ✕", e.score) for e in m.excluded if e.score is not None
     ]
-    return hbar_chart(rows, 5.0, msg("select.text.score_bars", lang), value_format="{:.2f}")
+    label = msg("select.text.score_bars", lang)
+    return hbar_chart(rows, 5.0, label, format_value=lambda v: number(v, lang))
 
 
 def sensitivity_svg(result: SelectionResult, lang: Lang) -> str:
