@@ -421,9 +421,8 @@ def _push(
     started = time.perf_counter()
     files = PushFolder(run.folder, portal, clock())
     now = datetime.fromtimestamp(clock(), UTC).isoformat(timespec="seconds")
-    # the names go to the portal in one language, and push writes them in Russian or English
-    # (crmkit push --names ru|en): a Ukrainian run writes the Russian ones
-    names: Lang = "en" if run.lang == "en" else "ru"
+    # the names go to the portal in one language: the run's (crmkit push --names)
+    names: Lang = run.lang
     options: dict[str, Any] = {"portal": portal, "lang": names, "now": now}
     planned = push(client, blueprint, files, **options)
     saved = SavedPlan(

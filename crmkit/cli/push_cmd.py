@@ -27,7 +27,7 @@ from crmkit.errors import CrmRefused, PlanNotEmpty, UsageError, ValidationFailed
 @option("--plan-out", "plan_out", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @option("--state", "state", type=click.Path(file_okay=False, path_type=Path), default=None)
 @option("--verbose", "verbose", is_flag=True, default=False)
-@option("--names", "names", type=click.Choice(["ru", "en"]), default=None)
+@option("--names", "names", type=click.Choice(["ru", "en", "uk"]), default=None)
 @option("--library", "library_dirs", multiple=True, type=click.Path(file_okay=False))
 @lang_option()
 @format_option(("text", "json"))
@@ -68,7 +68,7 @@ def push(
     last = folder.load_record().lang
     if names is not None:
         lang = names
-    elif last in ("ru", "en") and target.fingerprint is None:
+    elif last in ("ru", "en", "uk") and target.fingerprint is None:
         lang = last
     shown = {"plan": False}
 

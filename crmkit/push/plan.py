@@ -325,7 +325,7 @@ def _plan_lead(p: _Planner) -> None:
 def _match_funnel(
     p: _Planner, address: str, pipe: Pipeline, candidates: list[FunnelState]
 ) -> FunnelState | None:
-    """By the ids the record keeps, then by name (either language, case ignored)."""
+    """By the ids the record keeps, then by name (any of its languages, case ignored)."""
     return _by_record_then_name(
         p, address, "category_id", candidates, lambda f: f.category_id, lambda f: f.name, pipe.name
     )
@@ -345,7 +345,7 @@ def _by_record_then_name(
         found = next((c for c in candidates if id_of(c) == known.id(id_key)), None)
         if found is not None:
             return found
-    names = {n.strip().casefold() for n in (wanted.ru, wanted.en) if n.strip()}
+    names = {n.strip().casefold() for n in (wanted.ru, wanted.en, wanted.uk) if n.strip()}
     return next((c for c in candidates if name_of(c).strip().casefold() in names), None)
 
 
@@ -554,7 +554,9 @@ def _match_stages(
     for stage in pipe.stages:  # the name, in either language
         if stage.code in taken:
             continue
-        names = {n.strip().casefold() for n in (stage.name.ru, stage.name.en) if n.strip()}
+        names = {
+            n.strip().casefold() for n in (stage.name.ru, stage.name.en, stage.name.uk) if n.strip()
+        }
         slot = next((s for s in free if s.state and s.name.strip().casefold() in names), None)
         if slot is not None:
             take(stage, slot)

@@ -65,7 +65,7 @@ def parse_saved(text: str, name: str, lang: Lang) -> SavedPlan:
     )
     if not ok:
         raise InputError(msg("push.file.not_plan", lang), where=name)
-    saved_lang = data.get("lang") if data.get("lang") in ("ru", "en") else lang
+    saved_lang = data.get("lang") if data.get("lang") in ("ru", "en", "uk") else lang
     plan = {k: v for k, v in data.items() if k in ("plan", "summary", "drift")}
     return SavedPlan(
         portal=data["portal"],
