@@ -1,4 +1,4 @@
-from crmkit.cli import main
+from crmkit._entry import main
 
 if __name__ == "__main__":
     main()
