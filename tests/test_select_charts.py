@@ -116,3 +116,20 @@ def test_the_document_has_no_tool_text(result) -> None:
             assert "crmkit " not in lowered and "crmkit select" not in lowered
             assert "seed" not in lowered and "зерно" not in lowered
             assert ".toml" not in lowered and "[scores]" not in lowered
+
+
+def test_the_sensitivity_chart_shows_every_criterion_name_whole(result) -> None:
+    from crmkit.select.report import sensitivity_svg
+
+    m = result.step4
+    svg = ET.fromstring(sensitivity_svg(result, "ru"))
+    shown = " ".join(
+        " ".join(t.itertext()) for t in svg.iter(f"{SVG}text") if t.find(f"{SVG}tspan") is not None
+    )
+    for flip in m.sensitivity:
+        name = next(c.name.get("ru") for c in m.criteria if c.id == flip.criterion)
+        for word in name.split():
+            assert word in shown, (name, word)
+    assert "…" not in shown
+    ticks = [t.text for t in svg.iter(f"{SVG}text") if t.get("text-anchor") == "middle"]
+    assert ticks and all("." not in (t or "") for t in ticks)  # 0,25 — the Russian comma

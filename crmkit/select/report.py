@@ -1024,8 +1024,9 @@ def score_bars_svg(result: SelectionResult, lang: Lang) -> str:
 
 
 def sensitivity_svg(result: SelectionResult, lang: Lang) -> str:
-    """One row per criterion: a scale of weights, the current weight and the flip weight."""
-    from crmkit.export.svg import esc, svg_open
+    """One row per criterion: a scale of weights, the current weight and the flip weight; a
+    criterion's name wraps onto as many lines as it needs (never cut)."""
+    from crmkit.export.svg import esc, svg_open, text_lines, wrap_text
 
     m = result.step4
     assert m is not None
@@ -1034,17 +1035,21 @@ def sensitivity_svg(result: SelectionResult, lang: Lang) -> str:
         [f.weight for f in m.sensitivity] + [f.flip_weight or 0 for f in m.sensitivity] + [0.01]
     )
     top = min(1.0, top * 1.15) if top <= 1 else top * 1.15
-    width, label_w, row_h = 760, 260, 28
+    width, label_w = 760, 260
     scale_w = width - label_w - 150
-    height = row_h * len(m.sensitivity) + 34
+    labels = [wrap_text(names[f.criterion], label_w - 16, 13) for f in m.sensitivity]
+    rows = [max(28, 16 * len(lines) + 12) for lines in labels]
+    height = sum(rows) + 34
     x = lambda w: label_w + scale_w * min(w, top) / top  # noqa: E731
     parts = [svg_open(width, height, msg("select.text.sens_chart", lang))]
-    for i, f in enumerate(m.sensitivity):
-        y = 10 + i * row_h + row_h / 2
+    top_y = 10.0
+    for f, lines, row_h in zip(m.sensitivity, labels, rows, strict=True):
+        y = top_y + row_h / 2
+        top_y += row_h
+        first = y + 4 - 8 * (len(lines) - 1)  # the lines centred on the row
         parts.append(
-            f'<text x="{label_w - 8}" y="{y + 4:.1f}" font-size="13" text-anchor="end" '
-            f'fill="#1d2733">{esc(names[f.criterion][:38])}</text>'
-            f'<line x1="{label_w}" y1="{y:.1f}" x2="{label_w + scale_w}" y2="{y:.1f}" '
+            text_lines(label_w - 8, first, lines, anchor="end")
+            + f'<line x1="{label_w}" y1="{y:.1f}" x2="{label_w + scale_w}" y2="{y:.1f}" '
             'stroke="#d5dde6" stroke-width="6" stroke-linecap="round"/>'
         )
         if f.flip_weight is not None:
@@ -1055,22 +1060,22 @@ def sensitivity_svg(result: SelectionResult, lang: Lang) -> str:
                 f'<path d="M{fx:.1f} {y - 7:.1f} L{fx + 7:.1f} {y:.1f} L{fx:.1f} {y + 7:.1f} '
                 f'L{fx - 7:.1f} {y:.1f} Z" fill="#c0392b"/>'
                 f'<text x="{label_w + scale_w + 10}" y="{y + 4:.1f}" font-size="12" '
-                'fill="#c0392b">'
+                'fill="#b0341f">'
                 f"{esc(_num(lang, f.flip_weight, 3))} → "
                 f"{esc(result.name(f.flips_to or '', lang))}</text>"
             )
         else:
             parts.append(
                 f'<text x="{label_w + scale_w + 10}" y="{y + 4:.1f}" font-size="12" '
-                'fill="#5b6b7c">—</text>'
+                'fill="#4f5d6b">—</text>'
             )
         parts.append(f'<circle cx="{x(f.weight):.1f}" cy="{y:.1f}" r="6" fill="#2067b0"/>')
-    axis_y = 10 + len(m.sensitivity) * row_h + 12
+    axis_y = top_y + 12
     for k in range(5):
         w = top * k / 4
         parts.append(
             f'<text x="{x(w):.1f}" y="{axis_y:.1f}" font-size="11" text-anchor="middle" '
-            f'fill="#5b6b7c">{w:.2f}</text>'
+            f'fill="#4f5d6b">{esc(_num(lang, w, 2))}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
