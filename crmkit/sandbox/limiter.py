@@ -100,14 +100,17 @@ class ForcedFault:
 
 #: what a scheduled fault does to the request it falls on
 AFTER_FAULTS = ("drop-after", "500-after")
+#: statuses a scheduled fault answers with before the call runs (503: Bitrix24's limit, 429:
+#: amoCRM's); each sandbox words the body its own way
+BEFORE_FAULTS = ("503", "429")
 
 
 @dataclass(frozen=True)
 class Scheduled:
     """A fault bound to the ``at``-th HTTP request (1-based, counting every request):
     ``drop-after`` runs the call and then closes the connection without an answer (a lost
-    reply), ``500-after`` runs it and answers 500, ``503`` refuses ``count`` requests from there
-    on before running them (as the rate limiter does)."""
+    reply), ``500-after`` runs it and answers 500, ``503`` (or ``429``) refuses ``count``
+    requests from there on before running them (as the rate limiter does)."""
 
     kind: str
     at: int
@@ -115,7 +118,8 @@ class Scheduled:
 
 
 def parse_faults(spec: str) -> list[Scheduled]:
-    """``drop-after@5,500-after@9,503x10@3`` → scheduled faults; ValueError if malformed."""
+    """``drop-after@5,500-after@9,503x10@3,429x4@7`` → scheduled faults; ValueError if
+    malformed."""
     out = []
     for part in (p.strip() for p in spec.split(",") if p.strip()):
         what, sep, at = part.partition("@")
@@ -124,10 +128,11 @@ def parse_faults(spec: str) -> list[Scheduled]:
         if what in AFTER_FAULTS:
             out.append(Scheduled(what, int(at)))
             continue
-        if what.startswith("503x") and what[4:].isdigit() and int(what[4:]) >= 1:
-            out.append(Scheduled("503", int(at), int(what[4:])))
+        status, _x, count = what.partition("x")
+        if status in BEFORE_FAULTS and count.isdigit() and int(count) >= 1:
+            out.append(Scheduled(status, int(at), int(count)))
             continue
-        raise ValueError(f"{part!r}: the kinds are drop-after@N, 500-after@N and 503xK@N")
+        raise ValueError(f"{part!r}: the kinds are drop-after@N, 500-after@N, 503xK@N and 429xK@N")
     return out
 
 
@@ -145,11 +150,11 @@ class Faults:
             self._scheduled.extend(faults)
 
     def before(self, number: int) -> ForcedFault | None:
-        """A refusal for request ``number`` before it runs (a scheduled 503), if any."""
+        """A refusal for request ``number`` before it runs (a scheduled 503 or 429), if any."""
         with self._lock:
             for fault in self._scheduled:
-                if fault.kind == "503" and fault.at <= number < fault.at + fault.count:
-                    return ForcedFault(503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
+                if fault.kind in BEFORE_FAULTS and fault.at <= number < fault.at + fault.count:
+                    return ForcedFault(int(fault.kind), "QUERY_LIMIT_EXCEEDED", "Too many requests")
         return None
 
     def after(self, number: int) -> str | None:

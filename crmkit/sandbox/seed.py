@@ -1,6 +1,7 @@
 """A synthetic company for audits and demos, generated deterministically from a seed.
 
-The same seed on the same day gives the same portal: users (with a head of sales),
+The company itself (people, names, how many of each) is the one every sandbox shares
+(``company.py``). The same seed on the same day gives the same portal: users (with a head of sales),
 companies, contacts, leads across the lead stages, deals across two or three pipelines with
 amounts, and activities with deadlines, some overdue, while some open deals have none (the
 things an audit looks for). Everything is written in one transaction, in well under a second.
@@ -12,92 +13,32 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from crmkit.sandbox.company import (
+    BASE_USERS,
+    CALLS,
+    COMPANIES,
+    COMPANY_WORDS,
+    CONTACT_IN_COMPANY,
+    CONTACTS,
+    DEALS,
+    EXTRA_MANAGERS,
+    EXTRA_PIPELINES,
+    HEAD_OF_SALES,
+    LEADS,
+    LEGAL_FORMS,
+    MEETINGS,
+    MORE_MANAGERS,
+    POSTS,
+    TASKS,
+    moment,
+    person,
+)
 from crmkit.sandbox.methods.entities import legacy_add
 from crmkit.sandbox.portal import Portal
 from crmkit.sandbox.stages import DEAL, stage_entity_id, statuses_of
 from crmkit.sandbox.store import Store
 
-#: the employees of every sandbox portal (id 1 owns the webhook)
-BASE_USERS: tuple[tuple[str, str, str, str], ...] = (
-    ("Анна", "Смирнова", "Генеральный директор", "anna.smirnova@example.com"),
-    ("Игорь", "Петров", "Руководитель отдела продаж", "igor.petrov@example.com"),
-    ("Мария", "Кузнецова", "Менеджер по продажам", "maria.kuznetsova@example.com"),
-    ("Дмитрий", "Соколов", "Менеджер по продажам", "dmitry.sokolov@example.com"),
-)
-HEAD_OF_SALES = 2
-_MORE_MANAGERS = (
-    ("Елена", "Попова"),
-    ("Алексей", "Лебедев"),
-    ("Ольга", "Козлова"),
-    ("Сергей", "Новиков"),
-    ("Татьяна", "Морозова"),
-    ("Павел", "Волков"),
-)
-_COMPANY_WORDS = (
-    "Вектор",
-    "Альфа",
-    "Северный ветер",
-    "ТехноСфера",
-    "Горизонт",
-    "СтройИнвест",
-    "Меридиан",
-    "Прогресс",
-    "Орион",
-    "Гранит",
-    "Лидер",
-    "Эталон",
-    "Фортуна",
-    "Аврора",
-    "Пульс",
-    "Кристалл",
-    "Магистраль",
-    "Атлант",
-    "Сигма",
-    "Нева",
-    "Волга",
-    "Байкал",
-    "Импульс",
-    "Вертикаль",
-)
-_FORMS = ("ООО", "АО", "ИП", "ООО", "ООО")
-_FIRST = (
-    "Александр",
-    "Екатерина",
-    "Михаил",
-    "Наталья",
-    "Андрей",
-    "Юлия",
-    "Владимир",
-    "Ирина",
-    "Николай",
-    "Светлана",
-    "Роман",
-    "Дарья",
-    "Константин",
-    "Анастасия",
-)
-_LAST = (
-    "Иванов",
-    "Васильев",
-    "Фёдоров",
-    "Михайлов",
-    "Егоров",
-    "Павлов",
-    "Семенов",
-    "Голубев",
-    "Виноградов",
-    "Богданов",
-    "Воробьев",
-    "Захаров",
-    "Орлов",
-    "Киселев",
-)
-_POSTS = ("Директор", "Закупщик", "Главный инженер", "Финансовый директор", "Менеджер")
 _SOURCES = ("CALL", "EMAIL", "WEB", "ADVERTISING", "PARTNER", "RECOMMENDATION", "WEBFORM")
-_EXTRA_PIPELINES = ("Партнёрские продажи", "Повторные продажи")
-_CALLS = ("Первичный звонок", "Уточнить потребность", "Обсудить КП", "Напомнить о счёте")
-_MEETINGS = ("Встреча с клиентом", "Презентация продукта", "Переговоры по договору")
-_TASKS = ("Подготовить КП", "Выставить счёт", "Согласовать договор", "Отправить материалы")
 
 
 def add_base_users(store: Store, now: datetime) -> None:
@@ -166,9 +107,9 @@ def seed_portal(portal: Portal, seed: int) -> None:
 
 
 def _managers(store: Store, rng: random.Random, now: datetime) -> list[int]:
-    extra = rng.randint(2, 4)
+    extra = rng.randint(*EXTRA_MANAGERS)
     ids = [3, 4]
-    for offset, (first, last) in enumerate(rng.sample(_MORE_MANAGERS, extra)):
+    for offset, (first, last) in enumerate(rng.sample(MORE_MANAGERS, extra)):
         uid = len(BASE_USERS) + 1 + offset
         email = f"user{uid}@example.com"
         _put_user(store, uid, first, last, "Менеджер по продажам", email, 2, now)
@@ -183,7 +124,7 @@ def _call(portal: Portal, method: str, params: dict[str, Any]) -> Any:
 
 def _pipelines(portal: Portal, rng: random.Random) -> list[tuple[int, list[dict[str, Any]]]]:
     ids = [0]
-    for name in _EXTRA_PIPELINES[: rng.randint(1, 2)]:
+    for name in EXTRA_PIPELINES[: rng.randint(1, 2)]:
         ids.append(
             _call(portal, "crm.category.add", {"entityTypeId": DEAL, "fields": {"name": name}})[
                 "category"
@@ -192,19 +133,15 @@ def _pipelines(portal: Portal, rng: random.Random) -> list[tuple[int, list[dict[
     return [(cid, statuses_of(portal.store, stage_entity_id(DEAL, cid))) for cid in ids]
 
 
-def _moment(now: datetime, rng: random.Random, days_back: int) -> datetime:
-    return now - timedelta(days=rng.randint(0, days_back), minutes=rng.randint(0, 600))
-
-
 def _companies(portal: Portal, rng: random.Random, now: datetime, managers: list[int]) -> list[int]:
     ids = []
-    for word in rng.sample(_COMPANY_WORDS, rng.randint(18, 24)):
+    for word in rng.sample(COMPANY_WORDS, rng.randint(*COMPANIES)):
         ids.append(
             legacy_add(
                 portal,
                 "company",
                 {
-                    "TITLE": f"{rng.choice(_FORMS)} «{word}»",
+                    "TITLE": f"{rng.choice(LEGAL_FORMS)} «{word}»",
                     "COMPANY_TYPE": rng.choice(("CUSTOMER", "CUSTOMER", "PARTNER", "SUPPLIER")),
                     "INDUSTRY": rng.choice(
                         ("IT", "MANUFACTURING", "RETAIL", "CONSULTING", "BANKING")
@@ -213,41 +150,32 @@ def _companies(portal: Portal, rng: random.Random, now: datetime, managers: list
                     "REVENUE": float(rng.randrange(5, 500) * 1_000_000),
                     "CURRENCY_ID": "RUB",
                     "ASSIGNED_BY_ID": rng.choice(managers),
-                    "DATE_CREATE": _moment(now, rng, 365).isoformat(),
+                    "DATE_CREATE": moment(now, rng, 365).isoformat(),
                 },
             )
         )
     return ids
 
 
-def _person(rng: random.Random) -> tuple[str, str]:
-    first = rng.choice(_FIRST)
-    last = rng.choice(_LAST)
-    # Russian surnames agree with the first name's gender
-    if first.endswith(("а", "я")) and not last.endswith("а"):
-        last = last[:-1] + "а" if last.endswith("й") else last + "а"
-    return first, last
-
-
 def _contacts(
     portal: Portal, rng: random.Random, now: datetime, managers: list[int], companies: list[int]
 ) -> list[tuple[int, int | None]]:
     out = []
-    for _ in range(rng.randint(45, 60)):
-        first, last = _person(rng)
-        company = rng.choice(companies) if rng.random() < 0.8 else None
+    for _ in range(rng.randint(*CONTACTS)):
+        first, last = person(rng)
+        company = rng.choice(companies) if rng.random() < CONTACT_IN_COMPANY else None
         cid = legacy_add(
             portal,
             "contact",
             {
                 "NAME": first,
                 "LAST_NAME": last,
-                "POST": rng.choice(_POSTS),
+                "POST": rng.choice(POSTS),
                 "TYPE_ID": "CLIENT",
                 "SOURCE_ID": rng.choice(_SOURCES),
                 "COMPANY_ID": company,
                 "ASSIGNED_BY_ID": rng.choice(managers),
-                "DATE_CREATE": _moment(now, rng, 300).isoformat(),
+                "DATE_CREATE": moment(now, rng, 300).isoformat(),
             },
         )
         out.append((cid, company))
@@ -257,10 +185,10 @@ def _contacts(
 def _leads(portal: Portal, rng: random.Random, now: datetime, managers: list[int]) -> None:
     stages = [r["STATUS_ID"] for r in statuses_of(portal.store, "STATUS")]
     weights = [5 if s == "NEW" else 3 if s in ("IN_PROCESS", "JUNK") else 2 for s in stages]
-    for _ in range(rng.randint(80, 110)):
-        first, last = _person(rng)
+    for _ in range(rng.randint(*LEADS)):
+        first, last = person(rng)
         status = rng.choices(stages, weights)[0]
-        created = _moment(now, rng, 120)
+        created = moment(now, rng, 120)
         legacy_add(
             portal,
             "lead",
@@ -289,11 +217,11 @@ def _deals(
 ) -> list[tuple[int, str, int, datetime]]:
     """Deals as (id, semantics P/S/F, responsible, created)."""
     out = []
-    for _ in range(rng.randint(110, 150)):
+    for _ in range(rng.randint(*DEALS)):
         category, stages = rng.choices(pipelines, [6] + [2] * (len(pipelines) - 1))[0]
         stage = rng.choices(stages, [4 if s["SEMANTICS"] is None else 2 for s in stages])[0]
         contact, company = rng.choice(contacts)
-        created = _moment(now, rng, 180)
+        created = moment(now, rng, 180)
         manager = rng.choice(managers)
         rid = legacy_add(
             portal,
@@ -322,7 +250,7 @@ def _deals(
 def _activities(
     portal: Portal, rng: random.Random, now: datetime, deals: list[tuple[int, str, int, datetime]]
 ) -> None:
-    kinds = ((2, _CALLS, "VOXIMPLANT_CALL"), (1, _MEETINGS, "CRM_MEETING"), (6, _TASKS, "CRM_TODO"))
+    kinds = ((2, CALLS, "VOXIMPLANT_CALL"), (1, MEETINGS, "CRM_MEETING"), (6, TASKS, "CRM_TODO"))
     for deal_id, semantics, manager, created in deals:
         open_deal = semantics == "P"
         # about one open deal in five has no activity at all: the audit must find them

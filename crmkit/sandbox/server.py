@@ -6,19 +6,14 @@ returns a ``Sandbox`` handle; ``crmkit sandbox`` is a thin wrapper around it.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import queue
 import re
 import secrets
-import socket
-import sys
 import threading
 import time
 import traceback
 from collections.abc import Iterable
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -32,104 +27,24 @@ from crmkit.sandbox.methods import build_registry
 from crmkit.sandbox.params import parse_multipart, parse_php_query
 from crmkit.sandbox.portal import ALL_SCOPES, Portal
 from crmkit.sandbox.seed import add_base_users, seed_portal
+from crmkit.sandbox.serving import (
+    BaseHandler,
+    BodyError,
+    LoopbackServer,
+    ReplyDropped,
+    serve_in_thread,
+)
 from crmkit.sandbox.stages import bootstrap
 from crmkit.sandbox.store import Store
 from crmkit.sandbox.volume import Volume, seed_volume
 
 _PATH = re.compile(r"^/rest/(?:(\d+)/([^/]+)/)?([A-Za-z0-9_.]+?)(?:\.json)?/?$")
-MAX_BODY = 16 * 1024 * 1024
 #: PHP's json_decode refuses documents nested deeper than this (its default ``depth``)
 JSON_MAX_DEPTH = 512
 
 
-class ReplyDropped(Exception):
-    """The connection is to be closed without an answer (the ``drop-after`` fault)."""
-
-
-class _Server(HTTPServer):
-    """An HTTP server with a listen backlog that holds a burst of clients and a bounded pool of
-    worker threads, grown on demand (``ThreadingHTTPServer`` keeps socketserver's backlog of 5,
-    so a 6th simultaneous client is reset, and starts a thread per connection without bound)."""
-
-    allow_reuse_address = True
-    #: the listen backlog: connections the kernel holds while every worker is busy
-    request_queue_size = 256
-
-    def __init__(self, address: tuple[str, int], sandbox: Sandbox, workers: int = 32) -> None:
-        self.sandbox = sandbox
-        if ":" in address[0]:  # ::1
-            self.address_family = socket.AF_INET6
-        self._jobs: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
-        self._max_workers = workers
-        self._workers: list[threading.Thread] = []
-        self._idle = 0
-        self._pool_lock = threading.Lock()
-        #: connections being served (closed on stop, so no worker waits on an idle client)
-        self._open: set[Any] = set()
-        super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._pool_lock:
-            if self._idle == 0 and len(self._workers) < self._max_workers:
-                worker = threading.Thread(target=self._work, name="crmkit-sandbox-worker")
-                worker.daemon = True
-                self._workers.append(worker)
-                self._idle += 1
-                worker.start()
-            self._idle -= 1
-        self._jobs.put((request, client_address))
-
-    def _work(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            request, client_address = job
-            with self._pool_lock:
-                self._open.add(request)
-            try:
-                self.finish_request(request, client_address)
-            except Exception:
-                self.handle_error(request, client_address)
-            finally:
-                self.shutdown_request(request)
-                with self._pool_lock:
-                    self._open.discard(request)
-                    self._idle += 1
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # a client that hangs up early is no sandbox bug and no reason to print: only real
-        # failures are kept (never printed: a traceback may quote the webhook path)
-        error = sys.exc_info()[1]
-        if isinstance(error, (ConnectionError, TimeoutError)):
-            return
-        self.sandbox.internal_errors.append(traceback.format_exc())
-
-    def server_close(self) -> None:
-        super().server_close()
-        with self._pool_lock:
-            for request in self._open:
-                with contextlib.suppress(OSError):
-                    request.shutdown(socket.SHUT_RDWR)
-        for _ in self._workers:
-            self._jobs.put(None)
-        deadline = time.monotonic() + 2.0
-        for worker in self._workers:
-            worker.join(timeout=max(0.0, deadline - time.monotonic()))
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-    server_version = "crmkit-sandbox"
-    #: an idle keep-alive connection is closed after this many seconds (it holds a worker)
-    timeout = 30
-
-    def setup(self) -> None:
-        super().setup()
-        # headers and body go out in two writes; without NODELAY a keep-alive client waits
-        # ~40 ms on each reply for the delayed ACK
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+class _Handler(BaseHandler):
+    """Webhook calls: GET or POST ``/rest/<user>/<code>/<method>``, answered as JSON."""
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         self._serve()
@@ -137,26 +52,21 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         self._serve()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        # silent: request logs would show the webhook code, which is a secret
-        return
-
     def _serve(self) -> None:
         sandbox = self.server.sandbox
         started = sandbox.clock()
         try:
-            body = self._read_body()
-        except ApiError as refused:
+            body = self.read_body()
+        except BodyError as refused:
             # the body was not read: the connection cannot carry another request
-            self._answer(refused.status, refused.body(), close=True)
+            code = "INVALID_REQUEST"
+            self._answer(refused.status, ApiError(code, refused.message).body(), close=True)
             return
         try:
             status, payload = sandbox.handle(self.command, self.path, self.headers, body, started)
         except ReplyDropped:
             # a scheduled fault: the call ran, its answer is lost on the way
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
+            self.drop()
             return
         except Exception:  # a sandbox bug must still answer like the portal does
             sandbox.internal_errors.append(traceback.format_exc())
@@ -165,51 +75,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(status, payload)
 
     def _answer(self, status: int, payload: dict[str, Any], close: bool = False) -> None:
-        data = json.dumps(payload).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        if close:
-            self.send_header("Connection", "close")  # also sets close_connection
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _read_body(self) -> bytes:
-        """The request body, by Content-Length or chunked; a malformed or oversized one is
-        refused before more of it is read (the web server in front of a portal does the same)."""
-        coding = (self.headers.get("Transfer-Encoding") or "").strip().lower()
-        if coding:
-            if coding != "chunked":
-                raise ApiError("INVALID_REQUEST", "Unsupported Transfer-Encoding", 501)
-            return self._read_chunked()
-        announced = (self.headers.get("Content-Length") or "0").strip()
-        if not re.fullmatch(r"[0-9]+", announced):
-            raise ApiError("INVALID_REQUEST", "Invalid Content-Length", 400)
-        length = int(announced)
-        if length > MAX_BODY:
-            raise ApiError("INVALID_REQUEST", "Request body too large", 413)
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _read_chunked(self) -> bytes:
-        body = bytearray()
-        while True:
-            line = self.rfile.readline(1024)
-            size_text = line.split(b";", 1)[0].strip()
-            if not line.endswith(b"\n") or not re.fullmatch(rb"[0-9A-Fa-f]{1,8}", size_text):
-                raise ApiError("INVALID_REQUEST", "Invalid chunked body", 400)
-            size = int(size_text, 16)
-            if len(body) + size > MAX_BODY:
-                raise ApiError("INVALID_REQUEST", "Request body too large", 413)
-            if size == 0:
-                break
-            chunk = self.rfile.read(size)
-            if len(chunk) != size or self.rfile.read(2) != b"\r\n":
-                raise ApiError("INVALID_REQUEST", "Invalid chunked body", 400)
-            body += chunk
-        for _ in range(64):  # trailers, up to the empty line
-            if self.rfile.readline(1024) in (b"\r\n", b"\n", b""):
-                return bytes(body)
-        raise ApiError("INVALID_REQUEST", "Invalid chunked body", 400)
+        self.send(status, json.dumps(payload).encode("utf-8"), close=close)
 
 
 class Sandbox:
@@ -278,25 +144,18 @@ class Sandbox:
         self.port_changed = False
         if port == 0 and remembered:
             try:
-                self._server = _Server((host, remembered), self)
+                self._server = LoopbackServer((host, remembered), self, _Handler)
             except OSError:
                 self.port_changed = True
-                self._server = _Server((host, 0), self)
+                self._server = LoopbackServer((host, 0), self, _Handler)
         else:
-            self._server = _Server((host, port), self)
+            self._server = LoopbackServer((host, port), self, _Handler)
         self.port: int = self._server.server_address[1]
         if state_dir is not None:
             self.store.set_meta("code", self.code)
             self.store.set_meta("port", str(self.port))
-        # a short poll interval makes stop() return at once (tests start many sandboxes)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="crmkit-sandbox",
-            daemon=True,
-        )
         self._stopped = False
-        self._thread.start()
+        self._thread = serve_in_thread(self._server)
 
     @property
     def base_url(self) -> str:

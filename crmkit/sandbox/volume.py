@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from crmkit.sandbox.company import BASE_USERS
 from crmkit.sandbox.methods.history import CREATED, FINAL, MOVED, history_row, kind_of
 from crmkit.sandbox.portal import Portal
-from crmkit.sandbox.seed import BASE_USERS, _pipelines, _put_user
+from crmkit.sandbox.seed import _pipelines, _put_user
 from crmkit.sandbox.stages import (
     DEAL,
     add_status,
