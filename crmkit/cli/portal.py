@@ -1,9 +1,10 @@
 """Opening a portal for a command: the webhook from the option or the environment, and a
-client that reports its waiting and retrying on the terminal."""
+client that reports its waiting and retrying on the terminal. ``credentials_of`` and
+``open_target`` do the same for any target (``crmkit.push.target``: Bitrix24 or amoCRM)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crmkit.cli.context import AppContext
 from crmkit.cli.output import note
@@ -11,6 +12,7 @@ from crmkit.push.bitrix24.webhook import Webhook, parse_webhook
 
 if TYPE_CHECKING:
     from crmkit.push.bitrix24.client import Bitrix24Client
+    from crmkit.push.target import Credentials, Options
 
 ENV_WEBHOOK = "CRMKIT_WEBHOOK"
 
@@ -35,3 +37,27 @@ def open_client(app: AppContext, hook: Webhook) -> Bitrix24Client:
         notice_after=app.portal_notice_after,
         notify=note,
     )
+
+
+def credentials_of(app: AppContext, options: Options) -> Credentials:
+    """The target and its credentials from the options, else the environment (read from the
+    context, so tests inject it); a bad one is one line naming where it came from."""
+    from crmkit.push.target import credentials_of as target_credentials
+
+    return target_credentials(options, app.environ, app.lang)
+
+
+def open_target(app: AppContext, credentials: Credentials) -> Any:
+    """A client of the credentials' target that reports its waiting and retrying here."""
+    from crmkit.push.target import ClientSettings
+    from crmkit.push.target import open_client as open_target_client
+
+    settings = ClientSettings(
+        clock=app.clock,
+        sleep=app.sleep,
+        lang=app.lang,
+        patience=app.portal_patience,
+        notice_after=app.portal_notice_after,
+        notify=note,
+    )
+    return open_target_client(credentials, settings)

@@ -18,7 +18,7 @@ import ipaddress
 import json
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,9 +33,10 @@ from crmkit.blueprints.model import (
     Pipeline,
     SmartProcess,
     Stage,
+    bitrix_field_name,
 )
 from crmkit.i18n import Lang, Text, msg
-from crmkit.push.state import ENTITY_OWNERS, FieldState, PortalState, StageState
+from crmkit.push.state import ENTITY_OWNERS, FieldState, FunnelState, PortalState, StageState
 
 _CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -160,6 +161,66 @@ def _stages(stages: tuple[StageState, ...], lang: Lang) -> tuple[Stage, ...]:
     )
 
 
+def _pipeline_stages(funnel: FunnelState, state: PortalState, stored: Lang) -> tuple[Stage, ...]:
+    """A lead or deal funnel's stages as the blueprint writes them. On Bitrix24 just its stages;
+    on amoCRM without the unsorted status (amoCRM keeps it itself), with the fields each status
+    requires (``required_statuses``: required to enter it) as that stage's ``required_fields``,
+    and the account's loss reasons as failure stages after the funnel's own."""
+    required = _required_fields(state, funnel)
+    stages = [
+        replace(stage, required_fields=required.get(kept.id, ()))
+        if kept.semantics == "process" and kept.id in required
+        else stage
+        for kept, stage in zip(
+            [s for s in funnel.stages if not s.unsorted],
+            _stages(tuple(s for s in funnel.stages if not s.unsorted), stored),
+            strict=True,
+        )
+    ]
+    taken = {stage.code for stage in stages}
+    for reason in state.loss_reasons:
+        wanted = slug(reason.name).upper() or f"LOSS_{reason.id}"
+        code = wanted if wanted not in taken else f"{wanted}_{reason.id}"
+        taken.add(code)
+        stages.append(
+            Stage(
+                code=code,
+                name=_text(reason.name, stored) or Text(ru=code, en=code),
+                semantics="failure",
+            )
+        )
+    return tuple(stages)
+
+
+def _required_fields(state: PortalState, funnel: FunnelState) -> dict[int, tuple[str, ...]]:
+    """Status id → the blueprint names of the fields required to enter it, in this funnel."""
+    found: dict[int, list[str]] = {}
+    for field_state in state.fields:
+        if field_state.type not in FIELD_TYPES:
+            continue
+        for pipeline_id, status_id in field_state.required_statuses:
+            if pipeline_id == funnel.category_id:
+                found.setdefault(status_id, []).append(bitrix_field_name(field_state.field_name))
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def _required_on_closed(state: PortalState) -> list[tuple[str, str, str]]:
+    """(field, stage, pipeline) of fields required for a success or failure status: a
+    blueprint cannot say so (it marks required fields on working stages)."""
+    out = []
+    for field_state in state.fields:
+        for pipeline_id, status_id in field_state.required_statuses:
+            funnel = next((f for f in state.funnels if f.category_id == pipeline_id), None)
+            stage = next((s for s in funnel.stages if s.id == status_id), None) if funnel else None
+            if funnel is not None and stage is not None and stage.semantics != "process":
+                out.append((field_state.label(_label_lang(field_state)), stage.name, funnel.name))
+    return out
+
+
+def _label_lang(field_state: FieldState) -> str:
+    return field_state.labels[0][0] if field_state.labels else "ru"
+
+
 def _field(
     owner_code: str, state: FieldState, stored: Lang, prefix: str
 ) -> CustomField | SkippedField:
@@ -238,10 +299,12 @@ def _crm_pipelines(state: PortalState, stored: Lang, codes: _Codes) -> list[Pipe
             Pipeline(
                 code=LEAD_CODE,
                 kind="lead",
-                name=Text(
+                # Bitrix24's lead funnel has no name; amoCRM's is a pipeline with its own
+                name=_text(lead.name, stored)
+                or Text(
                     ru=msg("push.pull.lead_funnel", "ru"), en=msg("push.pull.lead_funnel", "en")
                 ),
-                stages=_stages(lead.stages, stored),
+                stages=_pipeline_stages(lead, state, stored),
             )
         )
     for funnel in state.deal_funnels():
@@ -251,7 +314,7 @@ def _crm_pipelines(state: PortalState, stored: Lang, codes: _Codes) -> list[Pipe
                 code=codes.get(slug(funnel.name), f"deal_{cid}"),
                 kind="deal",
                 name=_text(funnel.name, stored) or Text(ru=f"deal_{cid}", en=f"deal_{cid}"),
-                stages=_stages(funnel.stages, stored),
+                stages=_pipeline_stages(funnel, state, stored),
             )
         )
     return pipelines
@@ -325,12 +388,21 @@ def _header(
 ) -> list[str]:
     """The file's header comment: where and when it was read, what REST could not read."""
     missing: Lang = "en" if stored == "ru" else "ru"
+    amo = state.target == "amocrm"
     header = [
         msg("push.pull.header.made", lang, version=__version__, source=source, date=date),
         msg("push.pull.header.names", lang, stored=stored, other=missing),
         msg("push.pull.header.manual", lang),
-        msg("push.pull.header.secret", lang),
+        msg("push.pull.header.amo.secret" if amo else "push.pull.header.secret", lang),
     ]
+    if amo:
+        header.append(msg("push.pull.header.amo.mapping", lang))
+        header += [
+            msg("push.pull.header.amo.required_closed", lang, field=f, stage=st, pipeline=p)
+            for f, st, p in _required_on_closed(state)
+        ]
+    if "loss_reasons" in state.unread:
+        header.append(msg("push.pull.header.amo.no_loss_reasons", lang))
     header += [
         msg("push.pull.skipped", lang, entity=s.entity, code=s.code, type=s.type) for s in skipped
     ]

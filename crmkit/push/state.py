@@ -30,6 +30,7 @@ Unread = Literal[
     "smart_processes",  # crm.type.list needs a CRM administrator
     "smart_process_fields",  # userfieldconfig.* needs its scope
     "card_layouts",  # reading common card layouts needs an administrator
+    "loss_reasons",  # amoCRM: the account's loss reasons could not be listed
 ]
 
 
@@ -66,6 +67,9 @@ class StageState:
     color: str
     semantics: Semantics
     system: bool
+    #: amoCRM's "unsorted" status (type 1): the CRM keeps it itself, no blueprint stage maps to
+    #: it (always False on Bitrix24)
+    unsorted: bool = False
 
     @property
     def code(self) -> str:
@@ -78,7 +82,8 @@ class FunnelState:
 
     kind: PipelineKind
     entity_type_id: int
-    #: None for the lead funnel (leads have one funnel and no categories)
+    #: None for the Bitrix24 lead funnel (leads have one funnel and no categories); on amoCRM
+    #: the pipeline's id, the lead funnel's too (it is a pipeline there)
     category_id: int | None
     name: str
     sort: int
@@ -150,6 +155,12 @@ class FieldState:
     xml_id: str = ""
     sort: int = 100
     items: tuple[EnumItemState, ...] = ()
+    #: amoCRM: (pipeline id, status id) of every status a lead may enter only with this field
+    #: filled (``required_statuses``; Bitrix24's REST cannot read its counterpart: empty there)
+    required_statuses: tuple[tuple[int, int], ...] = ()
+    #: the target's own type name where ``type`` is its blueprint translation (amoCRM:
+    #: ``textarea`` read as ``string``); empty when ``type`` is the portal's own name
+    native_type: str = ""
 
     def label(self, lang: str) -> str:
         return dict(self.labels).get(lang, "")
@@ -185,6 +196,38 @@ class CardState:
 
 
 @dataclass(frozen=True)
+class LossReasonState:
+    """An amoCRM loss reason: one list for the whole account, offered whenever a lead is
+    closed as lost (status 143) in any pipeline."""
+
+    id: int
+    name: str
+    sort: int = 0
+
+
+#: fields added for a second target, with the value that means "not used": left out of the
+#: fingerprint at that value, so a Bitrix24 state hashes as it did before they existed
+_ADDED_DEFAULTS: dict[str, object] = {
+    "unsorted": False,
+    "required_statuses": [],
+    "native_type": "",
+    "loss_reasons": [],
+    "target": "bitrix24",
+}
+
+
+def _without_added_defaults(data: object) -> object:
+    if isinstance(data, dict):
+        kept = {k: _without_added_defaults(v) for k, v in data.items()}
+        return {
+            k: v for k, v in kept.items() if not (k in _ADDED_DEFAULTS and v == _ADDED_DEFAULTS[k])
+        }
+    if isinstance(data, list | tuple):
+        return [_without_added_defaults(v) for v in data]
+    return data
+
+
+@dataclass(frozen=True)
 class PortalState:
     funnels: tuple[FunnelState, ...] = ()
     processes: tuple[ProcessState, ...] = ()
@@ -194,6 +237,10 @@ class PortalState:
     unread: tuple[Unread, ...] = ()
     #: HTTP requests the reading took
     requests: int = field(default=0, compare=False)
+    #: amoCRM's loss reasons (account-wide); Bitrix24 keeps its reasons as failure stages
+    loss_reasons: tuple[LossReasonState, ...] = ()
+    #: which CRM was read (``crmkit.push.target``)
+    target: str = "bitrix24"
 
     def lead_funnel(self) -> FunnelState | None:
         return next((f for f in self.funnels if f.kind == "lead"), None)
@@ -225,5 +272,7 @@ class PortalState:
         """A hash of everything read (ids included): a saved plan is stale when it changes."""
         data = asdict(self)
         data.pop("requests", None)
-        text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+        text = json.dumps(
+            _without_added_defaults(data), sort_keys=True, ensure_ascii=False, default=str
+        )
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
