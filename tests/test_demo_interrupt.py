@@ -22,6 +22,14 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals a
 PAUSE = "60"
 
 
+def as_at_a_terminal() -> None:
+    """In the child: Ctrl-C as a person at a terminal has it. A run started in the background
+    of a shell without job control inherits SIGINT ignored (POSIX), which no program can tell
+    from a user who pressed nothing; the test is about the pressing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 class Demo:
     """``crmkit demo`` in a process of its own session, its stdout read line by line."""
 
@@ -35,6 +43,7 @@ class Demo:
             text=True,
             env=environ,
             start_new_session=True,
+            preexec_fn=as_at_a_terminal,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []

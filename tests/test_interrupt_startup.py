@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+from test_demo_interrupt import as_at_a_terminal
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -25,6 +26,7 @@ def test_ctrl_c_during_start_up_is_one_line(after: float) -> None:
         stderr=subprocess.PIPE,
         text=True,
         env=environ,
+        preexec_fn=as_at_a_terminal,
     )
     time.sleep(after)
     process.send_signal(signal.SIGINT)
