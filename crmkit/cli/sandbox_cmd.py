@@ -1,4 +1,5 @@
-"""``crmkit sandbox``: a local Bitrix24-compatible portal for rehearsals, demos and tests."""
+"""``crmkit sandbox``: a local Bitrix24-compatible portal (``--target amocrm``: an
+amoCRM-compatible account) for rehearsals, demos and tests."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ _CODE = re.compile(r"^[A-Za-z0-9_]{4,64}$")
 
 
 @command("sandbox")
+@option("--target", type=click.Choice(["bitrix24", "amocrm"]), default="bitrix24")
 @option("--port", type=click.IntRange(0, 65535), default=0, show_default=True)
 @option("--host", default="127.0.0.1", show_default=True)
 @option("--state", "state", type=click.Path(file_okay=False, path_type=Path), default=None)
@@ -34,10 +36,12 @@ _CODE = re.compile(r"^[A-Za-z0-9_]{4,64}$")
 @option("--deals", "deals", type=click.IntRange(min=0), default=0)
 @option("--leads", "leads", type=click.IntRange(min=0), default=0)
 @option("--activities", "activities", type=click.IntRange(min=0), default=0)
+@option("--token-file", "token_file", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @lang_option()
 @click.pass_context
 def sandbox(
     ctx: click.Context,
+    target: str,
     port: int,
     host: str,
     state: Path | None,
@@ -51,9 +55,18 @@ def sandbox(
     deals: int,
     leads: int,
     activities: int,
+    token_file: Path | None,
 ) -> None:
     app = app_of(ctx)
     from crmkit.sandbox import is_loopback, start_sandbox
+
+    if target == "amocrm":
+        from crmkit.cli.sandbox_amocrm import serve_amocrm
+
+        serve_amocrm(ctx, host, port, state, rate, burst, seed, no_admin, faults, token_file)
+        return
+    if token_file is not None:
+        raise UsageError(app.t("sandbox.amocrm.only_amocrm", option="--token-file"))
 
     if not is_loopback(host):
         raise UsageError(app.t("sandbox.not_loopback", host=host))
