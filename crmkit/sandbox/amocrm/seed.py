@@ -76,7 +76,8 @@ def _put_user(account: Account, uid: int, name: str, email: str, admin: bool = F
 
 def seed_account(account: Account, seed: int) -> None:
     rng = random.Random(seed)
-    now = account.now_moment().replace(hour=12, minute=0, second=0)
+    # anchored at the start of the day: the same company all day, and nothing in the future
+    now = account.now_moment().replace(hour=0, minute=0, second=0)
     managers = _managers(account, rng)
     pipelines = _pipelines(account, rng)
     reasons = [make_loss_reason(account, name)["id"] for name in LOSS_REASONS]
