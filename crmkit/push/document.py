@@ -153,6 +153,7 @@ def body_markdown(view: PushView, lang: Lang) -> str:
     plan, bp = view.plan, view.blueprint
     out = [f"# {md_escape(_t('title_applied' if view.applied else 'title', lang))}", ""]
     automatic = [e for action in _AUTOMATIC for e in plan.entries if e.action == action]
+    acted = "done" if view.applied else "act"  # «Создано» once applied, «Создать» in a plan
     if automatic:
         out += [
             f"## {md_escape(_t('automatic', lang))}",
@@ -166,7 +167,7 @@ def body_markdown(view: PushView, lang: Lang) -> str:
             "| --- | --- | --- |",
         ]
         out += [
-            f"| {md_cell(_t(f'act.{e.action}', lang))} | {md_cell(entry_name(e, bp, lang))} | "
+            f"| {md_cell(_t(f'{acted}.{e.action}', lang))} | {md_cell(entry_name(e, bp, lang))} | "
             f"{md_cell(_details(e, lang))} |"
             for e in automatic
         ]
