@@ -28,7 +28,7 @@ from crmkit.push.bitrix24.preflight import Capabilities, preflight
 from crmkit.push.bitrix24.reader import read_portal
 from crmkit.push.bitrix24.writer import Execution, count_items, execute
 from crmkit.push.errors import PortalError, ReplyLost
-from crmkit.push.plan import CHANGES, CountKey, Plan, plan_push, shape_of
+from crmkit.push.plan import CHANGES, CountKey, Entry, Plan, plan_push, shape_of
 from crmkit.push.pull import state_to_blueprint
 from crmkit.push.record import Managed, Record
 from crmkit.push.state import PortalState
@@ -112,6 +112,34 @@ def read_and_plan(
     return Reading(state, counts, plan, fingerprint(state, counts, record))
 
 
+@dataclass(frozen=True)
+class Driver:
+    """What the apply loop asks of a target CRM: the same loop (rounds, backup, record,
+    verification) serves Bitrix24 and amoCRM (``crmkit.push.amocrm.apply``)."""
+
+    preflight: Callable[[Any], Capabilities]
+    #: (client, bp, record, *, lang, prune, capabilities) → Reading
+    read_and_plan: Callable[..., Reading]
+    #: (client, calls, *, progress, results) → an execution with ``results`` and ``failed()``
+    execute: Callable[..., Any]
+    new_execution: Callable[[], Any]
+    #: what drift watches of an entry's object, as the portal holds it now
+    shape_of: Callable[[Entry, PortalState], dict[str, Any]]
+    #: whether an object the record keeps is still on the portal
+    still_there: Callable[[Managed, PortalState], bool]
+
+
+def bitrix24_driver() -> Driver:
+    return Driver(
+        preflight=preflight,
+        read_and_plan=read_and_plan,
+        execute=execute,
+        new_execution=Execution,
+        shape_of=shape_of,
+        still_there=lambda known, state: _still_there(known, _present_ids(state)),
+    )
+
+
 def push(
     client: Any,
     bp: Blueprint,
@@ -126,14 +154,17 @@ def push(
     expected: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     max_rounds: int = MAX_ROUNDS,
+    driver: Driver | None = None,
 ) -> PushOutcome:
     """Plan ``bp`` against the portal behind ``client``; with ``apply``, make it so.
 
     ``expected`` is the fingerprint of a saved plan: if the portal (or the record) changed since
     it was made, nothing is written (``StalePlan``). ``confirm`` is asked before the first write
-    and may say no."""
+    and may say no. ``driver`` is the target's (default: Bitrix24)."""
+    target = driver if driver is not None else bitrix24_driver()
+    read_and_plan = target.read_and_plan
     before = client.requests_sent
-    capabilities = preflight(client)
+    capabilities = target.preflight(client)
     if not capabilities.crm:
         raise NoCrmScope(portal)
     record = files.load_record()
@@ -147,7 +178,7 @@ def push(
         outcome.verified = apply and reading.plan.changes == 0
         outcome.applied = apply
         if apply:
-            files.save_record(_record(record, reading, set(), portal, bp, now))
+            files.save_record(_record(record, reading, set(), portal, bp, now, target))
         return outcome
     if confirm is not None and not confirm(reading.plan):
         outcome.requests = client.requests_sent - before
@@ -176,9 +207,9 @@ def push(
         )
         labels = {c.label: e.address for e in plan.entries for c in e.calls}
         lost_before = outcome.lost
-        execution = Execution()
+        execution = target.new_execution()
         try:
-            execute(client, plan.calls, progress=progress, results=execution)
+            target.execute(client, plan.calls, progress=progress, results=execution)
         except ReplyLost:
             # the batch may or may not have run: the fresh read below tells
             outcome.lost += 1
@@ -202,12 +233,18 @@ def push(
             break
     outcome.final = current.plan
     outcome.requests = client.requests_sent - before
-    files.save_record(_record(record, current, attempted, portal, bp, now))
+    files.save_record(_record(record, current, attempted, portal, bp, now, target))
     return outcome
 
 
 def _record(
-    old: Record, reading: Reading, attempted: set[str], portal: str, bp: Blueprint, now: str
+    old: Record,
+    reading: Reading,
+    attempted: set[str],
+    portal: str,
+    bp: Blueprint,
+    now: str,
+    target: Driver,
 ) -> Record:
     """The record after an apply: every object the blueprint manages, found on the portal."""
     managed: dict[str, Managed] = {}
@@ -219,13 +256,12 @@ def _record(
         managed[entry.address] = Managed(
             ids=tuple(sorted(entry.ids)),
             created=created,
-            shape=tuple(sorted(shape_of(entry, reading.state).items())),
+            shape=tuple(sorted(target.shape_of(entry, reading.state).items())),
         )
     # what the blueprint no longer names but the portal still holds stays crmkit's (a later
     # --prune may delete it); what is gone from the portal is forgotten
-    present = _present_ids(reading.state)
     for address, known in old.managed.items():
-        if address not in managed and _still_there(known, present):
+        if address not in managed and target.still_there(known, reading.state):
             managed[address] = known
     return Record(
         portal=portal, blueprint=bp.id, applied_at=now, managed=managed, lang=reading.plan.lang
