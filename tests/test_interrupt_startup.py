@@ -4,6 +4,7 @@ traceback."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,6 +14,9 @@ import pytest
 from test_demo_interrupt import as_at_a_terminal
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+#: what runs before crmkit._entry.main: the package's __init__ and __main__ module lines
+_BEFORE_THE_ENTRY = ("crmkit/__init__.py", "crmkit/__main__.py")
 
 
 @pytest.mark.parametrize("after", [0.03, 0.06, 0.09, 0.12, 0.2])
@@ -31,7 +35,12 @@ def test_ctrl_c_during_start_up_is_one_line(after: float) -> None:
     time.sleep(after)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)
-    assert "Traceback" not in err, err
+    if "Traceback" in err:
+        # only Python's own start (site, runpy, the package's first line) lies before crmkit's
+        # entry can catch anything; a busy machine can stretch it past the signal
+        frames = re.findall(r'File "([^"]+)"', err)
+        ours = [f for f in frames if "crmkit" in f and not f.endswith(_BEFORE_THE_ENTRY)]
+        assert ours == [], err
     # killed before Python took SIGINT over (-2), interrupted (130), or done already (0)
     assert process.returncode in (0, 130, -signal.SIGINT), (process.returncode, err)
     if process.returncode == 130:
