@@ -1,7 +1,7 @@
 """Every user-facing text exists in Russian, English and Ukrainian: the message catalogs, the
 questionnaire, the catalog of systems, the problems and criteria of the selection, the shipped
-blueprint library, the lint rules and the texts written in code (step 2's questions, the
-vendor's standard questions)."""
+blueprint library, the lint rules, the audit's rules and the texts written in code (step 2's
+questions, the vendor's standard questions)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def _missing(name: str, value: Any) -> list[str]:
 
 def _shipped() -> dict[str, Any]:
     from crmkit.assess.answers import load_questionnaire
+    from crmkit.assess.audit import shipped_rules
     from crmkit.blueprints.library import Library
     from crmkit.blueprints.lint import default_settings
     from crmkit.select import deployment, vendor
@@ -56,6 +57,7 @@ def _shipped() -> dict[str, Any]:
         "catalog": shipped_catalog(),
         "problems": library(),
         "rules": default_settings().rules,
+        "audit rules": shipped_rules(),
         "step 2": deployment.QUESTIONS,
         "vendor": vendor.STANDARD,
         **{f"blueprint {i}": blueprints.load(i) for i in blueprints.ids()},

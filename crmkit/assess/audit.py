@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from crmkit.assess.scoring import Assessment
 from crmkit.blueprints.model import Blueprint
-from crmkit.i18n import Lang, Text, msg
+from crmkit.i18n import LANGS, Lang, Text, msg
 from crmkit.push.state import PortalState, strip_prefix
 from crmkit.push.usage import Sampled, Usage
 
@@ -56,7 +56,7 @@ class Rule:
 
 
 def _text(value: Any) -> Text:
-    return Text(ru=str(value.get("ru", "")), en=str(value.get("en", "")))
+    return Text(**{lang: str(value.get(lang, "")) for lang in LANGS})
 
 
 def rules_from(data: Mapping[str, Any]) -> list[Rule]:
