@@ -169,7 +169,9 @@ class Questionnaire:
 
     def level_info(self, level: int) -> LevelInfo:
         found = next((info for info in self.levels if info.level == level), None)
-        return found or LevelInfo(level, Text(ru=f"Уровень {level}", en=f"Level {level}"))
+        return found or LevelInfo(
+            level, Text(ru=f"Уровень {level}", en=f"Level {level}", uk=f"Рівень {level}")
+        )
 
     def sections(self) -> tuple[Dimension, ...]:
         """The dimensions that have questions, in order (the sections of the interview)."""
