@@ -6,35 +6,17 @@ Skipped, with the reason, where no Chromium is installed (`.ci/run` installs Deb
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_util import chromium
 
 from crmkit.blueprints.library import Library
 from crmkit.export.blueprint_doc import blueprint_html
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.skip("no Chromium installed (Debian: apt-get install chromium); browser test skipped")
 
 
 def _audit_page(lang: str) -> tuple[str, str, int]:
@@ -60,19 +42,8 @@ def _audit_page(lang: str) -> tuple[str, str, int]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """One headless Chromium for the module's pages (a launch costs about a second)."""
-    executable = _chromium()
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(
-                executable_path=executable, headless=True, args=CHROMIUM_FLAGS
-            )
-        except Exception as exc:  # a broken browser install is an environment problem
-            pytest.skip(f"Chromium did not start: {exc}")
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _open(browser: Any, page_file: Path, shot: Path) -> dict[str, Any]:

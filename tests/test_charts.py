@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from browser_util import chromium
 
 from crmkit.assess.model import Questionnaire
 from crmkit.assess.scoring import Assessment
@@ -508,17 +509,8 @@ _MEASURE = """() => {
 def test_in_chromium_every_text_stays_inside_its_shape(audits: Any, font: str) -> None:
     """The width estimate against the browser's own layout, in the page's fonts (Arial's metrics)
     and in DejaVu Sans, the widest common fallback when none of them is installed."""
-    import shutil
-
     from crmkit.assess.report import profile_svg
 
-    executable = next(
-        (p for n in ("chromium", "chromium-browser", "google-chrome") if (p := shutil.which(n))),
-        None,
-    )
-    if executable is None:
-        pytest.skip("no Chromium installed (Debian: apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     drawings = [funnel_svg(p, lang) for _n, p in PIPELINES for lang in ("ru", "en")]
     for level in (0, 3, 5):
         drawings += [profile_svg(*_assessment(level), lang) for lang in ("ru", "en")]
@@ -529,16 +521,10 @@ def test_in_chromium_every_text_stays_inside_its_shape(audits: Any, font: str) -
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><style>{style}</style></head>"
         f"<body>{''.join(drawings)}</body></html>"
     )
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            page = browser.new_page()
-            page.set_content(page_text)
-            outside = page.evaluate(_MEASURE)
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        page.set_content(page_text)
+        outside = page.evaluate(_MEASURE)
     assert outside == []
 
 

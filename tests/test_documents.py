@@ -12,12 +12,12 @@ pulled portal, the audit, the push plan and the combined report.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_util import chromium
 
 from crmkit.blueprints.library import Library
 
@@ -137,35 +137,11 @@ def test_the_grep_finds_what_it_looks_for() -> None:
 
 # -- 2. in Chromium ---------------------------------------------------------------------------
 
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    executable = next(
-        (
-            shutil.which(n)
-            for n in ("chromium", "chromium-browser", "google-chrome")
-            if shutil.which(n)
-        ),
-        None,
-    )
-    if executable is None:
-        pytest.skip(
-            "no Chromium installed (Debian: apt-get install chromium); browser test skipped"
-        )
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(
-                executable_path=executable, headless=True, args=CHROMIUM_FLAGS
-            )
-        except Exception as exc:  # a broken browser install is an environment problem
-            pytest.skip(f"Chromium did not start: {exc}")
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _visit(browser: Any, page_file: Path, width: int, shot: Path | None) -> dict[str, Any]:
