@@ -340,7 +340,22 @@ def _by_record_then_name(
     name_of: Callable[[_Found], str],
     wanted: Text,
 ) -> _Found | None:
-    known = p.record.get(address)
+    return by_record_then_name(p.record, address, id_key, candidates, id_of, name_of, wanted)
+
+
+def by_record_then_name(
+    record: Record,
+    address: str,
+    id_key: str,
+    candidates: Sequence[_Found],
+    id_of: Callable[[_Found], int | None],
+    name_of: Callable[[_Found], str],
+    wanted: Text,
+) -> _Found | None:
+    """What on the portal is the blueprint's ``address``: the one whose id the record keeps,
+    else the one named as the blueprint names it in any of its languages (case ignored). One
+    rule for every target's planner."""
+    known = record.get(address)
     if known is not None:
         found = next((c for c in candidates if id_of(c) == known.id(id_key)), None)
         if found is not None:

@@ -41,7 +41,17 @@ from crmkit.blueprints.model import Blueprint, CustomField, Pipeline, Stage, bit
 from crmkit.i18n import Lang, Text, msg
 from crmkit.push.amocrm.fields import ENTITY_PATHS, write_type
 from crmkit.push.amocrm.reader import LOST, WON
-from crmkit.push.plan import Action, Call, Change, Drift, Entry, Plan, Ref, target_sorts
+from crmkit.push.plan import (
+    Action,
+    Call,
+    Change,
+    Drift,
+    Entry,
+    Plan,
+    Ref,
+    by_record_then_name,
+    target_sorts,
+)
 from crmkit.push.plan import drift as funnel_drift
 from crmkit.push.record import Record
 from crmkit.push.state import DEAL_TYPE, FieldState, FunnelState, PortalState, StageState
@@ -175,7 +185,7 @@ def plan_amocrm(
 
 
 def _by_record_then_name(
-    p: _Planner,
+    p: Any,
     address: str,
     id_key: str,
     candidates: Sequence[_Found],
@@ -183,15 +193,8 @@ def _by_record_then_name(
     name_of: Callable[[_Found], str],
     wanted: Text,
 ) -> _Found | None:
-    """By the id the record keeps for ``address``, then by name in any language (case
-    ignored): the rule of the Bitrix24 planner."""
-    known = p.record.get(address)
-    if known is not None:
-        found = next((c for c in candidates if id_of(c) == known.id(id_key)), None)
-        if found is not None:
-            return found
-    names = {n.strip().casefold() for n in (wanted.ru, wanted.en, wanted.uk) if n.strip()}
-    return next((c for c in candidates if name_of(c).strip().casefold() in names), None)
+    """The Bitrix24 planner's rule (crmkit.push.plan.by_record_then_name) on this plan's record."""
+    return by_record_then_name(p.record, address, id_key, candidates, id_of, name_of, wanted)
 
 
 def _where(funnel: FunnelState) -> str:
