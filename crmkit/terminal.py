@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from typing import Any
 
 WIDTH = 100
 _GAP = "  "
@@ -92,3 +93,22 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int = WI
     for row in rows:
         out += lines_of(row)
     return out
+
+
+def without_english_answer(question: Any) -> Any:
+    """questionary draws a checkbox's answer as "done (3 selections)" in its last frame before
+    erasing it; a terminal that cannot erase (or a slow one) shows that English. The answer's
+    tokens are left out, and the answer line is written by the caller in the run's language."""
+    from prompt_toolkit.formatted_text import to_formatted_text
+    from prompt_toolkit.layout.controls import FormattedTextControl
+
+    for window in question.application.layout.find_all_windows():
+        control = window.content
+        if isinstance(control, FormattedTextControl) and callable(control.text):
+            drawn = control.text
+
+            def without_answer(drawn: Any = drawn) -> Any:
+                return [t for t in to_formatted_text(drawn()) if t[0] != "class:answer"]
+
+            control.text = without_answer
+    return question

@@ -41,6 +41,7 @@ from crmkit.assess.model import (
     skipped,
 )
 from crmkit.i18n import Lang, msg
+from crmkit.terminal import without_english_answer
 
 _BACK = "__back__"
 #: keys that go back (or, on a review's edit, keep the answer): ← for any keyboard layout,
@@ -199,7 +200,7 @@ class _Interview:
             )
         if back is not None:
             self._back_on_keys(prompt)
-        value = prompt.unsafe_ask()
+        value = without_english_answer(prompt).unsafe_ask()
         if value == _BACK:
             return None
         chosen = (str(value),) if question.kind == "single" else tuple(str(v) for v in value)

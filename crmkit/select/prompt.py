@@ -38,6 +38,7 @@ from crmkit.select.problems import Library
 from crmkit.select.run import first_steps, run_selection
 from crmkit.select.selection import Selection, default_criteria, read_selection
 from crmkit.select.shortlist import MAX_SIZE, MIN_SIZE
+from crmkit.terminal import without_english_answer
 
 Choice = tuple[str, str]  # (value, title)
 Validate = Callable[[Any], bool | str]
@@ -154,7 +155,7 @@ class QuestionaryAsker:
                 instruction=msg("select.wiz.hint_checkbox", self.lang),
                 erase_when_done=True,
             )
-            value = self._back_on_key(question).unsafe_ask()
+            value = self._back_on_key(without_english_answer(question)).unsafe_ask()
             if value == _BACK:
                 raise Back
             picked = list(value)
