@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import logging
 import random as _random
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +42,7 @@ from urllib.parse import urlsplit
 import requests
 
 from crmkit import __version__
-from crmkit.i18n import Lang, msg
+from crmkit.i18n import Lang
 from crmkit.push.amocrm.account import AmoAccount
 from crmkit.push.amocrm.errors import (
     AmoAuthFailed,
@@ -57,17 +56,14 @@ from crmkit.push.amocrm.errors import (
     AmoUnavailable,
 )
 from crmkit.push.bitrix24.client import (
-    BACKOFF,
-    CONNECT_TIMEOUT,
     LIMIT_PATIENCE,
-    NOTICE_AFTER,
     PATIENCE,
-    READ_RETRIES,
     TokenBucket,
     _name_not_resolved,
     _sent,
 )
 from crmkit.push.errors import PortalError
+from crmkit.push.patience import NOTICE_AFTER, Patience
 
 log = logging.getLogger("crmkit.push.amocrm.client")
 
@@ -116,7 +112,7 @@ class CreateResult:
         return [issue.line(label) for label, issues in self.errors.items() for issue in issues]
 
 
-class AmoClient:
+class AmoClient(Patience):
     """Calls to one amoCRM account with a long-lived token. See the module docstring."""
 
     def __init__(
@@ -291,7 +287,7 @@ class AmoClient:
                 if self.bucket is not None:
                     self.bucket.drain()
                 wait = _retry_after(response)
-                if not self._may_retry(attempt, started, limited=True, wait=wait):
+                if not self._may_retry(attempt, started, limited=True, delay=wait):
                     raise self._error(status, _json(response), method, write=write)
                 attempt = self._backoff(attempt, method, "429", wait=wait)
                 continue
@@ -312,44 +308,18 @@ class AmoClient:
             raise error
 
     def _may_retry(
-        self, attempt: int, started: float, *, limited: bool, wait: float | None = None
+        self, attempt: int, started: float, *, limited: bool, delay: float | None = None
     ) -> bool:
-        cap = (
-            self.max_retries
-            if self.max_retries is not None
-            else (None if limited else READ_RETRIES)
-        )
-        if cap is not None and attempt >= cap:
+        """Patience's rule; a Retry-After (``delay``) longer than ``MAX_RETRY_AFTER`` means
+        "come back later", not "wait"."""
+        if delay is not None and delay > MAX_RETRY_AFTER:
             return False
-        if wait is not None and wait > MAX_RETRY_AFTER:
-            return False
-        budget = self.limit_patience if limited else self.patience
-        delay = wait if wait is not None else BACKOFF[min(attempt, len(BACKOFF) - 1)]
-        return self._clock() - started + delay <= budget
-
-    def _backoff(self, attempt: int, method: str, why: str, *, wait: float | None = None) -> int:
-        if wait is not None:
-            delay = wait  # the server said when: no jitter needed, nor less
-        else:
-            delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
-            delay += self._random() * delay / 4  # clients that failed together spread out
-        log.debug("%s on %s; retrying in %.1f s", why, method, delay)
-        self._tell(msg("push.client.retry", self.lang, why=why, method=method, seconds=delay))
-        self.retries += 1
-        self._sleep(delay)
-        return attempt + 1
-
-    def _timeout(self, started: float) -> float | tuple[float, float]:
-        if self.timeout is not None:
-            return self.timeout
-        left = max(1.0, self.patience - (self._clock() - started))
-        return (min(CONNECT_TIMEOUT, left), left)
+        return super()._may_retry(attempt, started, limited=limited, delay=delay)
 
     def _send(
         self, verb: str, path: str, params: Mapping[str, Any] | None, body: Any, started: float
     ) -> requests.Response:
-        """One HTTP request; if no answer comes within ``notice_after`` seconds the person at
-        the terminal is told that we are waiting, and for how long at most."""
+        """One HTTP request, the person at the terminal told when its answer is slow to come."""
         if self.bucket is not None:
             self.bucket.acquire()
         self.requests_sent += 1
@@ -359,15 +329,8 @@ class AmoClient:
             "User-Agent": f"crmkit/{__version__}",
         }
         timeout = self._timeout(started)
-        timer: threading.Timer | None = None
-        if self.notify is not None and self.notice_after > 0:
-            limit = timeout[1] if isinstance(timeout, tuple) else timeout
-            text = msg("push.client.waiting", self.lang, seconds=round(limit))
-            timer = threading.Timer(self.notice_after, self._tell, args=(text,))
-            timer.daemon = True
-            timer.start()
         log.debug("%s %s%s", verb, self.account.origin, path)
-        try:
+        with self._waiting_told(timeout):
             return self.session.request(
                 verb,
                 self.account.origin + path,
@@ -377,13 +340,6 @@ class AmoClient:
                 timeout=timeout,
                 allow_redirects=False,
             )
-        finally:
-            if timer is not None:
-                timer.cancel()
-
-    def _tell(self, text: str) -> None:
-        if self.notify is not None:
-            self.notify(text)
 
     # -- error mapping --
 

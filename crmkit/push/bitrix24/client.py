@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import random as _random
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -56,21 +55,20 @@ from crmkit.push.errors import (
     ScopeMissing,
     Unavailable,
 )
+from crmkit.push.patience import (
+    NOTICE_AFTER,
+    Patience,
+)
 
 log = logging.getLogger("crmkit.push.bitrix24.client")
 
 BATCH_LIMIT = 50
-BACKOFF = (1.0, 2.0, 4.0, 8.0)
 #: a portal that accepts the connection and never answers is given up after this many seconds
 #: (a Bitrix24 cloud portal cuts every request off at 60 s itself, BITRIX24.md §2)
 PATIENCE = 60.0
 #: 503 QUERY_LIMIT_EXCEEDED is retried for this long: the portal refused before running the
 #: call, so asking again is always safe, and its bucket drains within a minute
 LIMIT_PATIENCE = 120.0
-#: after this many seconds without an answer, the person at the terminal is told we wait
-NOTICE_AFTER = 5.0
-#: retries of reads that failed or got no answer, when max_retries is not given
-READ_RETRIES = len(BACKOFF)
 
 #: the webhook's code itself is not accepted (WRONG_AUTH_TYPE is not here: the code is fine,
 #: the method wants an application's OAuth context, so that is a refusal with its own text)
@@ -83,7 +81,6 @@ _FINAL = {"PORTAL_DELETED"}
 #: the last part of a method name that only reads (anything else counts as a write)
 _READS = {"list", "get", "fields", "types", "items", "current", "gettypes", "getbyentitytypeid"}
 _LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
-CONNECT_TIMEOUT = 10.0
 _TLS = "TLS failure: the portal's certificate or encryption was not accepted"
 
 
@@ -161,7 +158,7 @@ def _install_log_masking() -> None:
             logger.addFilter(_MaskingFilter())
 
 
-class Bitrix24Client:
+class Bitrix24Client(Patience):
     """Calls to one portal through an incoming webhook. See the module docstring."""
 
     def __init__(
@@ -432,7 +429,7 @@ class Bitrix24Client:
             error = self._error(status, raw, method, write=write)
             if code == "OPERATION_TIME_LIMIT":
                 if self._note_pause(method, error, raw.get("time")) and self._may_retry(
-                    attempt, started, limited=True, waiting=False
+                    attempt, started, limited=True, delay=0.0
                 ):
                     attempt += 1
                     continue
@@ -444,29 +441,6 @@ class Bitrix24Client:
                 attempt = self._backoff(attempt, method, f"HTTP {status}")
                 continue
             raise error
-
-    def _may_retry(
-        self, attempt: int, started: float, *, limited: bool, waiting: bool = True
-    ) -> bool:
-        """Whether one more try fits: the count (``max_retries``, or ``READ_RETRIES`` for what
-        is not a rate limit) and the time budget (``limit_patience`` for rate limits, else
-        ``patience``), the next backoff included."""
-        cap = (
-            self.max_retries
-            if self.max_retries is not None
-            else (None if limited else READ_RETRIES)
-        )
-        if cap is not None and attempt >= cap:
-            return False
-        budget = self.limit_patience if limited else self.patience
-        delay = BACKOFF[min(attempt, len(BACKOFF) - 1)] if waiting else 0.0
-        return self._clock() - started + delay <= budget
-
-    def _timeout(self, started: float) -> float | tuple[float, float]:
-        if self.timeout is not None:
-            return self.timeout
-        left = max(1.0, self.patience - (self._clock() - started))
-        return (min(CONNECT_TIMEOUT, left), left)
 
     def _post(self, method: str, payload: dict[str, Any], started: float) -> requests.Response:
         url = f"{self.webhook.base_url}{method}.json"
@@ -497,31 +471,12 @@ class Bitrix24Client:
     def _send(
         self, url: str, payload: dict[str, Any], headers: dict[str, str], started: float
     ) -> requests.Response:
-        """One POST; if no answer comes within ``notice_after`` seconds the person at the
-        terminal is told that we are waiting, and for how long at most."""
-        timer: threading.Timer | None = None
-        if self.notify is not None and self.notice_after > 0:
-            timeout = self._timeout(started)
-            limit = timeout[1] if isinstance(timeout, tuple) else timeout
-            text = msg("push.client.waiting", self.lang, seconds=round(limit))
-            timer = threading.Timer(self.notice_after, self._tell, args=(text,))
-            timer.daemon = True
-            timer.start()
-        try:
+        """One POST, the person at the terminal told when its answer is slow to come."""
+        timeout = self._timeout(started)
+        with self._waiting_told(timeout):
             return self.session.post(
-                url,
-                json=payload,
-                headers=headers,
-                timeout=self._timeout(started),
-                allow_redirects=False,
+                url, json=payload, headers=headers, timeout=timeout, allow_redirects=False
             )
-        finally:
-            if timer is not None:
-                timer.cancel()
-
-    def _tell(self, text: str) -> None:
-        if self.notify is not None:
-            self.notify(text)
 
     def _follow(self, url: str, target: str, method: str) -> None:
         """Check a redirect target; remember the portal's new address when it moved (§1.2)."""
@@ -550,15 +505,6 @@ class Bitrix24Client:
                 )
                 self.webhook = moved
         log.debug("redirect %s -> %s", mask_secrets(url), mask_secrets(target))
-
-    def _backoff(self, attempt: int, method: str, why: str) -> int:
-        delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
-        delay += self._random() * delay / 4  # jitter: clients that failed together spread out
-        log.debug("%s on %s; retrying in %.1f s", why, method, delay)
-        self._tell(msg("push.client.retry", self.lang, why=why, method=method, seconds=delay))
-        self.retries += 1
-        self._sleep(delay)
-        return attempt + 1
 
     def _wait_if_paused(self, method: str) -> None:
         until = self.paused_until.get(method)
