@@ -4,8 +4,8 @@ A call may be retried while a count (``max_retries``, or ``READ_RETRIES`` for wh
 limit) and a time budget (``limit_patience`` for rate limits, else ``patience``) allow, the next
 pause included; pauses grow 1, 2, 4, 8 s with a quarter of jitter (clients that failed together
 spread out) unless the server said how long; the person at the terminal is told of each retry
-and of an answer that is slow to come — never the secret. A client class mixes ``Patience`` in
-and sets the attributes it names.
+and of an answer that is slow to come — never the secret. A client class derives from
+``Patience``.
 """
 
 from __future__ import annotations
@@ -30,19 +30,41 @@ NOTICE_AFTER = 5.0
 
 
 class Patience:
-    """The retry and waiting rules; the client sets these attributes in its ``__init__``."""
+    """The retry and waiting rules, and the settings they read (a client calls
+    ``super().__init__`` with them)."""
 
-    timeout: float | tuple[float, float] | None
-    patience: float
-    limit_patience: float
-    max_retries: int | None
-    notify: Callable[[str], None] | None
-    notice_after: float
-    lang: Lang
-    retries: int
-    _clock: Callable[[], float]
-    _sleep: Callable[[float], None]
-    _random: Callable[[], float]
+    def __init__(
+        self,
+        *,
+        timeout: float | tuple[float, float] | None,
+        patience: float,
+        limit_patience: float,
+        max_retries: int | None,
+        lang: Lang,
+        notify: Callable[[str], None] | None,
+        notice_after: float,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        random: Callable[[], float],
+    ) -> None:
+        #: a fixed (connect, read) timeout per attempt; None: what is left of ``patience``
+        self.timeout = timeout
+        #: the longest one call waits for a CRM that does not answer, all attempts together
+        self.patience = patience
+        #: how long one call goes on retrying a rate limit (refused before it ran)
+        self.limit_patience = limit_patience
+        #: retries of one call at most; None: rate-limit retries by time only, others 4
+        self.max_retries = max_retries
+        self.lang: Lang = lang
+        #: where lines for the person at the terminal go (retries, waiting); never the secret
+        self.notify = notify
+        self.notice_after = notice_after
+        self._clock = clock
+        self._sleep = sleep
+        self._random = random
+        #: HTTP requests sent (retries included) and retries made
+        self.requests_sent = 0
+        self.retries = 0
 
     def _may_retry(
         self, attempt: int, started: float, *, limited: bool, delay: float | None = None

@@ -133,22 +133,21 @@ class AmoClient(Patience):
         notify: Callable[[str], None] | None = None,
         notice_after: float = NOTICE_AFTER,
     ) -> None:
+        super().__init__(
+            timeout=timeout,
+            patience=patience,
+            limit_patience=limit_patience,
+            max_retries=max_retries,
+            lang=lang,
+            notify=notify,
+            notice_after=notice_after,
+            clock=clock,
+            sleep=sleep,
+            random=random,
+        )
         self.account = account
         self.session = session if session is not None else requests.Session()
-        self.timeout = timeout
-        self.patience = patience
-        self.limit_patience = limit_patience
-        self.max_retries = max_retries
-        self.lang: Lang = lang
-        self.notify = notify
-        self.notice_after = notice_after
-        self._clock = clock
-        self._sleep = sleep
-        self._random = random
         self.bucket = TokenBucket(rate, burst, clock, sleep) if rate else None
-        #: HTTP requests sent (retries included)
-        self.requests_sent = 0
-        self.retries = 0
         #: set by a 403 "account blocked": nothing more is sent
         self.blocked: AmoBlocked | None = None
 

@@ -181,36 +181,31 @@ class Bitrix24Client(Patience):
         notify: Callable[[str], None] | None = None,
         notice_after: float = NOTICE_AFTER,
     ) -> None:
+        # limit_patience: how long 503 QUERY_LIMIT_EXCEEDED is retried (refused before it ran)
+        super().__init__(
+            timeout=timeout,
+            patience=patience,
+            limit_patience=limit_patience,
+            max_retries=max_retries,
+            lang=lang,
+            notify=notify,
+            notice_after=notice_after,
+            clock=clock,
+            sleep=sleep,
+            random=random,
+        )
         self.webhook = webhook
         self.session = session if session is not None else requests.Session()
-        #: a fixed (connect, read) timeout per attempt; None: what is left of ``patience``
-        self.timeout = timeout
-        #: the longest one call waits for a portal that does not answer, all attempts together
-        self.patience = patience
-        #: how long one call goes on retrying 503 QUERY_LIMIT_EXCEEDED (refused before it ran)
-        self.limit_patience = limit_patience
-        self.lang: Lang = lang
-        #: retries of one call at most; None: rate-limit retries by time only, others 4
-        self.max_retries = max_retries
-        #: where lines for the person at the terminal go (retries, waiting); never the secret
-        self.notify = notify
-        self.notice_after = notice_after
         #: the longest an OPERATION_TIME_LIMIT pause may be before we give up (the budget
         #: window is 10 minutes, so a longer wait means the portal's clock or ours is off)
         self.max_pause = max_pause
         self.max_redirects = max_redirects
-        self._clock = clock
-        self._sleep = sleep
-        self._random = random
         self.bucket = TokenBucket(rate, burst, clock, sleep) if rate else None
         #: method → unix time before which it must not be called (OPERATION_TIME_LIMIT)
         self.paused_until: dict[str, float] = {}
         #: method → the last ``operating_reset_at`` seen in a reply, on our clock (§2: a 429
         #: ``OPERATION_TIME_LIMIT`` without a ``time`` block waits until then)
         self.budget_resets: dict[str, float] = {}
-        #: HTTP requests sent (retries and redirect hops included)
-        self.requests_sent = 0
-        self.retries = 0
         _install_log_masking()
 
     # -- public calls --
