@@ -151,6 +151,8 @@ class Audit:
         return sorted(bad, key=lambda f: -f.weight)[:count]
 
     def link(self, kind: str, rid: int) -> str:
+        if self.state.target == "amocrm":  # leads and deals are both amoCRM's leads
+            return f"{self.portal.rstrip('/')}/leads/detail/{rid}"
         return f"{self.portal.rstrip('/')}/crm/{kind}/details/{rid}/"
 
 
@@ -311,7 +313,10 @@ def measure(
     out: list[Finding] = []
 
     def add(key: str, *args: Any, **kwargs: Any) -> None:
-        if key in by_key:
+        if key in by_key and key in usage.no_counterpart:
+            reason = {"no_counterpart": usage.no_counterpart[key]}
+            out.append(Finding(by_key[key], "not_applicable", detail=reason))
+        elif key in by_key:
             out.append(_finding(by_key[key], *args, **kwargs))
 
     value, whole = _share(deals.without_open_activity, walked)
@@ -531,6 +536,7 @@ def to_data(result: Audit) -> dict[str, Any]:
         "at": datetime.fromtimestamp(result.at, UTC).isoformat(timespec="seconds"),
         "partial": partial,
         "unread": dict(usage.partial),
+        "no_counterpart": dict(usage.no_counterpart),
         "leads": {
             "total": usage.leads_total,
             "by_status": dict(usage.leads_by_status),

@@ -128,7 +128,11 @@ def view(result: Audit, *, for_client: bool = False) -> dict[str, Any]:
         level_line += " " + _t("says_line", lang, level=result.says_level)
     partial = ""
     if usage.partial:
-        partial = _t("partial", lang, what=", ".join(sorted(usage.partial)))
+        what = ", ".join(sorted(usage.partial))
+        amo = result.state.target == "amocrm"
+        partial = (
+            msg("audit.amo.partial", lang, what=what) if amo else _t("partial", lang, what=what)
+        )
     return {
         "title": _t("title", lang),
         "subtitle": (
@@ -138,6 +142,7 @@ def view(result: Audit, *, for_client: bool = False) -> dict[str, Any]:
         ),
         "level_line": level_line,
         "partial": partial,
+        "no_counterpart": _no_counterpart(result),
         "costliest": [
             {
                 "title": f.rule.title.get(lang),
@@ -156,6 +161,23 @@ def view(result: Audit, *, for_client: bool = False) -> dict[str, Any]:
         "robots": msg("audit.robots_unreadable", lang),
         "declared": list(result.declared_robots),
     }
+
+
+def _no_counterpart(result: Audit) -> str:
+    """One line naming the findings the target has no counterpart for, each with its reason
+    (amoCRM: a lead has no expected close date, …); empty when there are none."""
+    lang, wanted = result.lang, result.usage.no_counterpart
+    items = [
+        msg(
+            "audit.amo.item",
+            lang,
+            title=f.rule.title.get(lang),
+            reason=msg(f"audit.amo.reason.{wanted[f.rule.key]}", lang),
+        )
+        for f in result.findings
+        if f.rule.key in wanted
+    ]
+    return msg("audit.amo.no_counterpart", lang, items="; ".join(items)) if items else ""
 
 
 STATUS_ORDER = {"action": 0, "review": 1, "unknown": 2, "ok": 3, "not_applicable": 4}
@@ -215,6 +237,8 @@ def to_text(result: Audit) -> str:
     out = [v["title"], v["subtitle"], "", v["level_line"]]
     if v["partial"]:
         out.append(v["partial"])
+    if v["no_counterpart"]:
+        out.append(v["no_counterpart"])
     if v["costliest"]:
         out += ["", _t("costliest", lang)]
         out += [
@@ -287,6 +311,8 @@ def summary_markdown(result: Audit) -> str:
     lines = [f"*{e(v['subtitle'])}*", f"**{e(v['level_line'])}**"]
     if v["partial"]:
         lines.append(f"> {e(v['partial'])}")
+    if v["no_counterpart"]:
+        lines.append(f"> {e(v['no_counterpart'])}")
     if v["costliest"]:
         items = [
             f"{i}. **{e(f['title'])}** — {e(f['value'])}"

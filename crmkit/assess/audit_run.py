@@ -14,6 +14,8 @@ from crmkit.i18n import Lang, run_msg
 from crmkit.push.bitrix24.preflight import preflight
 from crmkit.push.bitrix24.reader import read_portal
 from crmkit.push.bitrix24.usage import read_usage
+from crmkit.push.state import PortalState
+from crmkit.push.usage import Usage
 from crmkit.schema import Problems, root
 
 #: what an audit calls (preflight asks whether the webhook may)
@@ -55,6 +57,7 @@ def run_audit(
     client: Any,
     *,
     portal: str,
+    target: str = "bitrix24",
     lang: Lang,
     now: float,
     stale_days: int = 7,
@@ -66,20 +69,30 @@ def run_audit(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Audit:
     before = client.requests_sent
-    capabilities = preflight(client, AUDIT_METHODS)
-    state = read_portal(client)
-    usage = read_usage(
-        client,
-        state,
-        now=now,
-        admin=capabilities.admin,
-        stale_days=stale_days,
-        history_days=history_days,
-        history=history,
-        progress=progress,
-    )
-    if not capabilities.admin:
-        usage.partial.setdefault("all", "not_admin")
+    if target == "amocrm":
+        state, usage = _amocrm_figures(
+            client,
+            now=now,
+            stale_days=stale_days,
+            history_days=history_days,
+            history=history,
+            progress=progress,
+        )
+    else:
+        capabilities = preflight(client, AUDIT_METHODS)
+        state = read_portal(client)
+        usage = read_usage(
+            client,
+            state,
+            now=now,
+            admin=capabilities.admin,
+            stale_days=stale_days,
+            history_days=history_days,
+            history=history,
+            progress=progress,
+        )
+        if not capabilities.admin:
+            usage.partial.setdefault("all", "not_admin")
     return audit(
         state,
         usage,
@@ -90,3 +103,14 @@ def run_audit(
         answers=answers,
         requests=client.requests_sent - before - usage.history_requests,
     )
+
+
+def _amocrm_figures(client: Any, *, now: float, **options: Any) -> tuple[PortalState, Usage]:
+    """amoCRM as a second source of the same figures: its set-up as the findings engine reads
+    it (``audit_view``) and its usage from page scans (``crmkit.push.amocrm.usage``)."""
+    from crmkit.push.amocrm.reader import read_account
+    from crmkit.push.amocrm.usage import audit_view
+    from crmkit.push.amocrm.usage import read_usage as read_amocrm_usage
+
+    view = audit_view(read_account(client))
+    return view, read_amocrm_usage(client, view, now=now, **options)

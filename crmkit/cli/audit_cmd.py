@@ -11,11 +11,15 @@ import click
 from crmkit.cli.base import app_of, command, format_option, lang_option, option
 from crmkit.cli.context import AppContext
 from crmkit.cli.output import client_file, document_meta, done, emit, out_path
-from crmkit.cli.portal import open_client, webhook_of
+from crmkit.cli.portal import credentials_of, open_target
+from crmkit.push.target import Options
 
 
 @command("audit")
+@option("--target", "crm", type=click.Choice(["bitrix24", "amocrm"]), default=None)
 @option("--webhook", "webhook", default=None, metavar="URL")
+@option("--url", "url", default=None, metavar="URL")
+@option("--token", "token", default=None, metavar="TOKEN")
 @option("--answers", "answers", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @option("--questionnaire", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @option("--blueprint", "blueprint", default=None, metavar="FILE|ID")
@@ -29,7 +33,10 @@ from crmkit.cli.portal import open_client, webhook_of
 @click.pass_context
 def audit(
     ctx: click.Context,
+    crm: str | None,
     webhook: str | None,
+    url: str | None,
+    token: str | None,
     answers: Path | None,
     questionnaire: Path | None,
     blueprint: str | None,
@@ -46,7 +53,8 @@ def audit(
     from crmkit.files import read_toml
 
     app = app_of(ctx)
-    hook = webhook_of(app, webhook)
+    # Bitrix24 or amoCRM, inferred from the credentials as pull does (crmkit.push.target)
+    creds = credentials_of(app, Options(target=crm, webhook=webhook, url=url, token=token))
     # a document for the client goes into the client folder's reports/, where ``crmkit render .``
     # takes it into the combined report; text and JSON are for the terminal
     document = fmt in ("md", "html")
@@ -63,10 +71,11 @@ def audit(
         bp = Library.default(app.library_dirs).load_path_or_id(
             str(app.resolve(blueprint)) if app.resolve(blueprint).is_file() else blueprint
         )
-    with open_client(app, hook) as client, _Progress(app) as progress:
+    with open_target(app, creds) as client, _Progress(app) as progress:
         result = run_audit(
             client,
-            portal=hook.origin,
+            portal=creds.origin,
+            target=creds.target,
             lang=app.lang,
             now=app.clock(),
             stale_days=stale_days,

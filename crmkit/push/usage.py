@@ -90,6 +90,9 @@ class Usage:
     stale_days: int = 7
     #: figures this webhook could not fully see (their keys), and why
     partial: dict[str, str] = field(default_factory=dict)
+    #: rules whose figure the target has no counterpart for (rule key → reason key,
+    #: ``audit.amo.reason.*``): not applicable there, never guessed
+    no_counterpart: dict[str, str] = field(default_factory=dict)
     #: HTTP requests: for the core figures, and what the stage history added
     requests: int = 0
     history_requests: int = 0
