@@ -94,7 +94,11 @@ LEAD_FIELDS = [
             {"id": 3, "value": "Сайт", "sort": 2, "code": None},
             {"id": 2, "value": "Звонок", "sort": 1, "code": "CALL"},
         ],
-        "required_statuses": [{"pipeline_id": LEADS, "status_id": 6002}],
+        # needed to leave «Контакт получен»: required from «Квалификация» up to won
+        "required_statuses": [
+            {"pipeline_id": LEADS, "status_id": 6002},
+            {"pipeline_id": LEADS, "status_id": 142},
+        ],
     },
     {
         "id": 12,
@@ -103,7 +107,8 @@ LEAD_FIELDS = [
         "sort": 501,
         "type": "numeric",
         "enums": None,
-        "required_statuses": [{"pipeline_id": SALES, "status_id": 142}],
+        # required to close as lost: no blueprint stage says that (the header does)
+        "required_statuses": [{"pipeline_id": SALES, "status_id": 143}],
     },
     {
         "id": 13,
@@ -196,7 +201,7 @@ def test_the_reader_gives_pipelines_statuses_reasons_and_fields() -> None:
         "select",
     )
     assert [(i.value, i.xml_id) for i in source.items] == [("Звонок", "CALL"), ("Сайт", "")]
-    assert source.required_statuses == ((LEADS, 6002),)
+    assert source.required_statuses == ((LEADS, 6002), (LEADS, 142))
     assert by_id[12].field_name == "BYUDZHET_KLIENTA" and by_id[12].type == "double"
     assert (by_id[21].type, by_id[21].native_type, by_id[21].owner) == (
         "string",
@@ -229,9 +234,10 @@ def test_pull_makes_a_blueprint_that_lints() -> None:
         "Квалификация",
         "Передан в продажи",
     ]
-    # required to enter "Квалификация" → that stage's required_fields
-    assert leads.stage("KVALIFIKATSIYA").required_fields == ("UF_CRM_LEAD_SOURCE",)  # type: ignore[union-attr]
-    assert all(not s.required_fields for s in sales.stages)  # required on "won": in the header
+    # required from "Квалификация" up to won → needed to leave the stage before it
+    assert leads.stage("KONTAKT_POLUCHEN").required_fields == ("UF_CRM_LEAD_SOURCE",)  # type: ignore[union-attr]
+    assert [s.code for s in leads.stages if s.required_fields] == ["KONTAKT_POLUCHEN"]
+    assert all(not s.required_fields for s in sales.stages)  # required on "lost": in the header
     fields = {(f.entity, f.code): f for f in bp.fields}
     assert set(fields) == {
         ("deal", "LEAD_SOURCE"),

@@ -1,4 +1,7 @@
-"""``crmkit push FILE``: plan a blueprint against a portal; ``--apply`` makes it so."""
+"""``crmkit push FILE``: plan a blueprint against a portal; ``--apply`` makes it so.
+
+The CRM is Bitrix24 or amoCRM (``--target``, or told by the credentials as ``pull`` tells it:
+``crmkit.push.target``); the same apply loop runs with the target's driver."""
 
 from __future__ import annotations
 
@@ -13,13 +16,16 @@ from crmkit.cli.base import app_of, command, format_option, lang_option, option
 from crmkit.cli.context import AppContext
 from crmkit.cli.output import confirm as confirm_yes
 from crmkit.cli.output import done, emit, note, quoted
-from crmkit.cli.portal import open_client, webhook_of
+from crmkit.cli.portal import credentials_of, open_target
 from crmkit.errors import CrmRefused, PlanNotEmpty, UsageError, ValidationFailed
 
 
 @command("push")
 @click.argument("file", metavar="[FILE|ID|PLAN.json]", default="blueprint.toml")
+@option("--target", "crm", type=click.Choice(["bitrix24", "amocrm"]), default=None)
 @option("--webhook", "webhook", default=None, metavar="URL")
+@option("--url", "url", default=None, metavar="URL")
+@option("--token", "token", default=None, metavar="TOKEN")
 @option("--apply", "apply", is_flag=True, default=False)
 @option("--yes", "yes", is_flag=True, default=False)
 @option("--check", "check", is_flag=True, default=False)
@@ -35,7 +41,10 @@ from crmkit.errors import CrmRefused, PlanNotEmpty, UsageError, ValidationFailed
 def push(
     ctx: click.Context,
     file: str,
+    crm: str | None,
     webhook: str | None,
+    url: str | None,
+    token: str | None,
     apply: bool,
     yes: bool,
     check: bool,
@@ -52,8 +61,12 @@ def push(
         raise UsageError(app.t("push.cli.check_or_apply"))
     if apply and not yes and not app.interactive:
         raise UsageError(app.t("push.file.needs_yes"))
-    hook = webhook_of(app, webhook)
+    from crmkit.push.target import Options
+
+    hook = credentials_of(app, Options(target=crm, webhook=webhook, url=url, token=token))
     target = _load(app, file, library_dirs)
+    if hook.target == "amocrm" and (prune or target.prune):
+        raise UsageError(app.t("push.amo.cli.no_prune"))
     lang = target.lang
     from crmkit.push.folder import PushFolder
     from crmkit.push.report import outcome_data, outcome_text, plan_text, preamble, to_json
@@ -81,7 +94,7 @@ def push(
         summary = plan.summary()
         return confirm_yes(app.t("push.report.confirm", portal=hook.origin, **summary), app.lang)
 
-    with open_client(app, hook) as client, _progress(app) as progress:
+    with open_target(app, hook) as client, _progress(app) as progress:
         outcome = run_push(
             client,
             target.blueprint,
@@ -94,6 +107,7 @@ def push(
             confirm=None if yes or not apply else confirm,
             expected=target.fingerprint,
             progress=progress,
+            driver=_driver(hook.target),
         )
     if plan_out is not None and not outcome.applied:
         from crmkit.blueprints.dump import dump_blueprint
@@ -126,7 +140,7 @@ def push(
             note(app.t("push.report.nothing"))
         _ = preamble
     if fmt == "text" and not check:
-        _save_document(app, target, outcome)
+        _save_document(app, target, outcome, hook.target)
     if check and outcome.plan.changes:
         raise PlanNotEmpty(app.t("push.cli.not_empty", count=outcome.plan.changes))
     if fmt == "text" and not outcome.partial and not check:
@@ -145,14 +159,23 @@ def push(
         )
 
 
-def _save_document(app: AppContext, target: Any, outcome: Any) -> None:
+def _driver(crm: str) -> Any:
+    """The target's part of the apply loop (None: the loop's default, Bitrix24's)."""
+    if crm != "amocrm":
+        return None
+    from crmkit.push.amocrm.apply import amocrm_driver
+
+    return amocrm_driver()
+
+
+def _save_document(app: AppContext, target: Any, outcome: Any, crm: str) -> None:
     """The plan (or what was applied) as a client document, reports/push-plan.html beside the
     blueprint, where ``crmkit render .`` takes it into the combined report."""
     from crmkit.cli.output import document_meta
     from crmkit.files import write_text
     from crmkit.push.document import PushView, push_document
 
-    view = PushView(outcome.plan, target.blueprint, outcome.applied, outcome.verified)
+    view = PushView(outcome.plan, target.blueprint, outcome.applied, outcome.verified, crm)
     page = target.folder / "reports" / "push-plan.html"
     meta = document_meta(app, target.folder)
     write_text(page, push_document(view, app.lang, meta).render())

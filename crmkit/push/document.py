@@ -24,8 +24,16 @@ if TYPE_CHECKING:
 _AUTOMATIC = ("create", "update", "delete")
 
 
-def _t(key: str, lang: Lang, **values: Any) -> str:
+def _text(key: str, lang: Lang, target: str = "bitrix24", **values: Any) -> str:
+    """A text of the document; amoCRM's own words (account, status, loss reason) where it has
+    them (``push.doc.amo.*``), else the shared one."""
+    own = f"push.doc.amo.{key}"
+    if target == "amocrm" and has_msg(own):
+        return msg(own, lang, **values)
     return msg(f"push.doc.{key}", lang, **values)
+
+
+_t = _text
 
 
 @dataclass(frozen=True)
@@ -36,20 +44,29 @@ class PushView:
     blueprint: Blueprint
     applied: bool = False
     verified: bool = False
+    #: the CRM the plan is for (``bitrix24`` | ``amocrm``): its words for its things
+    target: str = "bitrix24"
 
 
-def entry_name(entry: Entry, bp: Blueprint, lang: Lang) -> str:
-    """What an entry is, in the blueprint's words: «Воронка «Опт» → стадия «Счёт выставлен»»."""
+def entry_name(entry: Entry, bp: Blueprint, lang: Lang, target: str = "bitrix24") -> str:
+    """What an entry is, in the blueprint's words: «Воронка «Опт» → стадия «Счёт выставлен»»
+    (on amoCRM «этап», and a failure stage is the account's «Причина отказа»)."""
     parts = entry.address.split(".")
     pipelines = {p.code: p for p in bp.pipelines}
+    if parts[0] == "loss_reason" and len(parts) > 2:
+        pipeline = pipelines.get(parts[1])
+        stage = next((s for s in pipeline.stages if s.code == parts[2]), None) if pipeline else None
+        name = (stage.name.get(lang) if stage else "") or parts[2]
+        return _t("loss_reason", lang, target, name=name)
     if parts[0] in ("lead", "deal", "smart_process") and len(parts) > 1:
         pipeline = pipelines.get(parts[1])
         name = (pipeline.name.get(lang) if pipeline else "") or parts[1]
-        shown = _t("pipeline", lang, name=name)
+        shown = _t("pipeline", lang, target, name=name)
         if len(parts) > 3 and parts[2] == "stage":
             code = parts[3].lstrip("#")
             stage = next((s for s in pipeline.stages if s.code == code), None) if pipeline else None
-            shown += " → " + _t("stage", lang, name=(stage.name.get(lang) if stage else "") or code)
+            stage_name = (stage.name.get(lang) if stage else "") or code
+            shown += " → " + _t("stage", lang, target, name=stage_name)
         return shown
     if parts[0] == "field" and len(parts) > 2:
         field = next(
@@ -57,28 +74,31 @@ def entry_name(entry: Entry, bp: Blueprint, lang: Lang) -> str:
             None,
         )
         label = (field.label.get(lang) if field else "") or parts[2]
-        return _t("field", lang, name=label)
+        return _t("field", lang, target, name=label)
     if parts[0] == "process" and len(parts) > 1:
         process = next((s for s in bp.smart_processes if s.code == parts[1]), None)
-        return _t("process", lang, name=(process.title.get(lang) if process else "") or parts[1])
-    return _t(f"kinds.{entry.kind}", lang) if entry.kind in _KINDS else entry.address
+        title = (process.title.get(lang) if process else "") or parts[1]
+        return _t("process", lang, target, name=title)
+    return _t(f"kinds.{entry.kind}", lang, target) if entry.kind in _KINDS else entry.address
 
 
-_KINDS = ("funnel", "stage", "field", "process", "card")
+_KINDS = ("funnel", "stage", "field", "process", "card", "loss_reason")
 
 
-def _attribute(name: str, lang: Lang) -> str:
-    key = f"push.doc.attr.{name}"
-    return msg(key, lang) if has_msg(key) else name
+def _attribute(name: str, lang: Lang, target: str = "bitrix24") -> str:
+    for key in (f"push.doc.amo.attr.{name}" if target == "amocrm" else "", f"push.doc.attr.{name}"):
+        if key and has_msg(key):
+            return msg(key, lang)
+    return name
 
 
-def _details(entry: Entry, lang: Lang) -> str:
+def _details(entry: Entry, lang: Lang, target: str = "bitrix24") -> str:
     """The changes of an entry: «название: «Новая» → «Новый лид»»."""
     shown = []
     for change in entry.changes:
         if change.attribute in _UNSHOWN:
             continue
-        attribute = _attribute(change.attribute, lang)
+        attribute = _attribute(change.attribute, lang, target)
         before, after = (
             _shown(change.attribute, change.before, lang),
             _shown(change.attribute, change.after, lang),
@@ -119,6 +139,10 @@ def _value(value: Any) -> str:
 
 def summary_markdown(view: PushView, lang: Lang) -> str:
     plan = view.plan
+
+    def _t(key: str, lang: Lang, **values: Any) -> str:
+        return _text(key, lang, view.target, **values)
+
     counts = plan.summary()
     if view.applied:
         head = _t(
@@ -150,7 +174,11 @@ def summary_markdown(view: PushView, lang: Lang) -> str:
 
 
 def body_markdown(view: PushView, lang: Lang) -> str:
-    plan, bp = view.plan, view.blueprint
+    plan, bp, target = view.plan, view.blueprint, view.target
+
+    def _t(key: str, lang: Lang, **values: Any) -> str:
+        return _text(key, lang, target, **values)
+
     out = [f"# {md_escape(_t('title_applied' if view.applied else 'title', lang))}", ""]
     automatic = [e for action in _AUTOMATIC for e in plan.entries if e.action == action]
     acted = "done" if view.applied else "act"  # «Создано» once applied, «Создать» in a plan
@@ -167,8 +195,8 @@ def body_markdown(view: PushView, lang: Lang) -> str:
             "| --- | --- | --- |",
         ]
         out += [
-            f"| {md_cell(_t(f'{acted}.{e.action}', lang))} | {md_cell(entry_name(e, bp, lang))} | "
-            f"{md_cell(_details(e, lang))} |"
+            f"| {md_cell(_t(f'{acted}.{e.action}', lang))} | "
+            f"{md_cell(entry_name(e, bp, lang, target))} | {md_cell(_details(e, lang, target))} |"
             for e in automatic
         ]
         out.append("")
@@ -176,7 +204,7 @@ def body_markdown(view: PushView, lang: Lang) -> str:
     if conflicts:
         out += [f"## {md_escape(_t('conflicts', lang))}", ""]
         out += [
-            f"- **{md_escape(entry_name(e, bp, lang))}** — {md_escape(e.text(lang))}"
+            f"- **{md_escape(entry_name(e, bp, lang, target))}** — {md_escape(e.text(lang))}"
             for e in conflicts
         ]
         out.append("")
@@ -184,7 +212,7 @@ def body_markdown(view: PushView, lang: Lang) -> str:
     if manual:
         out += [f"## {md_escape(_t('manual', lang))}", "", md_escape(_t("manual_note", lang)), ""]
         for number, entry in enumerate(manual, 1):
-            what = entry.text(lang) or entry_name(entry, bp, lang)
+            what = entry.text(lang) or entry_name(entry, bp, lang, target)
             out.append(f"{number}. ☐ {md_escape(what)}")
             indent = " " * (len(str(number)) + 2)
             out += [f"{indent}- {md_escape(step)}" for step in entry.steps]
@@ -197,8 +225,8 @@ def body_markdown(view: PushView, lang: Lang) -> str:
             "| --- | --- | --- |",
         ]
         for d in plan.drift:
-            name = entry_name(Entry(d.address, "", "update"), bp, lang)
-            what = f"{md_cell(name)} ({md_cell(_attribute(d.attribute, lang))})"
+            name = entry_name(Entry(d.address, "", "update"), bp, lang, target)
+            what = f"{md_cell(name)} ({md_cell(_attribute(d.attribute, lang, target))})"
             out.append(f"| {what} | {md_cell(_value(d.applied))} | {md_cell(_value(d.now))} |")
         out.append("")
     if not automatic and not conflicts and not manual and not plan.drift:
@@ -219,8 +247,9 @@ def push_document(view: PushView, lang: Lang, meta: DocumentMeta | None = None) 
     from crmkit.export.markdown import html_values
 
     with html_values():
-        title = _t("title_applied" if view.applied else "title", lang)
-        doc = HtmlDocument(title, lang, kind=_t("kind", lang), meta=meta or DocumentMeta())
+        title = _t("title_applied" if view.applied else "title", lang, view.target)
+        kind = _t("kind", lang, view.target)
+        doc = HtmlDocument(title, lang, kind=kind, meta=meta or DocumentMeta())
         doc.summarize(summary_markdown(view, lang))
         doc.markdown(body_markdown(view, lang))
     return doc

@@ -163,10 +163,10 @@ def _stages(stages: tuple[StageState, ...], lang: Lang) -> tuple[Stage, ...]:
 
 def _pipeline_stages(funnel: FunnelState, state: PortalState, stored: Lang) -> tuple[Stage, ...]:
     """A lead or deal funnel's stages as the blueprint writes them. On Bitrix24 just its stages;
-    on amoCRM without the unsorted status (amoCRM keeps it itself), with the fields each status
-    requires (``required_statuses``: required to enter it) as that stage's ``required_fields``,
-    and the account's loss reasons as failure stages after the funnel's own."""
-    required = _required_fields(state, funnel)
+    on amoCRM without the unsorted status (amoCRM keeps it itself), with the fields needed to
+    leave a stage (``_required_fields``) as its ``required_fields``, and the account's loss
+    reasons as failure stages after the funnel's own."""
+    required, _unfit = _required_fields(state, funnel)
     stages = [
         replace(stage, required_fields=required.get(kept.id, ()))
         if kept.semantics == "process" and kept.id in required
@@ -192,28 +192,49 @@ def _pipeline_stages(funnel: FunnelState, state: PortalState, stored: Lang) -> t
     return tuple(stages)
 
 
-def _required_fields(state: PortalState, funnel: FunnelState) -> dict[int, tuple[str, ...]]:
-    """Status id → the blueprint names of the fields required to enter it, in this funnel."""
+def _required_fields(
+    state: PortalState, funnel: FunnelState
+) -> tuple[dict[int, tuple[str, ...]], list[tuple[str, str, str]]]:
+    """Where this funnel's required fields go in a blueprint, and what does not fit.
+
+    A blueprint stage's ``required_fields`` are needed to LEAVE it forward; a push makes each
+    field required (``required_statuses``: required to enter) on every later status that is not
+    a failure, up to won (142). Read back the other way: a field required on a contiguous run
+    of those statuses from S to won is a required field of the stage just before S. Returns
+    status id → field names, and (field, pipeline, statuses) for every field whose statuses
+    are no such run (a gap, the lost status, or from the first working status on): the file's
+    header says those."""
+    chain = [s for s in funnel.stages if not s.unsorted and s.semantics != "failure"]
+    ids = [s.id for s in chain]
     found: dict[int, list[str]] = {}
+    unfit: list[tuple[str, str, str]] = []
     for field_state in state.fields:
         if field_state.type not in FIELD_TYPES:
             continue
-        for pipeline_id, status_id in field_state.required_statuses:
-            if pipeline_id == funnel.category_id:
-                found.setdefault(status_id, []).append(bitrix_field_name(field_state.field_name))
-    return {k: tuple(v) for k, v in found.items()}
+        wanted = {sid for pid, sid in field_state.required_statuses if pid == funnel.category_id}
+        if not wanted:
+            continue
+        start = next((i for i in range(1, len(ids)) if set(ids[i:]) == wanted), None)
+        if start is not None:
+            name = bitrix_field_name(field_state.field_name)
+            found.setdefault(ids[start - 1], []).append(name)
+            continue
+        names = {s.id: s.name for s in funnel.stages}
+        shown = ", ".join(f"«{names.get(sid, sid)}»" for sid in sorted(wanted, key=_order(funnel)))
+        unfit.append((field_state.label(_label_lang(field_state)), funnel.name, shown))
+    return {k: tuple(v) for k, v in found.items()}, unfit
 
 
-def _required_on_closed(state: PortalState) -> list[tuple[str, str, str]]:
-    """(field, stage, pipeline) of fields required for a success or failure status: a
-    blueprint cannot say so (it marks required fields on working stages)."""
-    out = []
-    for field_state in state.fields:
-        for pipeline_id, status_id in field_state.required_statuses:
-            funnel = next((f for f in state.funnels if f.category_id == pipeline_id), None)
-            stage = next((s for s in funnel.stages if s.id == status_id), None) if funnel else None
-            if funnel is not None and stage is not None and stage.semantics != "process":
-                out.append((field_state.label(_label_lang(field_state)), stage.name, funnel.name))
+def _order(funnel: FunnelState) -> Any:
+    position = {s.id: i for i, s in enumerate(funnel.stages)}
+    return lambda sid: position.get(sid, len(position))
+
+
+def _required_unfit(state: PortalState) -> list[tuple[str, str, str]]:
+    """(field, pipeline, statuses) of required fields a blueprint cannot say, every funnel."""
+    out: list[tuple[str, str, str]] = []
+    for funnel in state.funnels:
+        out += _required_fields(state, funnel)[1]
     return out
 
 
@@ -398,8 +419,8 @@ def _header(
     if amo:
         header.append(msg("push.pull.header.amo.mapping", lang))
         header += [
-            msg("push.pull.header.amo.required_closed", lang, field=f, stage=st, pipeline=p)
-            for f, st, p in _required_on_closed(state)
+            msg("push.pull.header.amo.required.unfit", lang, field=f, pipeline=p, statuses=st)
+            for f, p, st in _required_unfit(state)
         ]
     if "loss_reasons" in state.unread:
         header.append(msg("push.pull.header.amo.no_loss_reasons", lang))

@@ -114,7 +114,13 @@ def infer_target(options: Options, environ: Mapping[str, str], lang: Lang) -> Ta
         if options.target not in TARGETS:
             raise UsageError(msg("push.target.unknown", lang, target=options.target))
         return options.target
-    given = _from(options.webhook, options.url, options.token, lang, where="options")
+    try:
+        given = _from(options.webhook, options.url, options.token, lang, where="options")
+    except UsageError:
+        # a sandbox's loopback --url with the token in CRMKIT_AMO_TOKEN: the token tells
+        if options.url is None or not _loopback(options.url) or not environ.get(ENV_AMO_TOKEN):
+            raise
+        given = "amocrm"
     if given is not None:
         return given
     found = _from(
