@@ -534,6 +534,7 @@ def test_what_has_no_amocrm_counterpart_is_said_in_every_language(seeded: Any) -
         assert findings[key]["status"] == "not_applicable"
         assert findings[key]["detail"] == {"no_counterpart": reason}
         assert data["no_counterpart"][key] == reason
+    assert "Digital Pipeline" in data["configuration"]["robots"]
     said = {
         "ru": "нет планируемой даты закрытия",
         "en": "no expected close date",

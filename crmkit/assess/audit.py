@@ -625,6 +625,12 @@ def _finding_data(f: Finding, result: Audit) -> dict[str, Any]:
     }
 
 
+def robots_note(result: Audit) -> str:
+    """Where the stages' automation lives and that the API does not show it, in the CRM's words."""
+    key = "audit.amo.robots" if result.state.target == "amocrm" else "audit.robots_unreadable"
+    return msg(key, result.lang)
+
+
 def _configuration(result: Audit) -> dict[str, Any]:
     state = result.state
     pipelines = []
@@ -645,7 +651,7 @@ def _configuration(result: Audit) -> dict[str, Any]:
         ],
         "user_fields": len(state.fields),
         "mandatory_fields": [f.field_name for f in state.fields if f.mandatory],
-        "robots": msg("audit.robots_unreadable", result.lang),
+        "robots": robots_note(result),
         "declared_robots_not_verified": list(result.declared_robots),
         "unread": list(state.unread),
     }

@@ -9,7 +9,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from crmkit.assess.audit import Audit, Finding, conversion_steps, evidence_text, side_by_side
+from crmkit.assess.audit import (
+    Audit,
+    Finding,
+    conversion_steps,
+    evidence_text,
+    robots_note,
+    side_by_side,
+)
 from crmkit.blueprints.library import Library
 from crmkit.export.frame import DocumentMeta
 from crmkit.export.svg import hbar_chart
@@ -158,7 +165,7 @@ def view(result: Audit, *, for_client: bool = False) -> dict[str, Any]:
         "findings": findings,
         "pipelines": _pipelines(result),
         "configuration": _configuration_lines(result),
-        "robots": msg("audit.robots_unreadable", lang),
+        "robots": robots_note(result),
         "declared": list(result.declared_robots),
     }
 
