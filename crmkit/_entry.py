@@ -7,9 +7,7 @@ is imported here.
 
 from __future__ import annotations
 
-import os
-import sys
-from typing import NoReturn
+import sys  # built in: nothing is imported from disk before the handler is in place
 
 #: exit code of a run interrupted by Ctrl-C (128 + SIGINT)
 INTERRUPTED = 130
@@ -24,8 +22,10 @@ def main() -> None:
         _interrupted()
 
 
-def _interrupted() -> NoReturn:
+def _interrupted() -> None:
     try:
+        import os
+
         from crmkit.i18n import detect_lang, msg
 
         text = msg("error.interrupted", detect_lang(os.environ))
