@@ -411,3 +411,18 @@ def test_a_push_killed_mid_apply_then_run_again_ends_like_a_clean_push(tmp_path:
             assert _held(sb) == wanted  # nothing doubled, nothing missing
             assert TOKEN not in rerun.stdout + rerun.stderr
             assert call(sb, "GET", "/api/v4/account").status_code == 200
+
+
+def test_a_pulled_account_pushed_back_plans_nothing(amo: Run, tmp_path: Path) -> None:
+    """pull → push of the same account: the pulled LOST stage is status 143 (not a loss reason
+    of that name), the loss reasons are the account's, the required fields where they were."""
+    with sandbox(seed=7) as sb:
+        assert amo(sb, "push", "deal-marketing", "--apply", "--yes", "--names", "ru").code == 0
+        assert amo(sb, "pull", "--out", "portal.toml").code == 0
+        (tmp_path / "push").rename(tmp_path / "push-before")  # no record: found by name alone
+        writes = sb.writes
+        check = amo(sb, "push", "portal.toml", "--check", "--format", "json")
+        assert check.code == 0, check.out + check.err
+        plan = json.loads(check.out)
+        changing = [e for e in plan["plan"] if e["action"] in ("create", "update", "delete")]
+        assert changing == [] and sb.writes == writes

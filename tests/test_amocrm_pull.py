@@ -184,7 +184,7 @@ def test_the_reader_gives_pipelines_statuses_reasons_and_fields() -> None:
     sales = state.funnels[1]
     assert [(s.id, s.code, s.semantics, s.unsorted) for s in sales.stages] == [
         (7000, "UNSORTED", "process", True),
-        (7001, "PERVICHNYY_KONTAKT", "process", False),
+        (7001, "PERVICHNYY", "process", False),
         (7002, "PEREGOVORY", "process", False),
         (142, "WON", "success", False),
         (143, "LOST", "failure", False),
@@ -222,7 +222,7 @@ def test_pull_makes_a_blueprint_that_lints() -> None:
     assert (sales.kind, sales.name.get("ru")) == ("deal", "Продажи")
     # the unsorted status is not a stage; won, lost and then the account's loss reasons
     assert [(s.code, s.semantics) for s in sales.stages] == [
-        ("PERVICHNYY_KONTAKT", "process"),
+        ("PERVICHNYY", "process"),
         ("PEREGOVORY", "process"),
         ("WON", "success"),
         ("LOST", "failure"),

@@ -125,6 +125,27 @@ def slug(text: str, limit: int = 40) -> str:
     return out[:limit].rstrip("_")
 
 
+#: the longest stage code every Bitrix24 pipeline accepts (lint BP009: 16 in a pipeline other
+#: than the default one): codes made of amoCRM names keep to it, so a pulled file pushes anywhere
+STAGE_CODE_LIMIT = 16
+
+
+def stage_code(name: str, fallback: str, taken: set[str], suffix: object) -> str:
+    """An upper-case stage code of ``name`` within ``STAGE_CODE_LIMIT``, cut at a word where one
+    is near (``Первичный контакт`` → ``PERVICHNYY``), unique in ``taken`` (``…_<suffix>``
+    on a clash); ``fallback`` when the name gives nothing."""
+    wanted = slug(name).upper()
+    if len(wanted) > STAGE_CODE_LIMIT:
+        cut = wanted[: STAGE_CODE_LIMIT + 1].rfind("_")
+        wanted = wanted[:cut] if cut >= 4 else wanted[:STAGE_CODE_LIMIT].rstrip("_")
+    wanted = wanted or fallback
+    if wanted in taken:
+        tail = f"_{suffix}"
+        wanted = wanted[: STAGE_CODE_LIMIT - len(tail)].rstrip("_") + tail
+    taken.add(wanted)
+    return wanted
+
+
 class _Codes:
     """Hands out unique codes: the wanted one, else with the portal id appended."""
 
@@ -179,9 +200,7 @@ def _pipeline_stages(funnel: FunnelState, state: PortalState, stored: Lang) -> t
     ]
     taken = {stage.code for stage in stages}
     for reason in state.loss_reasons:
-        wanted = slug(reason.name).upper() or f"LOSS_{reason.id}"
-        code = wanted if wanted not in taken else f"{wanted}_{reason.id}"
-        taken.add(code)
+        code = stage_code(reason.name, f"LOSS_{reason.id}", taken, reason.id)
         stages.append(
             Stage(
                 code=code,

@@ -392,12 +392,15 @@ def _status_update(
     pid: int,
     sort: int,
 ) -> None:
+    now = {"name": status.name, "color": status.color.lower(), "sort": status.sort}
+    # a colour the account already has is kept, even one outside today's palette (an older
+    # account's, or a pulled file's): only a different colour is mapped to the palette
+    same = stage.shown_color.strip().lower() == now["color"]
     wanted: dict[str, Any] = {
         "name": p.name(stage.name) or stage.code,
-        "color": nearest_color(stage.shown_color),
+        "color": now["color"] if same else nearest_color(stage.shown_color),
         "sort": sort,
     }
-    now = {"name": status.name, "color": status.color.lower(), "sort": status.sort}
     changed = {k: v for k, v in wanted.items() if v != now[k]}
     changes = tuple(
         Change(k, now[k], _shown(stage.shown_color, v) if k == "color" else v)
@@ -451,11 +454,14 @@ def _existing_success(p: _Planner, pipe: Pipeline, address: str, funnel: FunnelS
 
 
 def _plan_loss_reasons(p: _Planner, pipes: list[Pipeline]) -> None:
-    """Every failure stage's name as one of the account's loss reasons, each name once."""
+    """Every failure stage's name as one of the account's loss reasons, each name once; a
+    stage coded ``LOST`` is the lost status 143 itself, as pull writes it (not a reason)."""
     wanted: list[tuple[str, Stage]] = []
     seen: set[str] = set()
     for pipe in pipes:
         for stage in pipe.stages_with("failure"):
+            if stage.code == "LOST":
+                continue
             key = (p.name(stage.name) or stage.code).casefold()
             if key not in seen:
                 seen.add(key)

@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 from crmkit.push.amocrm.fields import READ_TYPES
 from crmkit.push.errors import NotFound, Refused
-from crmkit.push.pull import names_language, slug
+from crmkit.push.pull import names_language, slug, stage_code
 from crmkit.push.state import (
     DEAL_TYPE,
     EnumItemState,
@@ -155,7 +155,7 @@ def _stages(rows: list[Any]) -> tuple[StageState, ...]:
 
 def _status_code(sid: int, name: str, unsorted: bool, taken: set[str]) -> str:
     """A code for a status, unique in its pipeline: ``WON``, ``LOST``, ``UNSORTED``, or its
-    name's (``Первичный контакт`` → ``PERVICHNYY_KONTAKT``), else ``S<id>``."""
+    name's within 16 characters (``Первичный контакт`` → ``PERVICHNYY``), else ``S<id>``."""
     if sid == WON:
         wanted = "WON"
     elif sid == LOST:
@@ -163,7 +163,7 @@ def _status_code(sid: int, name: str, unsorted: bool, taken: set[str]) -> str:
     elif unsorted:
         wanted = "UNSORTED"
     else:
-        wanted = slug(name).upper() or f"S{sid}"
+        return stage_code(name, f"S{sid}", taken, sid)
     code = wanted if wanted not in taken else f"{wanted}_{sid}"
     taken.add(code)
     return code
