@@ -393,3 +393,28 @@ def test_a_signal_swallowed_by_a_gc_callback_is_delivered_again() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=20, cwd=ROOT
     )
     assert done.stdout.strip() == "delivered", done.stdout + done.stderr
+
+
+def test_no_signal_is_sent_again_once_the_run_has_handled_one() -> None:
+    """An interrupt swallowed by a GC callback after the run already said «interrupted» must not
+    be sent again: it would land in the interpreter's shutdown and end the process by SIGINT
+    (-2) instead of its exit code 130 (seen once in a demo interrupted at 0.7 s)."""
+    code = (
+        "import signal, sys, time, weakref\n"
+        "from crmkit.cli import _INTERRUPT_HANDLED, _signal_again\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "sys.unraisablehook = _signal_again\n"
+        "_INTERRUPT_HANDLED.set()  # the run has said «interrupted»\n"
+        "class Thing: pass\n"
+        "def callback(_ref):\n"
+        "    raise KeyboardInterrupt\n"
+        "thing = Thing()\n"
+        "ref = weakref.ref(thing, callback)\n"
+        "del thing\n"
+        "time.sleep(0.3)\n"
+        "sys.exit(130)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=20, cwd=ROOT
+    )
+    assert done.returncode == 130, (done.returncode, done.stderr)

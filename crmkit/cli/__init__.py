@@ -69,16 +69,27 @@ def _raise_terminated(signum: int, frame: FrameType | None) -> None:
     raise Terminated(signum)
 
 
+#: set once the run has handled an interrupt: a signal sent again after that (below) would land
+#: in the interpreter's shutdown and kill the process with the signal instead of its exit code
+_INTERRUPT_HANDLED = threading.Event()
+
+
 def _signal_again(hook: Any) -> None:
     """A signal that arrived inside a garbage-collector callback raised its exception where
     Python can only print and ignore it (the questionnaire then waited forever): send it again,
-    from a moment later, so it lands in ordinary code."""
+    from a moment later, so it lands in ordinary code — unless the run has handled one by then."""
     error = hook.exc_value
     if isinstance(error, KeyboardInterrupt):
         signum = error.signum if isinstance(error, Terminated) else signal.SIGINT
-        timer = threading.Timer(0.01, os.kill, args=(os.getpid(), signum))
-        timer.daemon = True
-        timer.start()
+
+        def again() -> None:
+            if not _INTERRUPT_HANDLED.is_set():
+                os.kill(os.getpid(), signum)
+
+        if not _INTERRUPT_HANDLED.is_set():
+            timer = threading.Timer(0.01, again)
+            timer.daemon = True
+            timer.start()
         return
     sys.__unraisablehook__(hook)
 
@@ -104,6 +115,7 @@ def _run(args: list[str], app: AppContext) -> int:
     from crmkit.i18n import set_run_lang
 
     set_run_lang(app.lang)
+    _INTERRUPT_HANDLED.clear()
     try:
         cli.main(args=args, prog_name="crmkit", obj=app, standalone_mode=False)
     except CrmkitError as exc:
@@ -112,6 +124,7 @@ def _run(args: list[str], app: AppContext) -> int:
         _say(app, as_given(str(exc), args, app.cwd))
         return int(exc.exit_code)
     except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+        _INTERRUPT_HANDLED.set()
         _say(app, app.t("error.interrupted"))
         if isinstance(exc, Terminated):
             return 128 + exc.signum
