@@ -1,9 +1,10 @@
 """``crmkit pull|push --target amocrm`` through the command line, over real HTTP against the amoCRM
 sandbox: what a pull gives back of a seeded account, every library blueprint pushed then checked
 (nothing planned, no write), saved plans and stale ones, the record and backup, drift, the
-client document in amoCRM's words, the refusals (wrong token, plain http, a blocked account,
---prune) as one line each, the token in no output and no file, and a push killed mid-apply that
-a re-run finishes with nothing doubled."""
+client document in amoCRM's words, the refusals (wrong token, plain http, a blocked account)
+as one line each, --prune deleting the pipeline crmkit made and the blueprint dropped, the
+token in no output and no file, and a push killed mid-apply that a re-run finishes with nothing
+doubled."""
 
 from __future__ import annotations
 
@@ -269,12 +270,23 @@ def test_a_blocked_account_stops_at_once_and_says_to_contact_support(amo: Run, k
         assert sb.requests - before == 1 and sb.writes == 0  # nothing after the refusal
 
 
-def test_prune_is_a_usage_refusal_for_amocrm_not_silently_accepted(amo: Run) -> None:
+def test_prune_deletes_the_pipeline_crmkit_made_that_the_blueprint_dropped(amo: Run) -> None:
+    short = next(
+        p.name.ru for p in LIBRARY.load("deal-b2b-short").pipelines if p.code != "deal_b2b_full"
+    )
     with sandbox() as sb:
-        for extra in ((), ("--apply", "--yes")):
-            result = amo(sb, "push", "deal-b2b-short", "--prune", *extra)
-            assert result.code == 2 and "--prune" in one_line(result.err)
-        assert sb.requests == 0
+        assert amo(sb, "push", "deal-b2b-short", "--apply", "--yes", "--names", "ru").code == 0
+        writes = sb.writes
+        planned = amo(sb, "push", "deal-b2b-full", "--prune", "--format", "json")
+        assert planned.code == 0, planned.err
+        deletes = [e for e in json.loads(planned.out)["plan"] if e["action"] == "delete"]
+        assert [e["key"] for e in deletes] == ["deal.deal_b2b_short"]
+        assert sb.writes == writes  # planned, not applied
+        pruned = amo(sb, "push", "deal-b2b-full", "--prune", "--apply", "--yes", "--format", "json")
+        assert pruned.code == 0, pruned.err
+        assert json.loads(pruned.out)["applied"]["verified"]
+        names = [p["name"] for p in every_page(sb, "/api/v4/leads/pipelines", "pipelines")]
+        assert short not in names and LIBRARY.load("deal-b2b-full").pipelines[0].name.ru in names
 
 
 def test_the_credentials_come_from_the_environment_and_a_loopback_url_takes_the_env_token(

@@ -65,8 +65,6 @@ def push(
 
     hook = credentials_of(app, Options(target=crm, webhook=webhook, url=url, token=token))
     target = _load(app, file, library_dirs)
-    if hook.target == "amocrm" and (prune or target.prune):
-        raise UsageError(app.t("push.amo.cli.no_prune"))
     lang = target.lang
     from crmkit.push.folder import PushFolder
     from crmkit.push.report import outcome_data, outcome_text, plan_text, preamble, to_json

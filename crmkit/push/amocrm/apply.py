@@ -6,6 +6,7 @@ write, the record after, lost replies answered by reading again) is the one Bitr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from crmkit.blueprints.model import Blueprint
@@ -14,6 +15,7 @@ from crmkit.push.amocrm.plan import amo_shape_of, plan_amocrm, still_there
 from crmkit.push.amocrm.reader import read_account
 from crmkit.push.amocrm.writer import Execution, execute
 from crmkit.push.bitrix24.preflight import Capabilities
+from crmkit.push.plan import CountKey
 from crmkit.push.record import Record
 from crmkit.push.service import Driver, Reading, fingerprint
 
@@ -38,10 +40,35 @@ def read_and_plan(
     prune: bool,
     capabilities: Capabilities,
 ) -> Reading:
+    """Read the account and plan; a plan under --prune that must know whether a status or
+    pipeline holds leads gets it from one bounded list call each, then is made again."""
     del capabilities
     state = read_account(client)
     plan = plan_amocrm(bp, state, lang=lang, record=record, prune=prune)
-    return Reading(state, {}, plan, fingerprint(state, {}, record))
+    counts: dict[CountKey, int] = {}
+    if plan.needs:
+        counts = count_leads(client, plan.needs)
+        plan = plan_amocrm(bp, state, lang=lang, record=record, prune=prune, counts=counts)
+    return Reading(state, counts, plan, fingerprint(state, counts, record))
+
+
+def count_leads(client: Any, keys: Iterable[CountKey]) -> dict[CountKey, int]:
+    """Whether leads sit in each status ``("status", pipeline, status)`` or pipeline
+    ``("pipeline", pipeline, "")`` of ``keys``: 0 or 1, from one page of one lead (amoCRM gives
+    no total for leads, and one is all a delete needs to know; 204 = none)."""
+    out: dict[CountKey, int] = {}
+    for key in dict.fromkeys(keys):
+        kind, pipeline, status = key
+        if kind == "status":
+            where: dict[str, Any] = {
+                "statuses": [{"pipeline_id": int(pipeline), "status_id": int(status)}]
+            }
+        else:
+            where = {"pipeline_id": int(pipeline)}
+        body = client.get("/api/v4/leads", params={"limit": 1, "filter": where})
+        leads = (body or {}).get("_embedded", {}).get("leads") or []
+        out[key] = min(len(leads), 1)
+    return out
 
 
 def amocrm_driver() -> Driver:

@@ -22,7 +22,14 @@ both alike; the mapping is amoCRM's own (seed 002, issue 15; facts in the amoCRM
   standard fields required on a stage and fields of a type amoCRM lacks are ``manual`` entries
   with the amoCRM menu path;
 - the account's limits (50 pipelines, 100 statuses a pipeline including the three system ones)
-  are checked: what would pass them is a conflict and is not sent.
+  are checked: what would pass them is a conflict and is not sent;
+- under ``prune``, what crmkit made (the record's ``created`` objects) and the blueprint dropped
+  is deleted: statuses of a pipeline it still manages, a pipeline, custom fields. Never a status
+  or a pipeline that holds leads (amoCRM moves a deleted status's leads to the first status and
+  refuses to delete a pipeline with leads): that is a conflict saying so. Whether one holds
+  leads is a count the plan asks for in ``needs`` (``("status", pipeline, status)`` or
+  ``("pipeline", pipeline, "")``); ``crmkit.push.amocrm.apply`` answers it with one bounded list
+  call each and plans again. Nothing crmkit did not make is ever deleted.
 
 Matching: by the ids the record keeps, then by name in any of the blueprint's languages
 (``_by_record_then_name``'s rule), fields by their code too. What the account holds beyond the
@@ -33,7 +40,7 @@ into an earlier call's reply (``crmkit.push.amocrm.writer`` resolves them).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -45,6 +52,7 @@ from crmkit.push.plan import (
     Action,
     Call,
     Change,
+    CountKey,
     Drift,
     Entry,
     Plan,
@@ -75,8 +83,9 @@ UNSORTED_SORT = 10
 PIPELINES = "/api/v4/leads/pipelines"
 LOSS_REASONS = "/api/v4/leads/loss_reasons"
 
-# phases: what is referred to is made first
+# phases: what is referred to is made first; deletes last, a pipeline's statuses before it
 PH_PIPELINE, PH_STATUS, PH_STATUS_UPDATE, PH_REASON, PH_FIELD = 1, 2, 3, 4, 5
+PH_DELETE_STATUS, PH_DELETE_FIELD, PH_DELETE_PIPELINE = 6, 7, 8
 
 
 # -- colours --------------------------------------------------------------------------------------
@@ -120,6 +129,10 @@ class _Planner:
     state: PortalState
     lang: Lang
     record: Record
+    prune: bool = False
+    #: leads counted in a status or pipeline (a previous plan's ``needs``)
+    counts: Mapping[CountKey, int] = field(default_factory=dict)
+    needs: list[CountKey] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
     #: (pipeline code, stage code) → (pipeline id, status id), known or to be made
     statuses: dict[tuple[str, str], tuple[IdExpr, IdExpr]] = field(default_factory=dict)
@@ -134,6 +147,14 @@ class _Planner:
 
     def add(self, entry: Entry) -> None:
         self.entries.append(entry)
+
+    def count(self, key: CountKey) -> int | None:
+        """The leads counted for ``key``; None (and asked for) while not counted yet."""
+        if key in self.counts:
+            return self.counts[key]
+        if key not in self.needs:
+            self.needs.append(key)
+        return None
 
     def name(self, text: Text) -> str:
         return (text.get(self.lang) or "").strip()
@@ -161,23 +182,24 @@ def plan_amocrm(
     lang: Lang,
     record: Record | None = None,
     prune: bool = False,
+    counts: Mapping[CountKey, int] | None = None,
 ) -> Plan:
     """The plan that makes the amoCRM account of ``state`` hold ``bp``; names go to the account
-    in ``lang``. ``prune`` is accepted for the shared interface: nothing on amoCRM is deleted
-    yet (what the blueprint no longer names is listed as ``unmanaged``)."""
-    del prune
-    p = _Planner(bp, state, lang, record or Record(), free=list(state.funnels))
+    in ``lang``. With ``prune`` what crmkit made and the blueprint dropped is deleted, once
+    ``counts`` (the plan's ``needs``, counted) say it holds no lead."""
+    p = _Planner(bp, state, lang, record or Record(), prune, counts or {}, free=list(state.funnels))
     pipes = [x for x in bp.pipelines if x.kind in ("lead", "deal")]
     room = MAX_PIPELINES - len(state.funnels)
     for pipe in pipes:
         room -= _plan_pipeline(p, pipe, room)
     for funnel in p.free:
-        p.add(Entry(f"deal.#{funnel.category_id}", "funnel", "unmanaged", portal=_where(funnel)))
+        _leftover_pipeline(p, funnel)
     _plan_loss_reasons(p, pipes)
     _plan_fields(p)
     _plan_manual(p, pipes)
     return Plan(
         entries=tuple(p.entries),
+        needs=tuple(p.needs),
         drift=tuple(amo_drift(p.record, state)),
         fingerprint=state.fingerprint(),
         lang=lang,
@@ -356,15 +378,7 @@ def _existing_statuses(p: _Planner, pipe: Pipeline, address: str, funnel: Funnel
         else:
             _status_update(p, pipe, stage, stage_address, status, pid, sort)
     for left in free:
-        p.add(
-            Entry(
-                f"{address}.stage.#{left.id}",
-                "stage",
-                "unmanaged",
-                portal=f"status {left.id}",
-                ids=(("id", left.id), ("pipeline_id", pid), ("status_id", left.status_id)),
-            )
-        )
+        _leftover_status(p, address, pid, left)
 
 
 def _status_create(
@@ -576,14 +590,7 @@ def _plan_fields(p: _Planner) -> None:
             _field_update(p, f, address, kind, found, statuses)
     for left in p.state.fields:
         if left.id not in taken:
-            p.add(
-                Entry(
-                    f"field.{left.owner}.#{left.id}",
-                    "field",
-                    "unmanaged",
-                    portal=f"field {left.id}",
-                )
-            )
+            _leftover_field(p, left)
 
 
 def _match_field(
@@ -803,6 +810,89 @@ def _manual_processes(p: _Planner) -> None:
         if fields:
             steps.append(p.say("process_fields", fields=", ".join(fields)))
         p.manual(f"manual.process.{process.code}", "process", *steps)
+
+
+# -- what the blueprint dropped: kept, or pruned if crmkit made it ------------------------------
+
+
+def _made_by_crmkit(p: _Planner, test: Callable[[str, dict[str, Any]], bool]) -> str | None:
+    """The record's address of an object crmkit created that ``test`` (address, ids) picks."""
+    return next(
+        (a for a, m in sorted(p.record.managed.items()) if m.created and test(a, dict(m.ids))),
+        None,
+    )
+
+
+def _holds_leads(p: _Planner, address: str, kind: str, key: CountKey, values: Any) -> bool | None:
+    """Whether the status or pipeline of ``key`` holds leads: True adds the conflict that says
+    so; None while not counted yet (the plan asks for the count and keeps the object)."""
+    leads = p.count(key)
+    if leads is None:
+        return None
+    if leads:
+        p.add(Entry(address, kind, "conflict", note="amo.delete_holds_leads", values=values))
+    return bool(leads)
+
+
+def _leftover_pipeline(p: _Planner, funnel: FunnelState) -> None:
+    pid = funnel.category_id
+    portal = _where(funnel)
+    owned = _made_by_crmkit(p, lambda a, ids: _is_funnel(a) and ids.get("category_id") == pid)
+    if not p.prune or owned is None:
+        p.add(Entry(f"deal.#{pid}", "funnel", "unmanaged", portal=portal))
+        return
+    values = (("name", funnel.name),)
+    holds = _holds_leads(p, owned, "funnel", ("pipeline", str(pid), ""), values)
+    if holds is None:
+        p.add(Entry(owned, "funnel", "unmanaged", portal=portal))
+    elif not holds:
+        route = f"DELETE {PIPELINES}/{{pipeline_id}}"
+        call = Call(p.label("d"), route, {"pipeline_id": pid}, PH_DELETE_PIPELINE)
+        gone = (Change("name", funnel.name, None),)
+        p.add(Entry(owned, "funnel", "delete", gone, (call,), portal=portal))
+
+
+def _leftover_status(p: _Planner, address: str, pid: int, left: StageState) -> None:
+    portal = f"status {left.id}"
+    ids = (("id", left.id), ("pipeline_id", pid), ("status_id", left.status_id))
+    prefix = f"{address}.stage."
+    owned = _made_by_crmkit(
+        p,
+        lambda a, known: (
+            a.startswith(prefix) and known.get("id") == left.id and known.get("pipeline_id") == pid
+        ),
+    )
+    if not p.prune or owned is None:
+        address = f"{prefix}#{left.id}"
+        p.add(Entry(address, "stage", "unmanaged", portal=portal, ids=ids))
+        return
+    values = (("name", left.name),)
+    holds = _holds_leads(p, owned, "stage", ("status", str(pid), str(left.id)), values)
+    if holds is None:
+        p.add(Entry(owned, "stage", "unmanaged", portal=portal))
+    elif not holds:
+        route = f"DELETE {PIPELINES}/{{pipeline_id}}/statuses/{{status_id}}"
+        params = {"pipeline_id": pid, "status_id": left.id}
+        call = Call(p.label("d"), route, params, PH_DELETE_STATUS)
+        gone = (Change("name", left.name, None),)
+        p.add(Entry(owned, "stage", "delete", gone, (call,), portal=portal))
+
+
+def _leftover_field(p: _Planner, left: FieldState) -> None:
+    """A custom field the blueprint does not name; pruned if crmkit made it (its values go with
+    it, as with a Bitrix24 field crmkit made)."""
+    portal = f"field {left.id}"
+    owned = _made_by_crmkit(
+        p,
+        lambda a, ids: a.startswith("field.") and "field_name" in ids and ids.get("id") == left.id,
+    )
+    if not p.prune or owned is None or left.owner not in ENTITY_PATHS:
+        p.add(Entry(f"field.{left.owner}.#{left.id}", "field", "unmanaged", portal=portal))
+        return
+    route = f"DELETE /api/v4/{ENTITY_PATHS[left.owner]}/custom_fields/{{field_id}}"
+    call = Call(p.label("d"), route, {"field_id": left.id}, PH_DELETE_FIELD)
+    gone = (Change("field", _field_label(left) or left.field_name, None),)
+    p.add(Entry(owned, "field", "delete", gone, (call,), portal=portal))
 
 
 # -- drift and the record's shape -----------------------------------------------------------------

@@ -4,7 +4,10 @@ A call's ``method`` is ``VERB /route/{placeholder}``; the placeholders are taken
 params, the rest is the body. Creates to one route within a phase go as one batch of up to
 ``BATCH_LIMIT`` items (the client's ``create``: each item's label is its ``request_id``, the
 reply's rows are matched back by it); other calls go one by one (amoCRM's PATCH of a status or a
-loss reason takes one object).
+loss reason takes one object, and a DELETE names one status, pipeline or custom field: 204, no
+body). The plan's phases put deletes last, a pipeline's statuses before the pipeline; a delete
+refused (a pipeline amoCRM still finds leads in) or of something already gone (404, after a lost
+reply) fails that call alone, and the fresh read after the round tells what is left.
 
 What a batch's reply says decides what happens next:
 
